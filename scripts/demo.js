@@ -1,0 +1,44 @@
+// `npm run demo`: a whole pass on the built-in demo configuration: local folders, no root.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const demo = join(root, 'demo');
+const databases = join(demo, 'sources', 'databases');
+const images = join(demo, 'sources', 'images');
+
+/** Today's dump is new every day; yesterday's stays; images only grow. Idempotent. */
+function makeSources() {
+  for (const directory of [databases, images, join(demo, 'store')]) mkdirSync(directory, { recursive: true });
+  const day = String(new Date().getDate()).padStart(2, '0');
+  const dump = `site_db_daily_${day}.sql.gz`;
+  if (!existsSync(join(databases, dump))) {
+    const rows = Array.from({ length: 2000 }, (_, i) => `INSERT INTO visits VALUES (${i}, '${new Date().toISOString()}');`).join('\n');
+    const data = gzipSync(`-- demo dump ${new Date().toISOString()}\n${rows}\n`);
+    writeFileSync(join(databases, dump), data);
+    const sum = createHash('sha256').update(data).digest('hex');
+    writeFileSync(join(databases, 'SHA256SUMS'), `${sum}  ${dump}\n`);
+  }
+  for (let i = 1; i <= 5; i++) {
+    const image = join(images, `photo-${i}.raw`);
+    if (!existsSync(image)) writeFileSync(image, Buffer.alloc(256 * 1024, i));
+  }
+}
+
+makeSources();
+const config = join(root, 'examples', 'demo.json');
+const odbackup = join(root, 'bin', 'odbackup.js');
+const schema = execFileSync(process.execPath, [odbackup, 'config', 'schema']);
+writeFileSync(join(root, 'dist', 'odbackup.schema.json'), schema);
+const pass = spawnSync(process.execPath, [odbackup, '--config', config, 'cycle'], { stdio: 'inherit' });
+console.log(`
+Where to look:
+  the store (snapshots, latest):  ${join(demo, 'store')}
+  the run journal and state:      ${join(demo, 'state')}
+  the passes:                     node bin/odbackup.js --config examples/demo.json status
+Run it again: the second pass hard-links everything unchanged.`);
+process.exitCode = pass.status ?? 1;

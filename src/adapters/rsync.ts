@@ -1,0 +1,136 @@
+import type { SshOptions } from '../config/types.js';
+import { exec, lastLine, type ExecResult } from '../exec.js';
+
+/** The ssh command rsync runs (its -e string, which rsync splits itself; no shell is involved). */
+export function sshCommand(ssh: SshOptions): string {
+  const quote = (word: string) => (/^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`);
+  const words = ['ssh', '-p', String(ssh.port), '-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=yes', '-o', `ConnectTimeout=${ssh.connectTimeout}`];
+  if (ssh.identityFile) words.push('-o', 'IdentitiesOnly=yes', '-i', ssh.identityFile);
+  if (ssh.knownHostsFile) words.push('-o', `UserKnownHostsFile=${ssh.knownHostsFile}`);
+  return words.map(quote).join(' ');
+}
+
+export interface RsyncRequest {
+  /** A directory: `/srv/dumps` or `user@host:/var/backups` (a trailing slash is added: copy its contents). */
+  from: string;
+  to: string;
+  ssh?: SshOptions;
+  /** Unchanged files are hard-linked from here (absolute). */
+  linkDest?: string;
+  include?: readonly string[];
+  exclude?: readonly string[];
+  bwlimit?: string;
+  timeout?: number;
+  dryRun?: boolean;
+  checksum?: boolean;
+  /** NUL-separated list of paths, relative to from: only these are considered. */
+  filesFrom?: string;
+  progress?: boolean;
+}
+
+/** The partial-dir rsync keeps interrupted files in, inside each destination directory. */
+export const RSYNC_PARTIAL_DIR = '.rsync-partial';
+
+/** One expression: the argv of an rsync pull (REFERENCE §7). */
+export function rsyncArgs(request: RsyncRequest): string[] {
+  const withSlash = (path: string) => (path.endsWith('/') ? path : `${path}/`);
+  return [
+    '--archive',
+    '--numeric-ids',
+    '--delete',
+    `--partial-dir=${RSYNC_PARTIAL_DIR}`,
+    '--itemize-changes',
+    '--out-format=%i %l %n',
+    ...(request.progress ? ['--info=progress2'] : []),
+    ...(request.ssh ? ['--rsh', sshCommand(request.ssh)] : []),
+    ...(request.linkDest ? [`--link-dest=${request.linkDest}`] : []),
+    ...(request.include ?? []).map((pattern) => `--include=${pattern}`),
+    ...(request.exclude ?? []).map((pattern) => `--exclude=${pattern}`),
+    ...(request.bwlimit ? [`--bwlimit=${request.bwlimit}`] : []),
+    ...(request.timeout ? [`--timeout=${request.timeout}`] : []),
+    ...(request.checksum ? ['--checksum'] : []),
+    ...(request.dryRun ? ['--dry-run'] : []),
+    ...(request.filesFrom ? ['--from0', `--files-from=${request.filesFrom}`] : []),
+    withSlash(request.from),
+    withSlash(request.to),
+  ];
+}
+
+export interface ItemizedChange {
+  /** `%i`, e.g. `>f+++++++++` */
+  flags: string;
+  size: number;
+  name: string;
+}
+
+/** rsync escapes unprintable bytes in names as `\#ooo` (octal). */
+function unescapeName(name: string): string {
+  return name.replace(/\\#([0-7]{3})/g, (_, octal: string) => String.fromCharCode(Number.parseInt(octal, 8)));
+}
+
+const ITEMIZED = /^([<>ch.*][fdLDS]\S{9}|\*deleting\s*) (\d+) (.*)$/;
+
+export function parseItemized(line: string): ItemizedChange | undefined {
+  const match = ITEMIZED.exec(line);
+  if (!match) return undefined;
+  return { flags: match[1]!.trim(), size: Number(match[2]), name: unescapeName(match[3]!) };
+}
+
+/** A regular file whose content was written into the destination. */
+export function isTransferredFile(change: ItemizedChange): boolean {
+  return change.flags.startsWith('>f');
+}
+
+/** rsync exit codes worth another try (network, timeouts, a dropped connection); REFERENCE §7. */
+export const RETRYABLE_EXIT_CODES = new Set([5, 10, 12, 30, 35, 255]);
+
+/** stderr texts that no retry can fix although the exit code looks retryable. */
+const PERMANENT_SSH_ERRORS = /Host key verification failed|Permission denied|REMOTE HOST IDENTIFICATION HAS CHANGED|No route to host|Could not resolve hostname/;
+
+export type RsyncFailureKind = 'unreachable' | 'sourceMissing' | 'diskFull' | 'transfer';
+
+export interface RsyncFailure {
+  kind: RsyncFailureKind;
+  retryable: boolean;
+  message: string;
+}
+
+/** What went wrong, in one line, from rsync's exit code and its last words. */
+export function classifyRsyncFailure(result: ExecResult): RsyncFailure {
+  const stderr = result.stderr;
+  const code = result.exitCode ?? -1;
+  if (/No space left on device|Disk quota exceeded/.test(stderr)) return { kind: 'diskFull', retryable: false, message: 'the store is full (No space left on device)' };
+  const missing = /(?:change_dir|link_stat) "([^"]*)" failed: No such file or directory/.exec(stderr);
+  if (missing && code === 23) {
+    return { kind: 'sourceMissing', retryable: false, message: `the source directory ${missing[1]} does not exist` };
+  }
+  const sshLine = stderr.split('\n').find((line) => PERMANENT_SSH_ERRORS.test(line) || /Connection refused|Connection timed out|Connection closed|timed out/.test(line));
+  if (code === 255 || code === 5 || code === 35 || (code === 12 && sshLine)) {
+    return { kind: 'unreachable', retryable: !PERMANENT_SSH_ERRORS.test(stderr), message: `source unreachable: ${sshLine?.trim() ?? lastLine(stderr)}` };
+  }
+  if (code === 30 || code === 10) return { kind: 'unreachable', retryable: true, message: `source stopped answering: ${lastLine(stderr)}` };
+  return { kind: 'transfer', retryable: RETRYABLE_EXIT_CODES.has(code), message: `rsync exit ${code}: ${lastLine(stderr) || 'no message'}` };
+}
+
+export interface RsyncRunOptions {
+  signal?: AbortSignal;
+  onProgress?: (line: string) => void;
+  onChange?: (change: ItemizedChange) => void;
+}
+
+/** Runs rsync; itemized changes are passed on as they arrive (a first pass may list a million files). */
+export async function runRsync(request: RsyncRequest, options: RsyncRunOptions = {}, rsync = 'rsync'): Promise<ExecResult> {
+  return exec(rsync, rsyncArgs(request), {
+    signal: options.signal,
+    onStdoutLine(line) {
+      // --info=progress2 rewrites its line with \r; an itemized line may follow the last \r.
+      const parts = line.split('\r');
+      const last = parts.pop() ?? '';
+      for (const part of parts) if (part.trim()) options.onProgress?.(part.trim());
+      const change = parseItemized(last);
+      if (change) options.onChange?.(change);
+      else if (last.trim()) options.onProgress?.(last.trim());
+    },
+    bufferStdout: false,
+  });
+}

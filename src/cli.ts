@@ -1,0 +1,122 @@
+import { readFileSync } from 'node:fs';
+import { Argument, Command, CommanderError, Option } from 'commander';
+import { configPathFrom } from './config/load.js';
+import { createContext } from './context.js';
+import { codeTable, EXIT_CODES, exitCodeOf, type ExitCodeName } from './exit-codes.js';
+import { createLogger } from './log.js';
+import { resultOfError, runStep } from './pass.js';
+import { failureLines, warningLines } from './render.js';
+import type { RunLock } from './state/lock.js';
+import { STEPS } from './steps/registry.js';
+import type { AnyStep, StepResult } from './steps/types.js';
+
+const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+interface GlobalOptions {
+  config?: string;
+  json?: boolean;
+  verbose?: boolean;
+  quiet?: boolean;
+}
+
+export function exitCodeEpilog(): string {
+  const rows = codeTable().map((row) => `  ${String(row.code).padStart(3)}  ${row.meaning}`);
+  return `\nExit status (the number the e-ink shows as FAILED (N); also \`odbackup codes\`):\n${rows.join('\n')}\n`;
+}
+
+/** SIGINT/SIGTERM: the first aborts the data steps, a second one the always-run steps too. */
+function signalControllers() {
+  const first = new AbortController();
+  const second = new AbortController();
+  const handler = (name: NodeJS.Signals) => {
+    const reason: ExitCodeName = name === 'SIGTERM' ? 'terminated' : 'interrupted';
+    if (!first.signal.aborted) first.abort(reason);
+    else second.abort(reason);
+  };
+  process.on('SIGINT', handler);
+  process.on('SIGTERM', handler);
+  return {
+    signal: first.signal,
+    finalSignal: second.signal,
+    dispose: () => {
+      process.off('SIGINT', handler);
+      process.off('SIGTERM', handler);
+    },
+  };
+}
+
+function print(step: AnyStep, result: StepResult, json: boolean): void {
+  if (json) {
+    const exitCode = result.status === 'failed' ? exitCodeOf(result.code ?? 'internal') : 0;
+    process.stdout.write(JSON.stringify({ command: step.name, exitCode, ...result }, null, 2) + '\n');
+    return;
+  }
+  const body = result.status === 'failed' && result.data === undefined ? undefined : step.render ? step.render(result) : result.message;
+  if (body) process.stdout.write(body + '\n');
+  for (const line of warningLines(result)) process.stderr.write(line + '\n');
+  if (result.status === 'failed') process.stderr.write(failureLines(step.name, result) + '\n');
+}
+
+/** Parses argv, runs one step, prints its result; returns the exit code (bin/odbackup.js sets it, nothing else). */
+export async function main(argv: string[]): Promise<number> {
+  let exitCode = 0;
+  const signals = signalControllers();
+  const program = new Command('odbackup')
+    .description('daily pull-backup pass of an odbackup node: pull, prove, show, report, sleep')
+    .version(VERSION)
+    .option('-c, --config <file>', 'configuration file (default: $ODBACKUP_CONFIG or /etc/odbackup/odbackup.json)')
+    .option('--json', 'print the result as JSON on stdout')
+    .option('-v, --verbose', 'log debug lines')
+    .option('-q, --quiet', 'log only warnings and errors')
+    .addHelpText('after', exitCodeEpilog())
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+
+  for (const step of STEPS) {
+    const command = program.command(step.name).description(step.summary).exitOverride();
+    for (const argument of step.arguments ?? []) {
+      const spec = new Argument(`${argument.required ? '<' : '['}${argument.name}${argument.variadic ? '...' : ''}${argument.required ? '>' : ']'}`, argument.description);
+      if (argument.choices) spec.choices(argument.choices);
+      command.addArgument(spec);
+    }
+    for (const option of step.options ?? []) command.addOption(new Option(option.flags, option.description).default(option.defaultValue));
+    command.action(async (...params: unknown[]) => {
+      const commandObject = params.at(-1) as Command;
+      const options = commandObject.opts();
+      const globals = program.opts<GlobalOptions>();
+      const args = (params.slice(0, -2) as (string | string[] | undefined)[]).flat().filter((arg): arg is string => arg !== undefined);
+      const log = createLogger({ verbose: globals.verbose, quiet: globals.quiet });
+      const ctx = createContext({
+        configPath: configPathFrom(globals.config),
+        log,
+        signal: signals.signal,
+        finalSignal: signals.finalSignal,
+        dryRun: Boolean(options.dryRun),
+      });
+      let lock: RunLock | undefined;
+      let result: StepResult;
+      try {
+        // Load the configuration and take the lock before anything is touched: a bad config exits 2 here.
+        if (step.locked) lock = ctx.state.lock();
+        result = await runStep(step, ctx, { args, options });
+      } catch (error) {
+        result = resultOfError(step.name, error, log);
+      } finally {
+        lock?.release();
+      }
+      print(step, result, Boolean(globals.json));
+      exitCode = result.status === 'failed' ? EXIT_CODES[result.code ?? 'internal'].code : 0;
+    });
+  }
+
+  try {
+    await program.parseAsync(argv);
+  } catch (error) {
+    if (!(error instanceof CommanderError)) throw error;
+    exitCode = ['commander.helpDisplayed', 'commander.version', 'commander.help'].includes(error.code) ? 0 : exitCodeOf('usage');
+  } finally {
+    signals.dispose();
+  }
+  if (signals.signal.aborted) exitCode = exitCodeOf(signals.signal.reason as ExitCodeName);
+  return exitCode;
+}

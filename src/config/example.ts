@@ -1,0 +1,22 @@
+/** What `odbackup config example` prints: a node as the original one was, every section filled in. */
+export const exampleConfig = {
+  $schema: './odbackup.schema.json',
+  node: 'odroidm1',
+  stateDir: '/var/lib/odbackup',
+  storage: { path: '/mnt/backup', minFreeGiB: 50 },
+  sources: [
+    {
+      name: 'ajapaik-db',
+      group: 'databases',
+      from: 'backup@db1.example.org:/var/backups/postgres',
+      ssh: { port: 22, identityFile: '/etc/odbackup/id_ed25519', knownHostsFile: '/etc/odbackup/known_hosts' },
+      expect: ['ajapaik_web_db_daily_{%d}.psql.gz.enc', 'weekly/ajapaik_web_db_weekly_{%Y-%m-%d@monday}.psql.gz.enc'],
+      integrity: { publicKey: '/etc/odbackup/db1-signing.pub', gzip: false },
+      bwlimit: '20m',
+      retries: 2,
+    },
+    { name: 'photos', group: 'images', from: '/srv/images', exclude: ['*.tmp'], integrity: { sha256sums: true } },
+    { name: 'code', group: 'git', repositories: ['https://github.com/example/site.git'] },
+  ],
+  retention: { daily: 7, weekly: 4, monthly: 12 },
+};

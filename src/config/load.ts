@@ -1,0 +1,206 @@
+import { readFileSync } from 'node:fs';
+import { dirname, isAbsolute, relative, resolve } from 'node:path';
+import { Ajv, type ErrorObject } from 'ajv';
+import { OdbackupError } from '../errors.js';
+import { configSchema } from './schema.js';
+import type { Config, Source, SshOptions } from './types.js';
+
+export const DEFAULT_CONFIG_PATH = '/etc/odbackup/odbackup.json';
+
+export interface ConfigProblem {
+  /** Where in the file, as `sources[1].name`; empty for the whole document. */
+  path: string;
+  message: string;
+  hint?: string;
+}
+
+export class ConfigError extends OdbackupError {
+  constructor(
+    readonly file: string,
+    readonly problems: ConfigProblem[],
+  ) {
+    super('usage', `${file}: ${problems.length} problem${problems.length === 1 ? '' : 's'} in the configuration`, undefined, problems.map(formatProblem));
+  }
+}
+
+export function formatProblem(problem: ConfigProblem): string {
+  const where = problem.path === '' ? 'at the top level' : `at ${problem.path}`;
+  return `${where}: ${problem.message}${problem.hint ? ` (${problem.hint})` : ''}`;
+}
+
+/** --config, then ODBACKUP_CONFIG, then the system default. */
+export function configPathFrom(option: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
+  return resolve(option ?? env.ODBACKUP_CONFIG ?? DEFAULT_CONFIG_PATH);
+}
+
+/** Reads, validates (all problems at once) and resolves a configuration file. Throws ConfigError (exit 2). */
+export function loadConfig(file: string): Config {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message;
+    throw new OdbackupError('usage', `cannot read the configuration ${file}: ${reason}`, 'write one with `odbackup config example`');
+  }
+  const document = parseJson(file, text);
+  const base = dirname(file);
+  const crossField = crossFieldProblems(document, base);
+  const problems = [...schemaProblems(document), ...crossField];
+  if (problems.length > 0) throw new ConfigError(file, problems);
+  return resolveConfig(document as RawConfig, base);
+}
+
+function parseJson(file: string, text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    const message = (error as Error).message;
+    const position = /at position (\d+)/.exec(message);
+    const lineColumn = /\(line (\d+) column (\d+)\)/.exec(message);
+    let where = '';
+    if (lineColumn) where = `line ${lineColumn[1]}, column ${lineColumn[2]}`;
+    else if (position) {
+      const before = text.slice(0, Number(position[1]));
+      const line = before.split('\n').length;
+      where = `line ${line}, column ${before.length - before.lastIndexOf('\n')}`;
+    }
+    throw new ConfigError(file, [{ path: '', message: `invalid JSON${where ? ` at ${where}` : ''}: ${message.replace(/ in JSON at position \d+.*$/, '')}` }]);
+  }
+}
+
+// useDefaults fills every `default` of the schema in place, so defaults live only in the schema.
+const validate = new Ajv({ allErrors: true, useDefaults: true, strict: true }).compile(configSchema);
+
+function schemaProblems(document: unknown): ConfigProblem[] {
+  if (validate(document)) return [];
+  return (validate.errors ?? []).filter((error) => error.keyword !== 'if').map(problemOf);
+}
+
+/** `/sources/1/name` → `sources[1].name` */
+export function jsonPath(pointer: string): string {
+  return pointer
+    .split('/')
+    .slice(1)
+    .map((part) => part.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .reduce((path, part) => (/^\d+$/.test(part) ? `${path}[${part}]` : path ? `${path}.${part}` : part), '');
+}
+
+function join(path: string, property: string): string {
+  return path ? `${path}.${property}` : property;
+}
+
+function problemOf(error: ErrorObject): ConfigProblem {
+  const path = jsonPath(error.instancePath);
+  const schema = error.parentSchema as { properties?: Record<string, unknown> } | undefined;
+  switch (error.keyword) {
+    case 'required': {
+      const property = (error.params as { missingProperty: string }).missingProperty;
+      const wanted = schema?.properties?.[property] as { examples?: unknown[] } | undefined;
+      return { path: join(path, property), message: 'is required', hint: exampleHint(wanted) };
+    }
+    case 'additionalProperties': {
+      const property = (error.params as { additionalProperty: string }).additionalProperty;
+      const known = Object.keys(schema?.properties ?? {});
+      const near = nearest(property, known);
+      return {
+        path: join(path, property),
+        message: 'is not a known property',
+        hint: near ? `did you mean "${near}"?` : `known here: ${known.join(', ')}`,
+      };
+    }
+    default: {
+      const property = error.parentSchema as { examples?: unknown[] } | undefined;
+      return { path, message: error.message ?? error.keyword, hint: exampleHint(property) };
+    }
+  }
+}
+
+function exampleHint(schema: { examples?: unknown[] } | undefined): string | undefined {
+  const example = schema?.examples?.[0];
+  return example === undefined ? undefined : `for example ${JSON.stringify(example)}`;
+}
+
+function nearest(word: string, candidates: string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Math.max(2, Math.floor(word.length / 3)) + 1;
+  for (const candidate of candidates) {
+    const distance = editDistance(word.toLowerCase(), candidate.toLowerCase());
+    if (distance < bestDistance) [best, bestDistance] = [candidate, distance];
+  }
+  return best;
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    previous = current;
+  }
+  return previous[b.length]!;
+}
+
+/** `[user@]host:path`, the form rsync itself treats as remote (a colon before the first slash). */
+export function isRemoteLocation(location: string): boolean {
+  return /^([^@/:]+@)?[^/:]+:/.test(location);
+}
+
+type RawSource = Omit<Source, 'kind' | 'from' | 'ssh' | 'repositories'> & { from?: string; repositories?: string[]; ssh?: SshOptions };
+type RawConfig = Omit<Config, 'sources'> & { sources: RawSource[] };
+
+/** Checks that need more than one field. Runs on the document as written, before the schema fills in defaults. */
+function crossFieldProblems(document: unknown, base: string): ConfigProblem[] {
+  const raw = document as Partial<RawConfig> | null;
+  if (!raw || !Array.isArray(raw.sources)) return [];
+  const problems: ConfigProblem[] = [];
+  const sources = raw.sources.filter((source): source is RawSource => typeof source === 'object' && source !== null);
+  const names = new Map<string, number>();
+  const groups = new Set(sources.map((source) => source.group));
+  const storagePath = typeof raw.storage?.path === 'string' ? resolve(base, raw.storage.path) : undefined;
+  sources.forEach((source, index) => {
+    const at = `sources[${index}]`;
+    const first = names.get(source.name);
+    if (first !== undefined) problems.push({ path: `${at}.name`, message: `"${source.name}" is already the name of sources[${first}]`, hint: 'source names must be unique' });
+    else names.set(source.name, index);
+    if (groups.has(source.name) && source.group !== source.name) {
+      problems.push({ path: `${at}.name`, message: `"${source.name}" is also a group name`, hint: '`odbackup sync <name>` would be ambiguous; rename the source or the group' });
+    }
+    const hasFrom = typeof source.from === 'string';
+    if (hasFrom === (source.repositories !== undefined)) {
+      problems.push({ path: at, message: 'needs exactly one of "from" and "repositories"', hint: 'from: a directory or user@host:/path; repositories: git URLs' });
+    }
+    const remote = hasFrom && isRemoteLocation(source.from!);
+    if (source.ssh !== undefined && !remote) {
+      problems.push({ path: `${at}.ssh`, message: 'applies only to a "from" of the form user@host:/path', hint: 'is "from" mistyped?' });
+    }
+    if (hasFrom && !remote && storagePath && overlaps(resolve(base, source.from!), storagePath)) {
+      problems.push({ path: `${at}.from`, message: `overlaps the store ${storagePath}`, hint: 'a source must not contain the store, nor lie inside it' });
+    }
+  });
+  return problems;
+}
+
+function overlaps(a: string, b: string): boolean {
+  const inside = (child: string, parent: string) => {
+    const rel = relative(parent, child);
+    return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
+  };
+  return inside(a, b) || inside(b, a);
+}
+
+/** Makes every path absolute (relative to the config file) and gives each source its kind. */
+function resolveConfig(raw: RawConfig, base: string): Config {
+  const path = (value: string) => resolve(base, value);
+  const sources = raw.sources.map(({ from, repositories, ssh, ...source }): Source => {
+    const common = { ...source, integrity: { ...source.integrity, publicKey: source.integrity.publicKey && path(source.integrity.publicKey) } };
+    if (repositories) return { ...common, kind: 'git', repositories };
+    if (!isRemoteLocation(from!)) return { ...common, kind: 'rsync', from: path(from!) };
+    const resolvedSsh: SshOptions = { ...ssh! };
+    if (resolvedSsh.identityFile) resolvedSsh.identityFile = path(resolvedSsh.identityFile);
+    if (resolvedSsh.knownHostsFile) resolvedSsh.knownHostsFile = path(resolvedSsh.knownHostsFile);
+    return { ...common, kind: 'rsync', from: from!, ssh: resolvedSsh };
+  });
+  return { ...raw, stateDir: path(raw.stateDir), storage: { ...raw.storage, path: path(raw.storage.path) }, sources };
+}

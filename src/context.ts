@@ -1,0 +1,44 @@
+import { randomUUID } from 'node:crypto';
+import { loadConfig } from './config/load.js';
+import type { Config } from './config/types.js';
+import type { Logger } from './log.js';
+import { RunState } from './state/run-state.js';
+import type { Context } from './steps/types.js';
+
+export interface ContextOptions {
+  configPath: string;
+  log: Logger;
+  signal: AbortSignal;
+  finalSignal?: AbortSignal;
+  dryRun?: boolean;
+  /** A configuration already loaded (tests); otherwise read from configPath on first use. */
+  config?: Config;
+  now?: () => Date;
+}
+
+export function createContext(options: ContextOptions): Context {
+  let config = options.config;
+  let state: RunState | undefined;
+  return {
+    configPath: options.configPath,
+    get config() {
+      config ??= loadConfig(options.configPath);
+      return config;
+    },
+    get state() {
+      state ??= new RunState(this.config.stateDir);
+      return state;
+    },
+    log: options.log,
+    signal: options.signal,
+    finalSignal: options.finalSignal ?? options.signal,
+    dryRun: options.dryRun ?? false,
+    runId: randomUUID(),
+    now: options.now ?? (() => new Date()),
+  };
+}
+
+/** The same context with other values (a pass's run id, the always-run steps' signal); config stays lazy. */
+export function deriveContext(ctx: Context, changes: Partial<Pick<Context, 'signal' | 'dryRun' | 'runId'>>): Context {
+  return Object.assign(Object.create(ctx) as Context, changes);
+}

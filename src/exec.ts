@@ -1,0 +1,72 @@
+import { execa } from 'execa';
+
+/** The result of one external program: never thrown, always interpreted by the adapter that ran it. */
+export interface ExecResult {
+  command: string;
+  exitCode: number | undefined;
+  /** The program could not be started (not installed, not executable). */
+  notFound: boolean;
+  /** Stopped by our signal or timeout. */
+  cancelled: boolean;
+  timedOut: boolean;
+  stdout: string;
+  stderr: string;
+}
+
+export interface ExecOptions {
+  signal?: AbortSignal;
+  /** Milliseconds; the program is killed after it. */
+  timeout?: number;
+  cwd?: string;
+  env?: Record<string, string>;
+  input?: string;
+  /** Each stdout line as it arrives (progress, itemized changes). */
+  onStdoutLine?: (line: string) => void;
+  onStderrLine?: (line: string) => void;
+  /** false: stdout is only passed to onStdoutLine, not kept (a million itemized lines). */
+  bufferStdout?: boolean;
+}
+
+/** The one place that runs a process: an argv array, never a shell string. */
+export async function exec(file: string, args: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
+  const lines = (handler: ((line: string) => void) | undefined) =>
+    handler
+      ? function* (line: unknown) {
+          handler(String(line));
+          yield String(line);
+        }
+      : undefined;
+  const stdoutTransform = lines(options.onStdoutLine);
+  const stderrTransform = lines(options.onStderrLine);
+  const result = await execa(file, args, {
+    reject: false,
+    cancelSignal: options.signal,
+    timeout: options.timeout,
+    cwd: options.cwd,
+    env: options.env,
+    extendEnv: true,
+    input: options.input,
+    stdin: options.input === undefined ? 'ignore' : 'pipe',
+    stripFinalNewline: true,
+    forceKillAfterDelay: 5000,
+    ...(stdoutTransform ? { stdout: stdoutTransform } : {}),
+    ...(stderrTransform ? { stderr: stderrTransform } : {}),
+    lines: false,
+    buffer: { stdout: options.bufferStdout ?? true, stderr: true },
+  });
+  const startFailed = (result as { code?: string }).code === 'ENOENT' || (result as { code?: string }).code === 'EACCES';
+  return {
+    command: [file, ...args].join(' '),
+    exitCode: result.exitCode,
+    notFound: startFailed,
+    cancelled: Boolean(result.isCanceled) || Boolean(result.isTerminated && options.signal?.aborted),
+    timedOut: Boolean(result.timedOut),
+    stdout: String(result.stdout ?? ''),
+    stderr: String(result.stderr ?? ''),
+  };
+}
+
+/** The last non-empty line a program printed on stderr: what a one-line error quotes. */
+export function lastLine(text: string): string {
+  return text.trim().split('\n').filter(Boolean).at(-1)?.trim() ?? '';
+}

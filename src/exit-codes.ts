@@ -1,0 +1,44 @@
+/**
+ * The one table of exit codes: the numbers on the e-ink (SPEC §2).
+ * `odbackup codes`, the --help epilog, the man page's EXIT STATUS and the README are checked against it by a test.
+ * Once shipped, a number never changes meaning; add new ones, never renumber.
+ */
+export const EXIT_CODES = {
+  ok: { code: 0, level: 'ok', meaning: 'pass completed, all verified' },
+  internal: { code: 1, level: 'fatal', meaning: 'internal error (a bug: the message says so)' },
+  usage: { code: 2, level: 'fatal', meaning: 'usage or configuration error (the message names the field)' },
+  locked: { code: 3, level: 'fatal', meaning: 'another run holds the lock' },
+  storageMissing: { code: 10, level: 'fatal', meaning: 'storage device not found' },
+  smartFailed: { code: 11, level: 'fatal', meaning: 'SMART health check failed' },
+  fsckErrors: { code: 12, level: 'fatal', meaning: 'filesystem check found errors' },
+  diskFull: { code: 13, level: 'fatal', meaning: 'not enough free space on storage' },
+  overTemperature: { code: 14, level: 'fatal', meaning: 'over temperature' },
+  clockUntrusted: { code: 15, level: 'fatal', meaning: 'clock not trustworthy (not synchronised, or earlier than the last run)' },
+  networkDown: { code: 20, level: 'fatal', meaning: 'network unreachable' },
+  monitorUndelivered: { code: 21, level: 'warning', meaning: 'heartbeat / notification not delivered (warning)' },
+  mountRwFailed: { code: 30, level: 'fatal', meaning: 'mount read-write failed' },
+  mountRoFailed: { code: 31, level: 'fatal', meaning: 'mount read-only failed' },
+  rsyncFailed: { code: 40, level: 'fatal', meaning: 'rsync transfer failed' },
+  sourceUnreachable: { code: 41, level: 'fatal', meaning: 'source unreachable (ssh, connection refused, timeout)' },
+  expectedFileMissing: { code: 42, level: 'fatal', meaning: "expected file missing at the source (e.g. today's dump)" },
+  sourceIntegrity: { code: 43, level: 'fatal', meaning: 'source integrity failed (signature, SHA256SUMS, gzip test)' },
+  gitFailed: { code: 44, level: 'fatal', meaning: 'git mirror failed' },
+  copyMismatch: { code: 50, level: 'fatal', meaning: 'verify: copied data differs from the source' },
+  bitRot: { code: 51, level: 'fatal', meaning: 'verify: bit rot found by the scrub' },
+  manifestMissing: { code: 52, level: 'fatal', meaning: 'verify: manifest missing or unreadable' },
+  displayUnreachable: { code: 60, level: 'warning', meaning: 'display not reachable (warning)' },
+  alarmNotSet: { code: 70, level: 'fatal', meaning: 'RTC wake alarm could not be set' },
+  suspendFailed: { code: 71, level: 'fatal', meaning: 'suspend failed' },
+  interrupted: { code: 130, level: 'fatal', meaning: 'stopped by SIGINT; the always-run steps still ran' },
+  terminated: { code: 143, level: 'fatal', meaning: 'stopped by SIGTERM; the always-run steps still ran' },
+} as const;
+
+export type ExitCodeName = keyof typeof EXIT_CODES;
+
+export function exitCodeOf(name: ExitCodeName): number {
+  return EXIT_CODES[name].code;
+}
+
+export function codeTable(): { name: ExitCodeName; code: number; level: string; meaning: string }[] {
+  return (Object.keys(EXIT_CODES) as ExitCodeName[]).map((name) => ({ name, ...EXIT_CODES[name] }));
+}

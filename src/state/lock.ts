@@ -1,0 +1,66 @@
+import { closeSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { OdbackupError } from '../errors.js';
+
+interface LockOwner {
+  pid: number;
+  bootId: string;
+  startedAt: string;
+}
+
+function bootId(): string {
+  try {
+    return readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+  } catch {
+    return 'unknown';
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * The run lock: a file created with O_EXCL holding the owner's pid and boot id.
+ * A lock whose owner is dead, or was written before the last boot (pids are reused after a blackout), is stale
+ * and taken over.
+ */
+export class RunLock {
+  private constructor(private readonly path: string) {}
+
+  static acquire(path: string): RunLock {
+    for (let attempt = 0; attempt < 2; attempt++) {
+      try {
+        const fd = openSync(path, 'wx', 0o644);
+        const owner: LockOwner = { pid: process.pid, bootId: bootId(), startedAt: new Date().toISOString() };
+        writeSync(fd, JSON.stringify(owner) + '\n');
+        closeSync(fd);
+        return new RunLock(path);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      }
+      const owner = RunLock.owner(path);
+      if (owner && owner.bootId === bootId() && alive(owner.pid)) {
+        throw new OdbackupError('locked', `another run (pid ${owner.pid}, started ${owner.startedAt}) holds the lock ${path}`, 'wait for it to finish');
+      }
+      rmSync(path, { force: true });
+    }
+    throw new OdbackupError('locked', `could not take the lock ${path}`, 'another run took it at the same moment');
+  }
+
+  static owner(path: string): LockOwner | undefined {
+    try {
+      return JSON.parse(readFileSync(path, 'utf8')) as LockOwner;
+    } catch {
+      return undefined;
+    }
+  }
+
+  release(): void {
+    rmSync(this.path, { force: true });
+  }
+}

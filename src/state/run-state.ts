@@ -1,0 +1,126 @@
+import { appendFileSync, closeSync, fsyncSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ExitCodeName } from '../exit-codes.js';
+import { writeFileAtomic } from './atomic.js';
+import { RunLock } from './lock.js';
+
+export interface Warning {
+  code: ExitCodeName;
+  message: string;
+}
+
+export type StepStatus = 'ok' | 'skipped' | 'failed' | 'warning';
+
+export interface StepRecord {
+  step: string;
+  status: StepStatus;
+  code?: ExitCodeName;
+  message: string;
+  startedAt: string;
+  endedAt: string;
+}
+
+export type PassOutcome = 'running' | 'completed' | 'failed' | 'interrupted';
+
+export interface PassRecord {
+  runId: string;
+  pid: number;
+  startedAt: string;
+  endedAt?: string;
+  outcome: PassOutcome;
+  exitCode?: number;
+  firstFailure?: { step: string; code: ExitCodeName; message: string };
+  warnings: Warning[];
+  steps: StepRecord[];
+  /** The run id of an earlier pass that was cut off (kill -9, power cut) and that this pass picked up after. */
+  resumedAfter?: string;
+}
+
+/** What the last pull of a source did: what verify checks, what status shows. */
+export interface SourceRecord {
+  snapshot: string;
+  runId: string;
+  pulledAt: string;
+  /** latest points at it. */
+  promoted: boolean;
+  added: number;
+  changed: number;
+  bytes: number;
+  /** NUL-separated paths (relative to the snapshot) of the files this pull wrote. */
+  transferredList: string;
+}
+
+export interface State {
+  version: 1;
+  sources?: Record<string, SourceRecord>;
+  /** Newest first, at most KEPT_PASSES. */
+  passes: PassRecord[];
+  /** The pass in progress; still here at the next start means it was cut off. */
+  current?: PassRecord;
+}
+
+const KEPT_PASSES = 60;
+
+export interface JournalEvent {
+  time: string;
+  runId: string;
+  event: 'pass-start' | 'pass-end' | 'pass-interrupted' | 'step-start' | 'step-end';
+  step?: string;
+  status?: StepStatus;
+  code?: ExitCodeName;
+  message?: string;
+}
+
+/** state.json (atomic), journal.jsonl (append-only, fsync'd) and the run lock, all under stateDir. */
+export class RunState {
+  readonly statePath: string;
+  readonly journalPath: string;
+  readonly lockPath: string;
+
+  constructor(readonly directory: string) {
+    this.statePath = join(directory, 'state.json');
+    this.journalPath = join(directory, 'journal.jsonl');
+    this.lockPath = join(directory, 'lock');
+  }
+
+  ensureDirectory(): void {
+    mkdirSync(this.directory, { recursive: true });
+  }
+
+  lock(): RunLock {
+    this.ensureDirectory();
+    return RunLock.acquire(this.lockPath);
+  }
+
+  read(): State {
+    try {
+      return JSON.parse(readFileSync(this.statePath, 'utf8')) as State;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { version: 1, passes: [] };
+      throw error;
+    }
+  }
+
+  write(state: State): void {
+    this.ensureDirectory();
+    writeFileAtomic(this.statePath, JSON.stringify({ ...state, passes: state.passes.slice(0, KEPT_PASSES) }, null, 2) + '\n');
+  }
+
+  update(change: (state: State) => void): State {
+    const state = this.read();
+    change(state);
+    this.write(state);
+    return state;
+  }
+
+  journal(event: Omit<JournalEvent, 'time'>): void {
+    this.ensureDirectory();
+    const fd = openSync(this.journalPath, 'a', 0o644);
+    try {
+      appendFileSync(fd, JSON.stringify({ time: new Date().toISOString(), ...event }) + '\n');
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+  }
+}

@@ -1,0 +1,70 @@
+import type { Config, Source } from '../config/types.js';
+import { OdbackupError } from '../errors.js';
+import { table } from '../render.js';
+import { pullSource, type PullResult } from '../sync/pull.js';
+import { ok, type Step } from './types.js';
+
+interface SyncOptions {
+  promote?: boolean;
+  dryRun?: boolean;
+}
+
+/** `sync`, `sync <group>` or `sync <source>`: the sources meant, in configuration order. */
+export function sourcesFor(config: Config, target: string | undefined): Source[] {
+  if (!target) return config.sources;
+  const selected = config.sources.filter((source) => source.name === target || source.group === target);
+  if (selected.length === 0) {
+    const known = [...new Set(config.sources.flatMap((source) => [source.group, source.name]))].join(', ');
+    throw new OdbackupError('usage', `no source or group named "${target}" in ${config.sources.length} sources`, `known: ${known}`);
+  }
+  return selected;
+}
+
+/** The groups in the order they first appear in the configuration: the order `cycle` pulls them. */
+export function groupsInOrder(config: Config): string[] {
+  return [...new Set(config.sources.map((source) => source.group))];
+}
+
+function formatBytes(bytes: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) [value, unit] = [value / 1024, unit + 1];
+  return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`;
+}
+
+export const syncStep: Step<SyncOptions> = {
+  name: 'sync',
+  summary: 'pull sources into new snapshots with rsync (all, a group, or one source)',
+  arguments: [{ name: 'target', description: 'a group (databases, images, git…) or a source name; all when left out' }],
+  options: [
+    { flags: '--no-promote', description: 'leave latest where it is (verify promotes after it passed)' },
+    { flags: '--dry-run', description: 'list what would be transferred; change nothing' },
+  ],
+  locked: true,
+  async run(ctx, { args: [target], options }) {
+    const pulled: PullResult[] = [];
+    for (const source of sourcesFor(ctx.config, target)) {
+      ctx.log.info(`${source.name}: pulling from ${source.kind === 'git' ? `${source.repositories.length} git repositories` : source.from}`);
+      const result = await pullSource(ctx, source, { promote: options.promote !== false });
+      ctx.log.info(`${source.name}: ${result.snapshot ?? 'dry run'}: ${result.added} added, ${result.changed} changed, ${formatBytes(result.bytes)}`);
+      pulled.push(result);
+    }
+    const files = pulled.reduce((sum, result) => sum + result.added + result.changed, 0);
+    const verb = ctx.dryRun ? 'would transfer' : 'transferred';
+    return ok(`${pulled.length} source${pulled.length === 1 ? '' : 's'}: ${verb} ${files} files`, pulled);
+  },
+  render(result) {
+    const pulled = result.data as PullResult[];
+    const rows = pulled.map((pull) => [
+      pull.source,
+      pull.snapshot ?? '(dry run)',
+      pull.promoted ? 'yes' : 'no',
+      String(pull.added),
+      String(pull.changed),
+      formatBytes(pull.bytes),
+      pull.resumed ? 'resumed' : '',
+    ]);
+    return [result.message, table(['source', 'snapshot', 'latest', 'added', 'changed', 'bytes', ''], rows)].join('\n');
+  },
+};

@@ -1,0 +1,97 @@
+import { existsSync, mkdirSync, readdirSync, readlinkSync, renameSync, rmSync, symlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { fsyncDirectory } from '../state/atomic.js';
+
+/**
+ * The store layout of one source (SPEC §3):
+ *   <store>/<source>/2026-11-22T030012Z/   complete snapshots only
+ *   <store>/<source>/latest -> 2026-11-22T030012Z   swapped atomically
+ *   <store>/<source>/.partial/              the snapshot in progress; a cut-off pass resumes into it
+ */
+const SNAPSHOT_NAME = /^\d{4}-\d{2}-\d{2}T\d{6}Z$/;
+
+export function snapshotName(date: Date): string {
+  return date.toISOString().replace(/[-:]/g, '').replace(/^(\d{4})(\d{2})(\d{2})T(\d{6})\.\d{3}Z$/, '$1-$2-$3T$4Z');
+}
+
+export function snapshotDate(name: string): Date {
+  const match = /^(\d{4}-\d{2}-\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(name);
+  if (!match) throw new Error(`not a snapshot name: ${name}`);
+  return new Date(`${match[1]}T${match[2]}:${match[3]}:${match[4]}Z`);
+}
+
+export class SourceStore {
+  readonly directory: string;
+  readonly partial: string;
+  readonly latestLink: string;
+
+  constructor(storePath: string, readonly name: string) {
+    this.directory = join(storePath, name);
+    this.partial = join(this.directory, '.partial');
+    this.latestLink = join(this.directory, 'latest');
+  }
+
+  /** Complete snapshots, oldest first. */
+  snapshots(): string[] {
+    if (!existsSync(this.directory)) return [];
+    return readdirSync(this.directory).filter((name) => SNAPSHOT_NAME.test(name)).sort();
+  }
+
+  /** The snapshot `latest` points at: the newest verified one. */
+  latest(): string | undefined {
+    try {
+      const target = readlinkSync(this.latestLink);
+      return SNAPSHOT_NAME.test(target) ? target : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  path(snapshot: string): string {
+    return join(this.directory, snapshot);
+  }
+
+  hasPartial(): boolean {
+    return existsSync(this.partial);
+  }
+
+  prepare(): void {
+    mkdirSync(this.directory, { recursive: true });
+  }
+
+  /** `.partial` becomes a complete snapshot in one rename, made durable before anything points at it. */
+  complete(snapshot: string): string {
+    const target = this.path(snapshot);
+    if (existsSync(target)) throw new Error(`snapshot ${target} already exists`);
+    renameSync(this.partial, target);
+    fsyncDirectory(this.directory);
+    return target;
+  }
+
+  /** `latest` moves in one rename of a new symlink over the old one. */
+  promote(snapshot: string): void {
+    const temp = join(this.directory, '.latest.tmp');
+    rmSync(temp, { force: true });
+    symlinkSync(snapshot, temp);
+    renameSync(temp, this.latestLink);
+    fsyncDirectory(this.directory);
+  }
+
+  /**
+   * A snapshot disappears in one rename first, so a power cut mid-delete never leaves a half snapshot under a
+   * snapshot's name; leftovers of such a cut are removed by the next call.
+   */
+  remove(snapshot: string): void {
+    const doomed = join(this.directory, `.removing-${snapshot}`);
+    renameSync(this.path(snapshot), doomed);
+    rmSync(`${this.path(snapshot)}.xxh64`, { force: true });
+    fsyncDirectory(this.directory);
+    this.removeLeftovers();
+  }
+
+  removeLeftovers(): void {
+    for (const name of readdirSync(this.directory)) {
+      if (name.startsWith('.removing-')) rmSync(join(this.directory, name), { recursive: true, force: true });
+    }
+  }
+}

@@ -1,0 +1,89 @@
+import { createHash, createPublicKey, createVerify, type KeyObject } from 'node:crypto';
+import { createReadStream, existsSync, readFileSync } from 'node:fs';
+import { dirname, join, posix } from 'node:path';
+import { Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGunzip } from 'node:zlib';
+import type { IntegrityOptions } from '../config/types.js';
+
+export interface IntegrityProblem {
+  file: string;
+  problem: string;
+}
+
+const discard = () => new Writable({ write: (_chunk, _encoding, done) => done() });
+
+/** As `openssl dgst -sha256 -verify key -signature file.sign file`; the signature raw or base64. */
+async function signatureValid(file: string, signatureFile: string, key: KeyObject): Promise<boolean> {
+  const raw = readFileSync(signatureFile);
+  const text = raw.toString('latin1').trim();
+  const candidates = [raw, ...(/^[A-Za-z0-9+/=\s]+$/.test(text) ? [Buffer.from(text, 'base64')] : [])];
+  const verifier = createVerify('sha256');
+  await pipeline(createReadStream(file), verifier);
+  return candidates.some((signature) => {
+    try {
+      return verifier.verify(key, signature);
+    } catch {
+      return false;
+    }
+  });
+}
+
+async function sha256(file: string): Promise<string> {
+  const hash = createHash('sha256');
+  await pipeline(createReadStream(file), hash);
+  return hash.digest('hex');
+}
+
+/** `<hex>  <name>` or `<hex> *<name>` lines (sha256sum's output). */
+function readSha256Sums(file: string): Map<string, string> {
+  const sums = new Map<string, string>();
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    const match = /^([0-9a-fA-F]{64}) [ *](.+)$/.exec(line);
+    if (match) sums.set(match[2]!, match[1]!.toLowerCase());
+  }
+  return sums;
+}
+
+async function gzipIntact(file: string): Promise<string | undefined> {
+  try {
+    await pipeline(createReadStream(file), createGunzip(), discard());
+    return undefined;
+  } catch (error) {
+    return (error as Error).message;
+  }
+}
+
+/**
+ * Checks what the source publishes for the files this pass transferred (paths relative to root):
+ * `<file>.sign` signatures, SHA256SUMS in the file's directory, and gzip integrity of `*.gz`.
+ */
+export async function integrityProblems(root: string, transferred: readonly string[], options: IntegrityOptions): Promise<IntegrityProblem[]> {
+  const problems: IntegrityProblem[] = [];
+  const key = options.publicKey ? createPublicKey(readFileSync(options.publicKey)) : undefined;
+  // A new signature for an unchanged file must be checked too.
+  const signed = new Set(transferred.map((file) => file.replace(/\.sign$/, '')));
+  const sumsByDirectory = new Map<string, Map<string, string>>();
+  for (const file of key ? signed : []) {
+    const signature = join(root, `${file}.sign`);
+    if (!existsSync(signature) || !existsSync(join(root, file))) continue;
+    if (!(await signatureValid(join(root, file), signature, key!))) problems.push({ file, problem: `signature ${file}.sign does not match` });
+  }
+  for (const file of transferred) {
+    const path = join(root, file);
+    if (options.sha256sums && posix.basename(file) !== 'SHA256SUMS') {
+      const directory = dirname(path);
+      if (!sumsByDirectory.has(directory)) {
+        const sumsFile = join(directory, 'SHA256SUMS');
+        sumsByDirectory.set(directory, existsSync(sumsFile) ? readSha256Sums(sumsFile) : new Map());
+      }
+      const expected = sumsByDirectory.get(directory)!.get(posix.basename(file));
+      if (expected && expected !== (await sha256(path))) problems.push({ file, problem: 'SHA256 differs from SHA256SUMS' });
+    }
+    if (options.gzip && file.endsWith('.gz')) {
+      const error = await gzipIntact(path);
+      if (error) problems.push({ file, problem: `gzip test failed: ${error}` });
+    }
+  }
+  return problems;
+}

@@ -1,0 +1,215 @@
+import { closeSync, existsSync, fsyncSync, lstatSync, mkdirSync, openSync, readFileSync, statSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import fg from 'fast-glob';
+import { classifyRsyncFailure, isTransferredFile, RSYNC_PARTIAL_DIR, runRsync, type RsyncRequest } from '../adapters/rsync.js';
+import { mirrorName, updateMirror } from '../adapters/git.js';
+import type { Source } from '../config/types.js';
+import { OdbackupError } from '../errors.js';
+import type { ExitCodeName } from '../exit-codes.js';
+import type { SourceRecord } from '../state/run-state.js';
+import type { Context } from '../steps/types.js';
+import { snapshotName, SourceStore } from '../store/snapshots.js';
+import { missingExpectedFiles } from './expected.js';
+import { integrityProblems } from './integrity.js';
+
+export interface PullOptions {
+  promote: boolean;
+}
+
+export interface PullResult {
+  source: string;
+  /** The snapshot made (absent on a dry run). */
+  snapshot?: string;
+  promoted: boolean;
+  resumed: boolean;
+  added: number;
+  changed: number;
+  bytes: number;
+  attempts: number;
+}
+
+const RSYNC_FAILURE_CODE: Record<string, ExitCodeName> = {
+  unreachable: 'sourceUnreachable',
+  sourceMissing: 'sourceUnreachable',
+  diskFull: 'diskFull',
+  transfer: 'rsyncFailed',
+};
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
+  });
+}
+
+/** Collects the paths of the files rsync wrote, straight to a NUL-separated list on disk. */
+class TransferLog {
+  private readonly fd: number;
+  added = 0;
+  changed = 0;
+  bytes = 0;
+
+  constructor(
+    readonly path: string,
+    private readonly previous: string | undefined,
+  ) {
+    mkdirSync(join(path, '..'), { recursive: true });
+    this.fd = openSync(path, 'w', 0o600);
+  }
+
+  add(name: string, size: number): void {
+    writeSync(this.fd, `${name}\0`);
+    this.bytes += size;
+    if (this.previous && existsSync(join(this.previous, name))) this.changed++;
+    else this.added++;
+  }
+
+  close(): void {
+    fsyncSync(this.fd);
+    closeSync(this.fd);
+  }
+}
+
+/**
+ * After a pass was cut off, rsync skips what the cut-off pass already wrote into .partial, so its itemized
+ * list is incomplete: the files written are those that are not hard links into the previous snapshot.
+ */
+async function filesNotLinkedFrom(directory: string, previous: string | undefined): Promise<{ name: string; size: number }[]> {
+  const entries = await fg('**', { cwd: directory, dot: true, onlyFiles: true, followSymbolicLinks: false, stats: true, ignore: [`**/${RSYNC_PARTIAL_DIR}/**`] });
+  return entries
+    .filter((entry) => {
+      if (!previous) return true;
+      try {
+        return lstatSync(join(previous, entry.path)).ino !== entry.stats!.ino;
+      } catch {
+        return true;
+      }
+    })
+    .map((entry) => ({ name: entry.path, size: entry.stats!.size }));
+}
+
+/** Refuses to write unless the store is there: never fill the root filesystem because the disk is missing. */
+export function assertStoreReady(storePath: string): void {
+  let isDirectory = false;
+  try {
+    isDirectory = statSync(storePath).isDirectory();
+  } catch {
+    // reported below
+  }
+  if (!isDirectory) throw new OdbackupError('storageMissing', `the store ${storePath} does not exist or is not a directory`, 'is the storage disk connected and mounted?');
+}
+
+async function mirrorRepositories(ctx: Context, source: Extract<Source, { kind: 'git' }>, store: SourceStore): Promise<string> {
+  const mirrors = join(store.directory, '.mirror');
+  mkdirSync(mirrors, { recursive: true });
+  for (const url of source.repositories) {
+    const error = await updateMirror(url, join(mirrors, mirrorName(url)), ctx.signal);
+    if (error) throw new OdbackupError('gitFailed', `${source.name}: mirror of ${url} failed: ${error}`);
+  }
+  return mirrors;
+}
+
+/** Pulls one source into a new snapshot (SPEC §3): .partial, checks, rename, then latest. */
+export async function pullSource(ctx: Context, source: Source, options: PullOptions): Promise<PullResult> {
+  const config = ctx.config;
+  assertStoreReady(config.storage.path);
+  const store = new SourceStore(config.storage.path, source.name);
+  const previousSnapshot = store.latest();
+  const previous = previousSnapshot && store.path(previousSnapshot);
+  const result: PullResult = { source: source.name, promoted: false, resumed: store.hasPartial(), added: 0, changed: 0, bytes: 0, attempts: 0 };
+  if (!ctx.dryRun) store.prepare();
+  if (result.resumed) ctx.log.notice(`${source.name}: resuming into ${store.partial}, left by an interrupted pass`);
+
+  const from = source.kind === 'git' ? (ctx.dryRun ? join(store.directory, '.mirror') : await mirrorRepositories(ctx, source, store)) : source.from;
+  const request: RsyncRequest = {
+    from,
+    to: store.partial,
+    ssh: source.kind === 'rsync' ? source.ssh : undefined,
+    linkDest: previous,
+    include: source.include,
+    exclude: source.exclude,
+    bwlimit: source.bwlimit,
+    timeout: source.timeout,
+    dryRun: ctx.dryRun,
+    progress: process.stderr.isTTY && !ctx.dryRun,
+  };
+  const listPath = join(ctx.config.stateDir, 'transfers', `${source.name}.files`);
+  for (;;) {
+    result.attempts++;
+    const log = ctx.dryRun ? undefined : new TransferLog(listPath, previous);
+    const run = await runRsync(request, {
+      signal: ctx.signal,
+      onProgress: (line) => ctx.log.progress(`${source.name}: ${line}`),
+      onChange(change) {
+        if (!isTransferredFile(change)) return;
+        if (log) log.add(change.name, change.size);
+        else {
+          result.added++;
+          result.bytes += change.size;
+        }
+      },
+    });
+    log?.close();
+    if (log) Object.assign(result, { added: log.added, changed: log.changed, bytes: log.bytes });
+    if (run.exitCode === 0 || run.exitCode === 24) {
+      if (run.exitCode === 24) ctx.log.warn(`${source.name}: some source files vanished during the transfer`);
+      break;
+    }
+    if (run.notFound) throw new OdbackupError('rsyncFailed', 'rsync is not installed', 'apt-get install rsync');
+    if (run.cancelled || ctx.signal.aborted) throw new OdbackupError('interrupted', `${source.name}: transfer stopped by a signal; the next pass resumes it`);
+    const failure = classifyRsyncFailure(run);
+    const attemptsLeft = source.retries - (result.attempts - 1);
+    if (!failure.retryable || attemptsLeft <= 0) {
+      throw new OdbackupError(RSYNC_FAILURE_CODE[failure.kind]!, `${source.name}: ${failure.message}`, result.attempts > 1 ? `tried ${result.attempts} times` : undefined);
+    }
+    const delay = Math.min(60, 2 ** result.attempts) * 1000;
+    ctx.log.warn(`${source.name}: ${failure.message}; retrying in ${delay / 1000}s (${attemptsLeft} left)`);
+    await sleep(delay, ctx.signal);
+  }
+  if (ctx.dryRun) return result;
+
+  // A retry, like a resumed pass, skips what the attempt before it wrote: ask the tree, not rsync's list.
+  if (result.resumed || result.attempts > 1) {
+    const written = await filesNotLinkedFrom(store.partial, previous);
+    const log = new TransferLog(listPath, previous);
+    for (const file of written) log.add(file.name, file.size);
+    log.close();
+    Object.assign(result, { added: log.added, changed: log.changed, bytes: log.bytes });
+  }
+
+  const missing = await missingExpectedFiles(store.partial, source.expect, ctx.now());
+  if (missing.length > 0) {
+    throw new OdbackupError('expectedFileMissing', `${source.name}: expected ${missing.map((file) => `"${file}"`).join(', ')} not found at ${source.kind === 'rsync' ? source.from : 'the mirror'}`, 'has the source produced today\'s dump?');
+  }
+  const transferred = readTransferList(listPath);
+  const problems = await integrityProblems(store.partial, transferred, source.integrity);
+  if (problems.length > 0) {
+    throw new OdbackupError('sourceIntegrity', `${source.name}: ${problems[0]!.file}: ${problems[0]!.problem}${problems.length > 1 ? ` (and ${problems.length - 1} more)` : ''}`, 'the snapshot is not promoted; latest stays on the previous one');
+  }
+
+  const snapshot = snapshotName(ctx.now());
+  store.complete(snapshot);
+  result.snapshot = snapshot;
+  if (options.promote) {
+    store.promote(snapshot);
+    result.promoted = true;
+  }
+  const record: SourceRecord = {
+    snapshot,
+    runId: ctx.runId,
+    pulledAt: ctx.now().toISOString(),
+    promoted: result.promoted,
+    added: result.added,
+    changed: result.changed,
+    bytes: result.bytes,
+    transferredList: listPath,
+  };
+  ctx.state.update((state) => {
+    state.sources = { ...state.sources, [source.name]: record };
+  });
+  return result;
+}
+
+export function readTransferList(path: string): string[] {
+  return readFileSync(path, 'utf8').split('\0').filter(Boolean);
+}
