@@ -4,10 +4,10 @@ import { exec, lastLine } from '../exec.js';
 /** Never ask for a password on a terminal nobody watches. */
 const GIT_ENV = { GIT_TERMINAL_PROMPT: '0', GIT_ASKPASS: 'true', SSH_ASKPASS: 'true' };
 
-/** A directory name for a repository URL: `https://host/org/site.git` → `org-site.git` */
+/** The mirror's directory name: the URL's last path part, `https://host/org/site.git` → `site.git`. */
 export function mirrorName(url: string): string {
-  const path = url.replace(/^[a-z+]+:\/\/[^/]+\//i, '').replace(/^[^@/]+@[^:/]+:/, '').replace(/\.git\/?$/, '').replace(/\/+$/, '');
-  return `${path.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^[-.]+/, '') || 'repository'}.git`;
+  const last = url.replace(/\/+$/, '').split(/[/:]/).at(-1)!.replace(/\.git$/, '');
+  return `${last.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^[-.]+/, '') || 'repository'}.git`;
 }
 
 export function mirrorArgs(url: string, directory: string): string[] {

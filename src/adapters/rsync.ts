@@ -101,9 +101,10 @@ export function classifyRsyncFailure(result: ExecResult): RsyncFailure {
   const code = result.exitCode ?? -1;
   if (/No space left on device|Disk quota exceeded/.test(stderr)) return { kind: 'diskFull', retryable: false, message: 'the store is full (No space left on device)' };
   const missing = /(?:change_dir|link_stat) "([^"]*)" failed: No such file or directory/.exec(stderr);
-  if (missing && code === 23) {
-    return { kind: 'sourceMissing', retryable: false, message: `the source directory ${missing[1]} does not exist` };
-  }
+  if (missing && code === 23) return { kind: 'sourceMissing', retryable: false, message: `the source directory ${missing[1]} does not exist` };
+  // rrsync refuses a path outside what it exports before rsync starts: exit 12 with its own line.
+  const refused = /rrsync error: (.*)/.exec(stderr);
+  if (refused) return { kind: 'sourceMissing', retryable: false, message: `the source refused the path: ${refused[1]!.trim()}` };
   const sshLine = stderr.split('\n').find((line) => PERMANENT_SSH_ERRORS.test(line) || /Connection refused|Connection timed out|Connection closed|timed out/.test(line));
   if (code === 255 || code === 5 || code === 35 || (code === 12 && sshLine)) {
     return { kind: 'unreachable', retryable: !PERMANENT_SSH_ERRORS.test(stderr), message: `source unreachable: ${sshLine?.trim() ?? lastLine(stderr)}` };

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import { Ajv, type ErrorObject } from 'ajv';
+import { mirrorName } from '../adapters/git.js';
 import { OdbackupError } from '../errors.js';
 import { configSchema } from './schema.js';
 import type { Config, Source, SshOptions } from './types.js';
@@ -69,7 +70,7 @@ function parseJson(file: string, text: string): unknown {
 }
 
 // useDefaults fills every `default` of the schema in place, so defaults live only in the schema.
-const validate = new Ajv({ allErrors: true, useDefaults: true, strict: true }).compile(configSchema);
+const validate = new Ajv({ allErrors: true, useDefaults: true, strict: true, verbose: true }).compile(configSchema);
 
 function schemaProblems(document: unknown): ConfigProblem[] {
   if (validate(document)) return [];
@@ -171,6 +172,9 @@ function crossFieldProblems(document: unknown, base: string): ConfigProblem[] {
     if (hasFrom === (source.repositories !== undefined)) {
       problems.push({ path: at, message: 'needs exactly one of "from" and "repositories"', hint: 'from: a directory or user@host:/path; repositories: git URLs' });
     }
+    const mirrors = (source.repositories ?? []).map(mirrorName);
+    const clash = mirrors.find((name, i) => mirrors.indexOf(name) !== i);
+    if (clash) problems.push({ path: `${at}.repositories`, message: `two repositories would both be mirrored as ${clash}`, hint: 'put them in separate sources' });
     const remote = hasFrom && isRemoteLocation(source.from!);
     if (source.ssh !== undefined && !remote) {
       problems.push({ path: `${at}.ssh`, message: 'applies only to a "from" of the form user@host:/path', hint: 'is "from" mistyped?' });

@@ -43,8 +43,8 @@ export class RunLock {
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       }
-      const owner = RunLock.owner(path);
-      if (owner && owner.bootId === bootId() && alive(owner.pid)) {
+      const owner = RunLock.liveOwner(path);
+      if (owner) {
         throw new OdbackupError('locked', `another run (pid ${owner.pid}, started ${owner.startedAt}) holds the lock ${path}`, 'wait for it to finish');
       }
       rmSync(path, { force: true });
@@ -52,12 +52,15 @@ export class RunLock {
     throw new OdbackupError('locked', `could not take the lock ${path}`, 'another run took it at the same moment');
   }
 
-  static owner(path: string): LockOwner | undefined {
+  /** Who holds the lock, if that process is still alive in this boot. */
+  static liveOwner(path: string): LockOwner | undefined {
+    let owner: LockOwner;
     try {
-      return JSON.parse(readFileSync(path, 'utf8')) as LockOwner;
+      owner = JSON.parse(readFileSync(path, 'utf8')) as LockOwner;
     } catch {
       return undefined;
     }
+    return owner.bootId === bootId() && alive(owner.pid) ? owner : undefined;
   }
 
   release(): void {

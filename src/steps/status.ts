@@ -30,7 +30,7 @@ export const statusStep: Step<StatusOptions> = {
     const count = Math.max(1, Number.parseInt(options.last ?? '10', 10) || 10);
     const data: StatusData = { passes: state.passes.slice(0, count) };
     if (state.current) {
-      const owner = RunLock.owner(ctx.state.lockPath);
+      const owner = RunLock.liveOwner(ctx.state.lockPath);
       if (owner?.pid === state.current.pid) data.running = state.current;
       else data.interrupted = { ...state.current, outcome: 'interrupted' };
     }

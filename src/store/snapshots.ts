@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync, readdirSync, readlinkSync, renameSync, rmSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
+import { OdbackupError } from '../errors.js';
 import { fsyncDirectory } from '../state/atomic.js';
 
 /**
@@ -62,7 +63,7 @@ export class SourceStore {
   /** `.partial` becomes a complete snapshot in one rename, made durable before anything points at it. */
   complete(snapshot: string): string {
     const target = this.path(snapshot);
-    if (existsSync(target)) throw new Error(`snapshot ${target} already exists`);
+    if (existsSync(target)) throw new OdbackupError('usage', `a snapshot ${target} already exists`, 'two pulls in the same second: run it again');
     renameSync(this.partial, target);
     fsyncDirectory(this.directory);
     return target;

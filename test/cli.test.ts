@@ -1,0 +1,48 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { test } from 'node:test';
+import { updateDocs } from '../src/docs.js';
+import { codeTable, EXIT_CODES } from '../src/exit-codes.js';
+import { STEPS } from '../src/steps/registry.js';
+import { odbackup, ROOT } from './helpers.js';
+
+test('--help lists every registered step and the exit codes, and exits 0', () => {
+  const result = odbackup(['--help']);
+  assert.equal(result.status, 0);
+  for (const step of STEPS) assert.match(result.stdout, new RegExp(`^  ${step.name}\\b`, 'm'), step.name);
+  for (const row of codeTable()) assert.ok(result.stdout.includes(`${String(row.code).padStart(3)}  ${row.meaning}`), `code ${row.code} in --help`);
+});
+
+test('--version exits 0; an unknown command or option exits 2', () => {
+  assert.equal(odbackup(['--version']).status, 0);
+  const unknown = odbackup(['frobnicate']);
+  assert.equal(unknown.status, 2);
+  assert.match(unknown.stderr, /unknown command 'frobnicate'/);
+  assert.equal(odbackup(['codes', '--bogus']).status, 2);
+  assert.equal(odbackup(['config', 'sideways']).status, 2);
+});
+
+test('codes prints the one table, as text and as JSON', () => {
+  const json = odbackup(['--json', 'codes']);
+  assert.equal(json.status, 0);
+  assert.deepEqual(JSON.parse(json.stdout).data, codeTable());
+  const text = odbackup(['codes']);
+  assert.match(text.stdout, /^60\s+displayUnreachable\s+warning\s+display not reachable/m);
+  assert.equal(text.stdout.trim().split('\n').length, Object.keys(EXIT_CODES).length + 1);
+});
+
+test('exit code numbers are unique', () => {
+  const numbers = codeTable().map((row) => row.code);
+  assert.equal(new Set(numbers).size, numbers.length);
+});
+
+test('README and man page tables are generated from the code (npm run docs)', () => {
+  assert.deepEqual(updateDocs(ROOT, false), [], 'run `npm run docs`');
+});
+
+test('the man page is clean under mandoc -Tlint', () => {
+  const lint = spawnSync('mandoc', ['-Tlint', '-W', 'warning', `${ROOT}/man/odbackup.1`], { encoding: 'utf8' });
+  assert.equal(lint.error, undefined, 'mandoc must be installed');
+  assert.equal(lint.stdout + lint.stderr, '');
+  assert.equal(lint.status, 0);
+});

@@ -1,0 +1,103 @@
+import assert from 'node:assert/strict';
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { odbackup, removeDir, tempDir, writeConfig } from './helpers.js';
+
+const dir = tempDir();
+after(() => removeDir(dir));
+
+const valid = {
+  node: 'node-1',
+  stateDir: 'state',
+  storage: { path: 'store' },
+  sources: [{ name: 'db', group: 'databases', from: '/srv/dumps' }],
+};
+
+/** Each malformed configuration and the line `config check` must print for it. */
+const MALFORMED: { name: string; config: unknown; line: RegExp }[] = [
+  { name: 'wrong type', config: { ...valid, storage: { path: 42 } }, line: /^ {2}at storage\.path: must be string/m },
+  { name: 'unknown key', config: { ...valid, sources: [{ ...valid.sources[0], exlude: ['*.tmp'] }] }, line: /^ {2}at sources\[0\]\.exlude: is not a known property \(did you mean "exclude"\?\)/m },
+  { name: 'unknown top-level key', config: { ...valid, retension: {} }, line: /^ {2}at retension: is not a known property \(did you mean "retention"\?\)/m },
+  { name: 'bad name', config: { ...valid, sources: [valid.sources[0], { name: 'Photos!', group: 'images', from: '/srv/img' }] }, line: /^ {2}at sources\[1\]\.name: must match pattern "\^\[a-z0-9\]\[a-z0-9\._-\]\*\$"/m },
+  { name: 'missing required', config: { node: 'n', sources: valid.sources }, line: /^ {2}at storage: is required/m },
+  { name: 'missing nested required', config: { ...valid, sources: [{ name: 'db', from: '/x' }] }, line: /^ {2}at sources\[0\]\.group: is required \(for example "databases"\)/m },
+  { name: 'out of range', config: { ...valid, retention: { daily: 0 } }, line: /^ {2}at retention\.daily: must be >= 1/m },
+  { name: 'duplicate source names', config: { ...valid, sources: [valid.sources[0], valid.sources[0]] }, line: /^ {2}at sources\[1\]\.name: "db" is already the name of sources\[0\]/m },
+  { name: 'from and repositories', config: { ...valid, sources: [{ name: 'db', group: 'git', from: '/x', repositories: ['u'] }] }, line: /^ {2}at sources\[0\]: needs exactly one of "from" and "repositories"/m },
+  { name: 'ssh on a local source', config: { ...valid, sources: [{ ...valid.sources[0], ssh: { port: 2222 } }] }, line: /^ {2}at sources\[0\]\.ssh: applies only to a "from" of the form user@host:\/path/m },
+  { name: 'source inside the store', config: { ...valid, sources: [{ name: 'db', group: 'databases', from: 'store/db' }] }, line: /^ {2}at sources\[0\]\.from: overlaps the store/m },
+  { name: 'source name is a group name', config: { ...valid, sources: [valid.sources[0], { name: 'databases', group: 'images', from: '/y' }] }, line: /^ {2}at sources\[1\]\.name: "databases" is also a group name/m },
+];
+
+for (const { name, config, line } of MALFORMED) {
+  test(`config check: ${name} exits 2 and names the path`, () => {
+    const file = join(dir, `${name.replace(/\W+/g, '-')}.json`);
+    writeFileSync(file, JSON.stringify(config, null, 2));
+    const result = odbackup(['--config', file, 'config', 'check']);
+    assert.equal(result.status, 2, result.stderr);
+    assert.match(result.stderr, /problems? in the configuration \[exit 2: usage\]/);
+    assert.match(result.stderr, line);
+  });
+}
+
+test('config check reports every problem at once', () => {
+  const file = join(dir, 'many.json');
+  writeFileSync(file, JSON.stringify({ ...valid, node: 'Bad Node', retention: { daily: 0 }, extra: true }));
+  const result = odbackup(['--config', file, 'config', 'check']);
+  assert.equal(result.status, 2);
+  assert.match(result.stderr, /3 problems/);
+  assert.match(result.stderr, /at node:/);
+  assert.match(result.stderr, /at retention\.daily:/);
+  assert.match(result.stderr, /at extra:/);
+});
+
+test('invalid JSON is reported with its line and column', () => {
+  const file = join(dir, 'broken.json');
+  writeFileSync(file, '{\n  "node": "n",\n  "storage": { "path": "/x" },\n}\n');
+  const result = odbackup(['--config', file, 'config', 'check']);
+  assert.equal(result.status, 2);
+  assert.match(result.stderr, /invalid JSON at line 4, column 1/);
+});
+
+test('a missing configuration file exits 2 and says where it looked; ODBACKUP_CONFIG is honoured', () => {
+  const missing = join(dir, 'nowhere.json');
+  const result = odbackup(['config', 'check'], { ODBACKUP_CONFIG: missing });
+  assert.equal(result.status, 2);
+  assert.match(result.stderr, new RegExp(`cannot read the configuration ${missing}: no such file`));
+});
+
+test('a bad configuration stops cycle with 2 before anything is touched', () => {
+  const file = join(dir, 'bad-cycle.json');
+  writeFileSync(file, JSON.stringify({ ...valid, stateDir: join(dir, 'untouched-state'), retention: { daily: 0 } }));
+  const result = odbackup(['--config', file, 'cycle']);
+  assert.equal(result.status, 2);
+  assert.equal(existsSync(join(dir, 'untouched-state')), false);
+});
+
+test('config example is a valid configuration, and config schema is a JSON Schema with $schema', () => {
+  const example = odbackup(['config', 'example']);
+  assert.equal(example.status, 0);
+  const file = join(dir, 'example.json');
+  writeFileSync(file, example.stdout);
+  const check = odbackup(['--config', file, 'config', 'check']);
+  assert.equal(check.status, 0, check.stderr);
+  assert.match(check.stdout, /valid \(node odroidm1, 3 sources\)/);
+  const schema = JSON.parse(odbackup(['config', 'schema']).stdout);
+  assert.equal(schema.$schema, 'http://json-schema.org/draft-07/schema#');
+  assert.ok(schema.properties.sources.items.properties.expect.description);
+});
+
+test('config show resolves paths and defaults and masks passwords in URLs', () => {
+  const file = writeConfig(dir, [
+    { name: 'code', group: 'git', repositories: ['https://deploy:s3cr3t-token@git.example.org/site.git'] },
+    { name: 'db', group: 'databases', from: '/srv/dumps' },
+  ]);
+  const result = odbackup(['--config', file, '--json', 'config', 'show']);
+  assert.equal(result.status, 0, result.stderr);
+  assert.ok(!result.stdout.includes('s3cr3t-token'));
+  const shown = JSON.parse(result.stdout).data;
+  assert.equal(shown.sources[0].repositories[0], 'https://***@git.example.org/site.git');
+  assert.equal(shown.sources[1].retries, 2);
+  assert.equal(shown.stateDir, join(dir, 'state'));
+});

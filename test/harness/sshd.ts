@@ -1,0 +1,108 @@
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createConnection, createServer } from 'node:net';
+import { userInfo } from 'node:os';
+import { join } from 'node:path';
+
+/** A free TCP port on 127.0.0.1 (listen on 0, read it, close). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+    server.on('error', reject);
+  });
+}
+
+function keypair(path: string): string {
+  execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'odbackup-test', '-f', path]);
+  return readFileSync(`${path}.pub`, 'utf8').trim();
+}
+
+export interface Sshd {
+  port: number;
+  user: string;
+  /** The node's key, authorised on the source with `rrsync -ro <root>`. */
+  identityFile: string;
+  /** A key the source does not know. */
+  strangerIdentityFile: string;
+  /** Holds the server's host key. */
+  knownHostsFile: string;
+  /** An empty known_hosts: the host key is unknown. */
+  emptyKnownHostsFile: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * A real OpenSSH server on 127.0.0.1 with its own host key and configuration; the node's key may only run
+ * `rrsync -ro` on `root` (REFERENCE §7), as on a real source server.
+ */
+export async function startSshd(dir: string, root: string): Promise<Sshd> {
+  mkdirSync(dir, { recursive: true });
+  // sshd's privilege-separation directory (created by the service unit on a normal system).
+  if (process.getuid?.() === 0) mkdirSync('/run/sshd', { recursive: true, mode: 0o755 });
+  const hostKey = join(dir, 'host_ed25519');
+  const hostPublic = keypair(hostKey);
+  const identityFile = join(dir, 'id_node');
+  const nodePublic = keypair(identityFile);
+  const strangerIdentityFile = join(dir, 'id_stranger');
+  keypair(strangerIdentityFile);
+  const authorizedKeys = join(dir, 'authorized_keys');
+  writeFileSync(authorizedKeys, `command="rrsync -ro ${root}",restrict ${nodePublic}\n`);
+  const port = await freePort();
+  const knownHostsFile = join(dir, 'known_hosts');
+  writeFileSync(knownHostsFile, `[127.0.0.1]:${port} ${hostPublic.split(' ').slice(0, 2).join(' ')}\n`);
+  const emptyKnownHostsFile = join(dir, 'known_hosts_empty');
+  writeFileSync(emptyKnownHostsFile, '');
+  const config = join(dir, 'sshd_config');
+  writeFileSync(
+    config,
+    [
+      `Port ${port}`,
+      'ListenAddress 127.0.0.1',
+      `HostKey ${hostKey}`,
+      `PidFile ${join(dir, 'sshd.pid')}`,
+      `AuthorizedKeysFile ${authorizedKeys}`,
+      'StrictModes no',
+      'PasswordAuthentication no',
+      'KbdInteractiveAuthentication no',
+      'PubkeyAuthentication yes',
+      'PermitRootLogin forced-commands-only',
+      'UsePAM no',
+      'LogLevel ERROR',
+      '',
+    ].join('\n'),
+  );
+  const sshd: ChildProcess = spawn('/usr/sbin/sshd', ['-D', '-e', '-f', config], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let log = '';
+  sshd.stderr!.on('data', (chunk) => (log += chunk));
+  await waitForPort(port, () => log);
+  return {
+    port,
+    user: userInfo().username,
+    identityFile,
+    strangerIdentityFile,
+    knownHostsFile,
+    emptyKnownHostsFile,
+    stop: () =>
+      new Promise((resolve) => {
+        if (sshd.exitCode !== null) return resolve();
+        sshd.on('exit', () => resolve());
+        sshd.kill('SIGTERM');
+      }),
+  };
+}
+
+async function waitForPort(port: number, log: () => string): Promise<void> {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const open = await new Promise<boolean>((resolve) => {
+      const socket = createConnection({ port, host: '127.0.0.1' }, () => (socket.end(), resolve(true)));
+      socket.on('error', () => resolve(false));
+    });
+    if (open) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`sshd did not listen on ${port}: ${log()}`);
+}

@@ -1,0 +1,195 @@
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { createHash, generateKeyPairSync, sign } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, describe, test } from 'node:test';
+import { gzipSync } from 'node:zlib';
+import { odbackup, removeDir, tempDir, writeConfig, writeFiles } from './helpers.js';
+
+const root = tempDir();
+after(() => removeDir(root));
+
+function node(name: string, sources: object[], extra: Record<string, unknown> = {}) {
+  const dir = join(root, name);
+  mkdirSync(dir, { recursive: true });
+  const config = writeConfig(dir, sources, extra);
+  const store = join(dir, 'store');
+  return {
+    dir,
+    config,
+    store,
+    run: (...args: string[]) => odbackup(['--config', config, ...args]),
+    snapshots: (source: string) => (existsSync(join(store, source)) ? readdirSync(join(store, source)).filter((name) => /^\d{4}-/.test(name)).sort() : []),
+    latest: (source: string) => (existsSync(join(store, source, 'latest')) ? readlinkSync(join(store, source, 'latest')) : undefined),
+  };
+}
+
+describe('sync from a local directory', () => {
+  test('first pass copies, a second pass hard-links every unchanged file and moves latest', async () => {
+    const source = join(root, 'src-basic');
+    writeFiles(source, { 'a.sql': 'one', 'sub/b.img': Buffer.alloc(100_000, 7), 'odd name\nwith newline': 'x' });
+    const n = node('basic', [{ name: 'db', group: 'databases', from: source }]);
+    const first = n.run('sync');
+    assert.equal(first.status, 0, first.stderr);
+    assert.match(first.stdout, /1 source: transferred 3 files/);
+    const [snapshot1] = n.snapshots('db');
+    assert.equal(n.latest('db'), snapshot1);
+    await new Promise((done) => setTimeout(done, 1100));
+    const second = n.run('sync', 'databases');
+    assert.equal(second.status, 0, second.stderr);
+    assert.match(second.stdout, /transferred 0 files/);
+    const [, snapshot2] = n.snapshots('db');
+    assert.ok(snapshot2, 'a second snapshot');
+    assert.equal(n.latest('db'), snapshot2);
+    for (const file of ['a.sql', 'sub/b.img', 'odd name\nwith newline']) {
+      assert.equal(statSync(join(n.store, 'db', snapshot1!, file)).ino, statSync(join(n.store, 'db', snapshot2!, file)).ino, `${file} is a hard link`);
+    }
+    assert.equal(existsSync(join(n.store, 'db', '.partial')), false);
+    writeFileSync(join(source, 'a.sql'), 'two');
+    await new Promise((done) => setTimeout(done, 1100));
+    const third = n.run('--json', 'sync', 'db');
+    const [pulled] = JSON.parse(third.stdout).data;
+    assert.equal(pulled.changed, 1);
+    assert.equal(pulled.added, 0);
+    const state = JSON.parse(readFileSync(join(n.dir, 'state', 'state.json'), 'utf8'));
+    assert.deepEqual(readFileSync(state.sources.db.transferredList, 'utf8').split('\0').filter(Boolean), ['a.sql']);
+  });
+
+  test('--dry-run lists what would be transferred and creates nothing', () => {
+    const source = join(root, 'src-dry');
+    writeFiles(source, { 'x.gz': 'data' });
+    const n = node('dry', [{ name: 'db', group: 'databases', from: source }]);
+    const result = n.run('sync', '--dry-run');
+    assert.equal(result.status, 0, result.stderr);
+    assert.match(result.stdout, /would transfer 1 files/);
+    assert.deepEqual(readdirSync(n.store), []);
+  });
+
+  test('a missing source directory is 41 in one line, and the store is untouched', () => {
+    const n = node('missing-source', [{ name: 'db', group: 'databases', from: join(root, 'no-such-dir') }]);
+    const result = n.run('sync');
+    assert.equal(result.status, 41);
+    assert.match(result.stderr, /^odbackup sync: db: the source directory .*no-such-dir does not exist \[exit 41: sourceUnreachable\]$/m);
+    assert.deepEqual(n.snapshots('db'), []);
+  });
+
+  test('a missing store is 10 and nothing is written anywhere', () => {
+    const source = join(root, 'src-nostore');
+    writeFiles(source, { f: '1' });
+    const n = node('nostore', [{ name: 'db', group: 'databases', from: source }]);
+    rmSync(n.store, { recursive: true });
+    const result = n.run('sync');
+    assert.equal(result.status, 10);
+    assert.match(result.stderr, /the store .* does not exist/);
+    assert.equal(existsSync(n.store), false);
+  });
+
+  test('an unknown target is a usage error naming the known ones', () => {
+    const n = node('unknown-target', [{ name: 'db', group: 'databases', from: join(root, 'src-basic') }]);
+    const result = n.run('sync', 'photos');
+    assert.equal(result.status, 2);
+    assert.match(result.stderr, /no source or group named "photos".*\n {2}hint: known: databases, db/);
+  });
+});
+
+describe('expected files and source integrity', () => {
+  const day = String(new Date().getDate()).padStart(2, '0');
+
+  test("today's dump missing: 42, no snapshot, latest stays", async () => {
+    const source = join(root, 'src-expect');
+    writeFiles(source, { [`dump_daily_${day}.psql.gz.enc`]: 'today' });
+    const n = node('expect', [{ name: 'db', group: 'databases', from: source, expect: ['dump_daily_{%d}.psql.gz.enc'] }]);
+    assert.equal(n.run('sync').status, 0);
+    const before = n.latest('db');
+    rmSync(join(source, `dump_daily_${day}.psql.gz.enc`));
+    writeFiles(source, { 'dump_daily_00.psql.gz.enc': 'other' });
+    await new Promise((done) => setTimeout(done, 1100));
+    const result = n.run('sync');
+    assert.equal(result.status, 42);
+    assert.match(result.stderr, new RegExp(`db: expected "dump_daily_${day}.psql.gz.enc" not found`));
+    assert.equal(n.latest('db'), before);
+    assert.deepEqual(n.snapshots('db'), [before]);
+  });
+
+  test('a bad signature is 43 and the snapshot is not made; a good one passes', () => {
+    const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const keyFile = join(root, 'signing.pub');
+    writeFileSync(keyFile, publicKey.export({ type: 'spki', format: 'pem' }));
+    const source = join(root, 'src-sign');
+    const dump = Buffer.from('pg_dump output');
+    writeFiles(source, { 'db.psql.gz.enc': dump, 'db.psql.gz.enc.sign': sign('sha256', dump, privateKey) });
+    const n = node('sign', [{ name: 'db', group: 'databases', from: source, integrity: { publicKey: keyFile } }]);
+    const good = n.run('sync');
+    assert.equal(good.status, 0, good.stderr);
+    const before = n.latest('db');
+    writeFiles(source, { 'db.psql.gz.enc': 'tampered output' });
+    const bad = n.run('sync');
+    assert.equal(bad.status, 43);
+    assert.match(bad.stderr, /db: db\.psql\.gz\.enc: signature db\.psql\.gz\.enc\.sign does not match/);
+    assert.equal(n.latest('db'), before);
+  });
+
+  test('a corrupt gzip and a SHA256SUMS mismatch are 43', () => {
+    const source = join(root, 'src-gzip');
+    const good = gzipSync('hello');
+    writeFiles(source, { 'a.gz': good, SHA256SUMS: `${createHash('sha256').update(good).digest('hex')}  a.gz\n` });
+    const n = node('gzip', [{ name: 'db', group: 'databases', from: source, integrity: { gzip: true, sha256sums: true } }]);
+    assert.equal(n.run('sync').status, 0);
+    const corrupt = Buffer.from(good);
+    corrupt[corrupt.length - 6]! ^= 0xff;
+    writeFiles(source, { 'a.gz': corrupt });
+    // Same size: rsync's quick check compares whole-second mtimes, so make the change visible to it.
+    utimesSync(join(source, 'a.gz'), new Date(), new Date(Date.now() + 5000));
+    const gz = n.run('sync');
+    assert.equal(gz.status, 43);
+    assert.match(gz.stderr, /a\.gz: (SHA256 differs from SHA256SUMS|gzip test failed)/);
+    const bad = node('sums', [{ name: 'db', group: 'databases', from: source, integrity: { sha256sums: true } }]);
+    const sums = bad.run('sync');
+    assert.equal(sums.status, 43);
+    assert.match(sums.stderr, /a\.gz: SHA256 differs from SHA256SUMS/);
+  });
+});
+
+describe('git mirrors', () => {
+  test('a repository is mirrored into the snapshot; an unreachable one is 44', () => {
+    const work = join(root, 'git-work');
+    const bare = join(root, 'site.git');
+    const git = (...args: string[]) => execFileSync('git', args, { cwd: work, env: { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@t', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@t' } });
+    mkdirSync(work, { recursive: true });
+    git('init', '-q', '-b', 'main');
+    writeFileSync(join(work, 'README'), 'v1');
+    git('add', 'README');
+    git('commit', '-qm', 'v1');
+    execFileSync('git', ['clone', '-q', '--bare', work, bare]);
+    const n = node('git', [{ name: 'code', group: 'git', repositories: [`file://${bare}`] }]);
+    const result = n.run('sync', 'git');
+    assert.equal(result.status, 0, result.stderr);
+    const mirror = join(n.store, 'code', 'latest', 'site.git');
+    assert.equal(execFileSync('git', ['--git-dir', mirror, 'log', '--format=%s', 'main'], { encoding: 'utf8' }).trim(), 'v1');
+    const broken = node('git-broken', [{ name: 'code', group: 'git', repositories: [`file://${join(root, 'nope.git')}`] }]);
+    const failure = broken.run('sync');
+    assert.equal(failure.status, 44);
+    assert.match(failure.stderr, /code: mirror of file:\/\/.*nope\.git failed: /);
+  });
+});
+
+describe('retention', () => {
+  test('prune keeps the newest per day, week and month, never latest; --dry-run removes nothing', () => {
+    const n = node('retention', [{ name: 'db', group: 'databases', from: join(root, 'src-basic') }], { retention: { daily: 2, weekly: 2, monthly: 2 } });
+    const names = ['2026-08-15T030000Z', '2026-09-20T030000Z', '2026-10-01T030000Z', '2026-11-02T030000Z', '2026-11-10T030000Z', '2026-11-20T030000Z', '2026-11-21T030000Z', '2026-11-21T150000Z', '2026-11-22T030000Z'];
+    for (const name of names) writeFiles(join(n.store, 'db', name), { f: name });
+    execFileSync('ln', ['-s', '2026-11-20T030000Z', join(n.store, 'db', 'latest')]);
+    const dry = n.run('--json', 'prune', '--dry-run');
+    assert.equal(dry.status, 0, dry.stderr);
+    const wouldGo = JSON.parse(dry.stdout).data.map((removal: { snapshot: string }) => removal.snapshot);
+    assert.deepEqual(n.snapshots('db'), names);
+    const result = n.run('prune');
+    assert.equal(result.status, 0, result.stderr);
+    // daily: 11-22 and 11-21 15:00; weekly: 11-22 (W47) and 11-10 (W46); monthly: 11-22 and 10-01; latest: 11-20.
+    assert.deepEqual(n.snapshots('db'), ['2026-10-01T030000Z', '2026-11-10T030000Z', '2026-11-20T030000Z', '2026-11-21T150000Z', '2026-11-22T030000Z']);
+    assert.deepEqual(wouldGo, ['2026-08-15T030000Z', '2026-09-20T030000Z', '2026-11-02T030000Z', '2026-11-21T030000Z']);
+    assert.equal(n.latest('db'), '2026-11-20T030000Z');
+    assert.ok(!readdirSync(join(n.store, 'db')).some((name) => name.startsWith('.removing-')));
+  });
+});
