@@ -1,13 +1,25 @@
 import { codeLabel, heading, statusWord, table } from '../render.js';
 import { RunLock } from '../state/lock.js';
-import type { PassRecord } from '../state/run-state.js';
+import type { PassRecord, SourceRecord } from '../state/run-state.js';
+import { snapshotDate, SourceStore } from '../store/snapshots.js';
 import { ok, type Step } from './types.js';
 
 interface StatusOptions {
   last?: string;
 }
 
+interface SourceStatus {
+  name: string;
+  group: string;
+  /** The snapshot latest points at, and how old it is. */
+  latest?: string;
+  ageHours?: number;
+  snapshots: number;
+  lastPull?: SourceRecord;
+}
+
 interface StatusData {
+  sources: SourceStatus[];
   running?: PassRecord;
   /** A pass still marked as current while nobody holds the lock: cut off by kill -9 or a power cut. */
   interrupted?: PassRecord;
@@ -28,7 +40,20 @@ export const statusStep: Step<StatusOptions> = {
   async run(ctx, { options }) {
     const state = ctx.state.read();
     const count = Math.max(1, Number.parseInt(options.last ?? '10', 10) || 10);
-    const data: StatusData = { passes: state.passes.slice(0, count) };
+    const now = ctx.now().getTime();
+    const sources = ctx.config.sources.map((source): SourceStatus => {
+      const store = new SourceStore(ctx.config.storage.path, source.name);
+      const latest = store.latest();
+      return {
+        name: source.name,
+        group: source.group,
+        latest,
+        ageHours: latest ? Math.round((now - snapshotDate(latest).getTime()) / 360_000) / 10 : undefined,
+        snapshots: store.snapshots().length,
+        lastPull: state.sources?.[source.name],
+      };
+    });
+    const data: StatusData = { sources, passes: state.passes.slice(0, count) };
     if (state.current) {
       const owner = RunLock.liveOwner(ctx.state.lockPath);
       if (owner?.pid === state.current.pid) data.running = state.current;
@@ -47,7 +72,20 @@ export const statusStep: Step<StatusOptions> = {
   render(result) {
     const data = result.data as StatusData;
     const shown = [data.running, data.interrupted, ...data.passes].filter((pass): pass is PassRecord => Boolean(pass));
-    const lines = [result.message];
+    const lines = [result.message, '', heading('sources')];
+    lines.push(
+      table(
+        ['source', 'group', 'latest', 'age', 'snapshots', 'last pull'],
+        data.sources.map((source) => [
+          source.name,
+          source.group,
+          source.latest ?? 'none',
+          source.ageHours === undefined ? '' : source.ageHours < 48 ? `${source.ageHours}h` : `${Math.round(source.ageHours / 24)}d`,
+          String(source.snapshots),
+          source.lastPull ? `${source.lastPull.added} added, ${source.lastPull.changed} changed${source.lastPull.promoted ? '' : ' (not promoted)'}` : '',
+        ]),
+      ),
+    );
     if (shown.length === 0) return lines.join('\n');
     lines.push(
       '',
