@@ -88,6 +88,21 @@ test('config example is a valid configuration, and config schema is a JSON Schem
   assert.ok(schema.properties.sources.items.properties.expect.description);
 });
 
+test('every property of the schema has a description and an example', () => {
+  const schema = JSON.parse(odbackup(['config', 'schema']).stdout);
+  const undocumented: string[] = [];
+  const walk = (node: { properties?: Record<string, object>; items?: object }, path: string) => {
+    for (const [name, property] of Object.entries(node.properties ?? {})) {
+      const { description, examples } = property as { description?: string; examples?: unknown[] };
+      if (!description || !examples?.length) undocumented.push(`${path}${name}`);
+      walk(property, `${path}${name}.`);
+    }
+    if (node.items) walk(node.items, path.replace(/\.$/, '[].'));
+  };
+  walk(schema, '');
+  assert.deepEqual(undocumented, []);
+});
+
 test('config show resolves paths and defaults and masks passwords in URLs', () => {
   const file = writeConfig(dir, [
     { name: 'code', group: 'git', repositories: ['https://deploy:s3cr3t-token@git.example.org/site.git'] },

@@ -20,9 +20,9 @@ export function odbackup(args: string[], env: Record<string, string> = {}): CliR
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
-/** The built binary in the background (for locks, signals and kill -9). */
+/** The built binary in the background (for locks, signals and kill -9), in a process group of its own. */
 export function odbackupSpawn(args: string[]) {
-  return spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
+  return spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' }, detached: true });
 }
 
 export function tempDir(prefix = 'odbackup-test-'): string {

@@ -38,6 +38,7 @@ export const configSchema = {
       additionalProperties: false,
       required: ['path'],
       description: 'The backup store.',
+      examples: [{ path: '/mnt/backup', minFreeGiB: 50 }],
       properties: {
         path: {
           type: 'string',
@@ -58,6 +59,7 @@ export const configSchema = {
       type: 'array',
       minItems: 1,
       description: 'What to pull, in the order the pass pulls it (groups run in the order they first appear).',
+      examples: [[{ name: 'ajapaik-db', group: 'databases', from: 'backup@db1.example.org:/' }]],
       items: {
         type: 'object',
         additionalProperties: false,
@@ -93,6 +95,7 @@ export const configSchema = {
             additionalProperties: false,
             default: {},
             description: 'How to reach an ssh source.',
+            examples: [{ port: 22, identityFile: '/etc/odbackup/id_ed25519', knownHostsFile: '/etc/odbackup/known_hosts' }],
             properties: {
               port: { type: 'integer', minimum: 1, maximum: 65535, description: 'The ssh port.', default: 22, examples: [22] },
               identityFile: {
@@ -164,6 +167,7 @@ export const configSchema = {
             additionalProperties: false,
             default: {},
             description: 'What the source publishes to prove its files; checked on the files this pass transferred.',
+            examples: [{ publicKey: '/etc/odbackup/source-signing.pub', gzip: true }],
             properties: {
               publicKey: {
                 type: 'string',
@@ -193,6 +197,7 @@ export const configSchema = {
       additionalProperties: false,
       default: {},
       description: 'How many snapshots of each source to keep; the newest verified one is always kept.',
+      examples: [{ daily: 7, weekly: 4, monthly: 12 }],
       properties: {
         daily: { type: 'integer', minimum: 1, description: 'Newest snapshot of each of the last N days.', default: 7, examples: [7] },
         weekly: { type: 'integer', minimum: 0, description: 'Newest snapshot of each of the last N ISO weeks.', default: 4, examples: [4] },

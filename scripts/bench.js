@@ -1,0 +1,80 @@
+// `npm run bench`: wall time of `odbackup sync` against bare rsync and rsnapshot on the same generated tree.
+// Not a test: these machines are shared and noisy; the figures are ratios measured in one run.
+// BENCH_FILES (default 100000) and BENCH_MIB (default 2048) size the tree.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const files = Number(process.env.BENCH_FILES ?? 100_000);
+const totalMiB = Number(process.env.BENCH_MIB ?? 2048);
+const work = join(process.env.BENCH_DIR ?? tmpdir(), 'odbackup-bench');
+
+function have(program) {
+  return spawnSync('sh', ['-c', `command -v ${program}`]).status === 0;
+}
+
+if (!have('rsnapshot') && process.getuid?.() === 0) {
+  execFileSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', 'rsnapshot'], { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+}
+
+/** Mixed sizes: most files small, a few large (a dump, an image), summing to about totalMiB. */
+function generate(source) {
+  const block = Buffer.alloc(1024 * 1024);
+  for (let i = 0; i < block.length; i += 4) block.writeUInt32LE((Math.imul(i, 2654435761) ^ (i >>> 7)) >>> 0, i);
+  const large = Math.max(1, Math.floor(files / 1000));
+  const largeBytes = Math.floor((totalMiB * 1024 * 1024 * 0.8) / large);
+  const smallBytes = Math.max(1, Math.floor((totalMiB * 1024 * 1024 * 0.2) / (files - large)));
+  for (let i = 0; i < files; i++) {
+    const directory = join(source, `d${String(i % 100).padStart(2, '0')}`, `e${String(Math.floor(i / 100) % 100).padStart(2, '0')}`);
+    if (i < 10_000) mkdirSync(directory, { recursive: true });
+    const size = i < large ? largeBytes : smallBytes;
+    const data = Buffer.allocUnsafe(size);
+    for (let offset = 0; offset < size; offset += block.length) block.copy(data, offset, 0, Math.min(block.length, size - offset));
+    data.writeUInt32LE(i, 0);
+    writeFileSync(join(directory, `f${i}.bin`), data);
+  }
+}
+
+function time(label, program, args) {
+  const start = process.hrtime.bigint();
+  const result = spawnSync(program, args, { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  if (result.status !== 0) throw new Error(`${label} failed (${result.status}): ${result.stderr}`);
+  console.log(`  ${label.padEnd(34)} ${seconds.toFixed(2)} s`);
+  return seconds;
+}
+
+rmSync(work, { recursive: true, force: true });
+const source = join(work, 'source');
+console.log(`generating ${files} files, ${totalMiB} MiB in ${source}`);
+generate(source);
+execFileSync('sync');
+
+const config = join(work, 'odbackup.json');
+writeFileSync(config, JSON.stringify({ node: 'bench', stateDir: join(work, 'state'), storage: { path: join(work, 'store') }, sources: [{ name: 'tree', group: 'images', from: source }] }));
+mkdirSync(join(work, 'store'));
+const odbackup = [join(root, 'bin', 'odbackup.js'), '--quiet', '--config', config, 'sync'];
+
+const rsnapshotConfig = join(work, 'rsnapshot.conf');
+writeFileSync(rsnapshotConfig, ['config_version\t1.2', `snapshot_root\t${join(work, 'rsnapshot')}/`, 'cmd_rsync\t/usr/bin/rsync', 'cmd_cp\t/bin/cp', 'cmd_rm\t/bin/rm', 'retain\tdaily\t7', 'link_dest\t1', `lockfile\t${join(work, 'rsnapshot.pid')}`, `backup\t${source}/\ttree/`, ''].join('\n'));
+
+console.log('first pass (everything is new):');
+const odFirst = time('odbackup sync', process.execPath, odbackup);
+const rsFirst = time('rsync -a', 'rsync', ['-a', '--delete', `${source}/`, join(work, 'rsync-1') + '/']);
+const snapFirst = have('rsnapshot') ? time('rsnapshot daily', 'rsnapshot', ['-c', rsnapshotConfig, 'daily']) : undefined;
+await new Promise((done) => setTimeout(done, 1100));
+console.log('no-change pass (everything is hard-linked):');
+const odSecond = time('odbackup sync', process.execPath, odbackup);
+const rsSecond = time('rsync -a --link-dest', 'rsync', ['-a', '--delete', `--link-dest=${join(work, 'rsync-1')}`, `${source}/`, join(work, 'rsync-2') + '/']);
+const snapSecond = have('rsnapshot') ? time('rsnapshot daily', 'rsnapshot', ['-c', rsnapshotConfig, 'daily']) : undefined;
+
+const ratio = (a, b) => (b === undefined ? 'n/a (rsnapshot not installed)' : `${(a / b).toFixed(2)}x`);
+console.log(`
+odbackup / bare rsync, first pass:        ${ratio(odFirst, rsFirst)}
+odbackup / bare rsync, no-change pass:    ${ratio(odSecond, rsSecond)}   (target <= 1.3x)
+odbackup / rsnapshot, first pass:         ${ratio(odFirst, snapFirst)}
+odbackup / rsnapshot, no-change pass:     ${ratio(odSecond, snapSecond)}   (target <= 1.0x)`);
+if (!process.env.BENCH_KEEP) rmSync(work, { recursive: true, force: true });
