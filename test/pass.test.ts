@@ -34,7 +34,7 @@ function fileStep(name: string, outcome: 'ok' | 'fatal' | 'display' | 'throws' |
 
 function setup(name: string) {
   const stateDir = join(dir, name);
-  const config: Config = { node: 'n', stateDir, storage: { path: stateDir, minFreeGiB: 0 }, sources: [], retention: { daily: 1, weekly: 0, monthly: 0 } };
+  const config: Config = { node: 'n', stateDir, storage: { path: stateDir, minFreeGiB: 0, fsType: 'ext4', mountOptions: [], afterPass: 'ro' }, verify: { scrubDays: 30 }, sources: [], retention: { daily: 1, weekly: 0, monthly: 0 } };
   const first = new AbortController();
   const second = new AbortController();
   const ctx = createContext({ configPath: '/none', config, log: createLogger({ quiet: true }), signal: first.signal, finalSignal: second.signal });

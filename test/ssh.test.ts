@@ -21,17 +21,22 @@ after(async () => {
 function sshNode(name: string, ssh: Record<string, unknown>, extra: Record<string, unknown> = {}, from = `${sshd.user}@127.0.0.1:/`) {
   const dir = join(root, name);
   const config = writeConfig(dir, [{ name: 'db', group: 'databases', from, retries: 0, ssh: { port: sshd.port, identityFile: sshd.identityFile, knownHostsFile: sshd.knownHostsFile, connectTimeout: 5, ...ssh }, ...extra }]);
-  return { store: join(dir, 'store'), run: (...args: string[]) => odbackup(['--config', config, ...args]) };
+  return {
+    store: join(dir, 'store'),
+    run: (...args: string[]) => odbackup(['--config', config, ...args]),
+    pass: () => odbackup(['--config', config, 'cycle', '--skip', 'prune']),
+  };
 }
 
 describe('sync over a real sshd, confined with rrsync -ro', () => {
-  test('pulls the exported tree; the next pass hard-links it', async () => {
+  test('pulls the exported tree, verifies it against the source with rsync checksums; the next pass hard-links it', async () => {
     const n = sshNode('ok', {});
-    const first = n.run('sync');
+    const first = n.pass();
     assert.equal(first.status, 0, first.stderr);
     assert.match(first.stdout, /transferred 2 files/);
+    assert.match(first.stdout, /copy check: 2 files of 1 new snapshots/);
     await new Promise((done) => setTimeout(done, 1100));
-    const second = n.run('sync');
+    const second = n.pass();
     assert.equal(second.status, 0, second.stderr);
     assert.match(second.stdout, /transferred 0 files/);
     const latest = join(n.store, 'db', 'latest', 'weekly', 'db_weekly.psql.gz.enc');

@@ -20,7 +20,9 @@ function node(name: string, sources: object[], extra: Record<string, unknown> = 
     config,
     store,
     run: (...args: string[]) => odbackup(['--config', config, ...args]),
-    snapshots: (source: string) => (existsSync(join(store, source)) ? readdirSync(join(store, source)).filter((name) => /^\d{4}-/.test(name)).sort() : []),
+    /** A pass without retention: pull, verify, promote. */
+    pass: (...args: string[]) => odbackup(['--config', config, 'cycle', '--skip', 'prune', ...args]),
+    snapshots: (source: string) => (existsSync(join(store, source)) ? readdirSync(join(store, source)).filter((name) => /^\d{4}-\d{2}-\d{2}T\d{6}Z$/.test(name)).sort() : []),
     latest: (source: string) => (existsSync(join(store, source, 'latest')) ? readlinkSync(join(store, source, 'latest')) : undefined),
   };
 }
@@ -30,13 +32,13 @@ describe('sync from a local directory', () => {
     const source = join(root, 'src-basic');
     writeFiles(source, { 'a.sql': 'one', 'sub/b.img': Buffer.alloc(100_000, 7), 'odd name\nwith newline': 'x' });
     const n = node('basic', [{ name: 'db', group: 'databases', from: source }]);
-    const first = n.run('sync');
+    const first = n.pass();
     assert.equal(first.status, 0, first.stderr);
     assert.match(first.stdout, /1 source: transferred 3 files/);
     const [snapshot1] = n.snapshots('db');
     assert.equal(n.latest('db'), snapshot1);
     await new Promise((done) => setTimeout(done, 1100));
-    const second = n.run('sync', 'databases');
+    const second = n.pass();
     assert.equal(second.status, 0, second.stderr);
     assert.match(second.stdout, /transferred 0 files/);
     const [, snapshot2] = n.snapshots('db');
@@ -100,7 +102,7 @@ describe('expected files and source integrity', () => {
     const source = join(root, 'src-expect');
     writeFiles(source, { [`dump_daily_${day}.psql.gz.enc`]: 'today' });
     const n = node('expect', [{ name: 'db', group: 'databases', from: source, expect: ['dump_daily_{%d}.psql.gz.enc'] }]);
-    assert.equal(n.run('sync').status, 0);
+    assert.equal(n.pass().status, 0);
     const before = n.latest('db');
     rmSync(join(source, `dump_daily_${day}.psql.gz.enc`));
     writeFiles(source, { 'dump_daily_00.psql.gz.enc': 'other' });
@@ -120,7 +122,7 @@ describe('expected files and source integrity', () => {
     const dump = Buffer.from('pg_dump output');
     writeFiles(source, { 'db.psql.gz.enc': dump, 'db.psql.gz.enc.sign': sign('sha256', dump, privateKey) });
     const n = node('sign', [{ name: 'db', group: 'databases', from: source, integrity: { publicKey: keyFile } }]);
-    const good = n.run('sync');
+    const good = n.pass();
     assert.equal(good.status, 0, good.stderr);
     const before = n.latest('db');
     writeFiles(source, { 'db.psql.gz.enc': 'tampered output' });
@@ -163,7 +165,7 @@ describe('git mirrors', () => {
     git('commit', '-qm', 'v1');
     execFileSync('git', ['clone', '-q', '--bare', work, bare]);
     const n = node('git', [{ name: 'code', group: 'git', repositories: [`file://${bare}`] }]);
-    const result = n.run('sync', 'git');
+    const result = n.pass();
     assert.equal(result.status, 0, result.stderr);
     const mirror = join(n.store, 'code', 'latest', 'site.git');
     assert.equal(execFileSync('git', ['--git-dir', mirror, 'log', '--format=%s', 'main'], { encoding: 'utf8' }).trim(), 'v1');

@@ -26,6 +26,8 @@ export interface RsyncRequest {
   /** NUL-separated list of paths, relative to from: only these are considered. */
   filesFrom?: string;
   progress?: boolean;
+  /** Only compare (verify): no deletions, nothing kept; with checksum and dryRun. */
+  compareOnly?: boolean;
 }
 
 /** The partial-dir rsync keeps interrupted files in, inside each destination directory. */
@@ -37,8 +39,7 @@ export function rsyncArgs(request: RsyncRequest): string[] {
   return [
     '--archive',
     '--numeric-ids',
-    '--delete',
-    `--partial-dir=${RSYNC_PARTIAL_DIR}`,
+    ...(request.compareOnly ? [] : ['--delete', `--partial-dir=${RSYNC_PARTIAL_DIR}`]),
     '--itemize-changes',
     '--out-format=%i %l %n',
     ...(request.progress ? ['--info=progress2'] : []),

@@ -42,7 +42,15 @@ export type Source = RsyncSource | GitSource;
 export interface Config {
   node: string;
   stateDir: string;
-  storage: { path: string; minFreeGiB: number };
+  storage: {
+    path: string;
+    device?: string;
+    fsType: 'ext4';
+    mountOptions: string[];
+    afterPass: 'ro' | 'unmounted';
+    minFreeGiB: number;
+  };
+  verify: { scrubDays: number };
   sources: Source[];
   retention: { daily: number; weekly: number; monthly: number };
 }

@@ -11,19 +11,43 @@ export function fsyncDirectory(directory: string): void {
   }
 }
 
-/** Temp file in the same directory, fsync, rename over the target, fsync the directory: all or nothing. */
+/**
+ * A file written to a temp name in the same directory, then fsync'd and renamed over the target, and the
+ * directory fsync'd: readers see the old file or the whole new one, also after a power cut.
+ */
+export class AtomicFile {
+  private readonly temp: string;
+  private readonly fd: number;
+
+  constructor(readonly path: string) {
+    this.temp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
+    this.fd = openSync(this.temp, 'w', 0o644);
+  }
+
+  write(data: string | Uint8Array): void {
+    writeSync(this.fd, typeof data === 'string' ? Buffer.from(data) : data);
+  }
+
+  commit(): void {
+    fsyncSync(this.fd);
+    closeSync(this.fd);
+    renameSync(this.temp, this.path);
+    fsyncDirectory(dirname(this.path));
+  }
+
+  abandon(): void {
+    closeSync(this.fd);
+    rmSync(this.temp, { force: true });
+  }
+}
+
 export function writeFileAtomic(path: string, data: string | Uint8Array): void {
-  const temp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
-  const fd = openSync(temp, 'w', 0o644);
+  const file = new AtomicFile(path);
   try {
-    writeSync(fd, typeof data === 'string' ? Buffer.from(data) : data);
-    fsyncSync(fd);
+    file.write(data);
   } catch (error) {
-    closeSync(fd);
-    rmSync(temp, { force: true });
+    file.abandon();
     throw error;
   }
-  closeSync(fd);
-  renameSync(temp, path);
-  fsyncDirectory(dirname(path));
+  file.commit();
 }

@@ -41,6 +41,8 @@ export interface SourceRecord {
   snapshot: string;
   runId: string;
   pulledAt: string;
+  /** When verify's copy check passed for it: only then may latest point at it. */
+  verifiedAt?: string;
   /** latest points at it. */
   promoted: boolean;
   added: number;
@@ -52,6 +54,8 @@ export interface SourceRecord {
 
 export interface State {
   version: 1;
+  /** When each scrub slice (0 … scrubDays-1) was last read in full against the manifests. */
+  scrub?: { days: number; slices: Record<string, string> };
   sources?: Record<string, SourceRecord>;
   /** Newest first, at most KEPT_PASSES. */
   passes: PassRecord[];

@@ -3,8 +3,11 @@ import { EXIT_CODES } from '../exit-codes.js';
 import { runPass, type PassEntry } from '../pass.js';
 import { codeLabel, heading, statusWord, table } from '../render.js';
 import type { PassRecord } from '../state/run-state.js';
+import { mountStep } from './mount.js';
+import { promoteStep } from './promote.js';
 import { pruneStep } from './prune.js';
 import { groupsInOrder, syncStep } from './sync.js';
+import { verifyStep } from './verify.js';
 import { failed, ok, type Context, type Step } from './types.js';
 
 /**
@@ -13,8 +16,15 @@ import { failed, ok, type Context, type Step } from './types.js';
  */
 export function passPlan(config: Config): PassEntry[] {
   return [
+    { step: mountStep, label: 'mount rw', args: ['rw'], onFailure: 'abort' },
     ...groupsInOrder(config).map((group): PassEntry => ({ step: syncStep, label: `sync ${group}`, args: [group], onFailure: 'abort' })),
+    { step: mountStep, label: 'mount ro', args: ['ro'], onFailure: 'abort' },
+    { step: verifyStep, onFailure: 'abort' },
+    // promote and prune write: back to read-write, without a second fsck of a filesystem we just unmounted.
+    { step: mountStep, label: 'mount rw for promote', args: ['rw'], options: { fsck: false }, onFailure: 'abort' },
+    { step: promoteStep, onFailure: 'abort' },
     { step: pruneStep, onFailure: 'abort' },
+    { step: mountStep, label: `mount ${config.storage.afterPass === 'ro' ? 'ro' : 'off'} at the end`, args: [config.storage.afterPass === 'ro' ? 'ro' : 'off'], onFailure: 'abort', always: true },
   ];
 }
 

@@ -1,10 +1,13 @@
 import { codesStep } from './codes.js';
 import { configStep } from './config.js';
 import { cycleStep } from './cycle.js';
+import { mountStep } from './mount.js';
+import { promoteStep } from './promote.js';
 import { pruneStep } from './prune.js';
 import { statusStep } from './status.js';
 import { syncStep } from './sync.js';
+import { verifyStep } from './verify.js';
 import type { AnyStep } from './types.js';
 
 /** Every subcommand, in the order `--help` lists them. Only steps that really work are registered. */
-export const STEPS: readonly AnyStep[] = [cycleStep, syncStep, pruneStep, statusStep, codesStep, configStep];
+export const STEPS: readonly AnyStep[] = [cycleStep, mountStep, syncStep, verifyStep, promoteStep, pruneStep, statusStep, codesStep, configStep];

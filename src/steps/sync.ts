@@ -5,7 +5,6 @@ import { pullSource, type PullResult } from '../sync/pull.js';
 import { ok, type Step } from './types.js';
 
 interface SyncOptions {
-  promote?: boolean;
   dryRun?: boolean;
 }
 
@@ -35,18 +34,17 @@ function formatBytes(bytes: number): string {
 
 export const syncStep: Step<SyncOptions> = {
   name: 'sync',
-  summary: 'pull sources into new snapshots with rsync (all, a group, or one source)',
+  summary: 'pull sources into new snapshots with rsync (all, a group, or one source); verify and promote move latest',
   arguments: [{ name: 'target', description: 'a group (databases, images, git…) or a source name; all when left out' }],
   options: [
-    { flags: '--no-promote', description: 'leave latest where it is (verify promotes after it passed)' },
     { flags: '--dry-run', description: 'list what would be transferred; change nothing' },
   ],
   locked: true,
-  async run(ctx, { args: [target], options }) {
+  async run(ctx, { args: [target] }) {
     const pulled: PullResult[] = [];
     for (const source of sourcesFor(ctx.config, target)) {
       ctx.log.info(`${source.name}: pulling from ${source.kind === 'git' ? `${source.repositories.length} git repositories` : source.from}`);
-      const result = await pullSource(ctx, source, { promote: options.promote !== false });
+      const result = await pullSource(ctx, source);
       ctx.log.info(`${source.name}: ${result.snapshot ?? 'dry run'}: ${result.added} added, ${result.changed} changed, ${formatBytes(result.bytes)}`);
       pulled.push(result);
     }
@@ -59,12 +57,11 @@ export const syncStep: Step<SyncOptions> = {
     const rows = pulled.map((pull) => [
       pull.source,
       pull.snapshot ?? '(dry run)',
-      pull.promoted ? 'yes' : 'no',
       String(pull.added),
       String(pull.changed),
       formatBytes(pull.bytes),
       pull.resumed ? 'resumed' : '',
     ]);
-    return [result.message, table(['source', 'snapshot', 'latest', 'added', 'changed', 'bytes', ''], rows)].join('\n');
+    return [result.message, table(['source', 'snapshot', 'added', 'changed', 'bytes', ''], rows)].join('\n');
   },
 };

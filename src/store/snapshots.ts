@@ -52,6 +52,11 @@ export class SourceStore {
     return join(this.directory, snapshot);
   }
 
+  /** `<snapshot>.xxh64`: every file of the snapshot with its XXH64, as `xxh64sum -c` reads it. */
+  manifest(snapshot: string): string {
+    return `${this.path(snapshot)}.xxh64`;
+  }
+
   hasPartial(): boolean {
     return existsSync(this.partial);
   }
@@ -85,14 +90,17 @@ export class SourceStore {
   remove(snapshot: string): void {
     const doomed = join(this.directory, `.removing-${snapshot}`);
     renameSync(this.path(snapshot), doomed);
-    rmSync(`${this.path(snapshot)}.xxh64`, { force: true });
+    rmSync(this.manifest(snapshot), { force: true });
     fsyncDirectory(this.directory);
     this.removeLeftovers();
   }
 
+  /** Half-removed snapshots, and manifests whose snapshot was never renamed into place (a cut before it). */
   removeLeftovers(): void {
-    for (const name of readdirSync(this.directory)) {
-      if (name.startsWith('.removing-')) rmSync(join(this.directory, name), { recursive: true, force: true });
+    const names = new Set(readdirSync(this.directory));
+    for (const name of names) {
+      const orphanManifest = name.endsWith('.xxh64') && !names.has(name.slice(0, -'.xxh64'.length));
+      if (name.startsWith('.removing-') || orphanManifest) rmSync(join(this.directory, name), { recursive: true, force: true });
     }
   }
 }

@@ -1,4 +1,4 @@
-import { closeSync, existsSync, fsyncSync, lstatSync, mkdirSync, openSync, readFileSync, statSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, lstatSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import fg from 'fast-glob';
 import { classifyRsyncFailure, isTransferredFile, RSYNC_PARTIAL_DIR, runRsync, type RsyncRequest } from '../adapters/rsync.js';
@@ -8,20 +8,19 @@ import { OdbackupError } from '../errors.js';
 import type { ExitCodeName } from '../exit-codes.js';
 import type { SourceRecord } from '../state/run-state.js';
 import type { Context } from '../steps/types.js';
+import { assertStoreWritable } from '../store/storage.js';
+import { HashPool } from '../hash/pool.js';
+import { writeManifest, type ManifestStats } from '../store/manifest.js';
 import { snapshotName, SourceStore } from '../store/snapshots.js';
 import { missingExpectedFiles } from './expected.js';
 import { integrityProblems } from './integrity.js';
 
-export interface PullOptions {
-  promote: boolean;
-}
-
 export interface PullResult {
   source: string;
-  /** The snapshot made (absent on a dry run). */
+  /** The snapshot made (absent on a dry run); latest moves to it only after verify (the promote step). */
   snapshot?: string;
-  promoted: boolean;
   resumed: boolean;
+  manifest?: ManifestStats;
   added: number;
   changed: number;
   bytes: number;
@@ -88,17 +87,6 @@ async function filesNotLinkedFrom(directory: string, previous: string | undefine
     .map((entry) => ({ name: entry.path, size: entry.stats!.size }));
 }
 
-/** Refuses to write unless the store is there: never fill the root filesystem because the disk is missing. */
-export function assertStoreReady(storePath: string): void {
-  let isDirectory = false;
-  try {
-    isDirectory = statSync(storePath).isDirectory();
-  } catch {
-    // reported below
-  }
-  if (!isDirectory) throw new OdbackupError('storageMissing', `the store ${storePath} does not exist or is not a directory`, 'is the storage disk connected and mounted?');
-}
-
 async function mirrorRepositories(ctx: Context, source: Extract<Source, { kind: 'git' }>, store: SourceStore): Promise<string> {
   const mirrors = join(store.directory, '.mirror');
   mkdirSync(mirrors, { recursive: true });
@@ -109,14 +97,14 @@ async function mirrorRepositories(ctx: Context, source: Extract<Source, { kind: 
   return mirrors;
 }
 
-/** Pulls one source into a new snapshot (SPEC §3): .partial, checks, rename, then latest. */
-export async function pullSource(ctx: Context, source: Source, options: PullOptions): Promise<PullResult> {
+/** Pulls one source into a new snapshot (SPEC §3): .partial, checks, manifest, rename. */
+export async function pullSource(ctx: Context, source: Source): Promise<PullResult> {
   const config = ctx.config;
-  assertStoreReady(config.storage.path);
+  await assertStoreWritable(config.storage);
   const store = new SourceStore(config.storage.path, source.name);
   const previousSnapshot = store.latest();
   const previous = previousSnapshot && store.path(previousSnapshot);
-  const result: PullResult = { source: source.name, promoted: false, resumed: store.hasPartial(), added: 0, changed: 0, bytes: 0, attempts: 0 };
+  const result: PullResult = { source: source.name, resumed: store.hasPartial(), added: 0, changed: 0, bytes: 0, attempts: 0 };
   if (!ctx.dryRun) store.prepare();
   if (result.resumed) ctx.log.notice(`${source.name}: resuming into ${store.partial}, left by an interrupted pass`);
 
@@ -188,17 +176,22 @@ export async function pullSource(ctx: Context, source: Source, options: PullOpti
   }
 
   const snapshot = snapshotName(ctx.now());
+  // The manifest first, then the rename: a snapshot directory never exists without its manifest.
+  const pool = new HashPool();
+  try {
+    const previousManifest = previousSnapshot && store.manifest(previousSnapshot);
+    const usable = previousManifest && existsSync(previousManifest) ? { dir: previous!, manifest: previousManifest } : undefined;
+    result.manifest = await writeManifest(store.partial, store.manifest(snapshot), pool, usable);
+  } finally {
+    await pool.close();
+  }
   store.complete(snapshot);
   result.snapshot = snapshot;
-  if (options.promote) {
-    store.promote(snapshot);
-    result.promoted = true;
-  }
   const record: SourceRecord = {
     snapshot,
     runId: ctx.runId,
     pulledAt: ctx.now().toISOString(),
-    promoted: result.promoted,
+    promoted: false,
     added: result.added,
     changed: result.changed,
     bytes: result.bytes,

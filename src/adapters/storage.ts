@@ -1,0 +1,64 @@
+import { realpathSync } from 'node:fs';
+import { exec, lastLine } from '../exec.js';
+
+/** Thin adapters around util-linux and e2fsprogs (REFERENCE §5). Argv builders are plain functions. */
+
+export interface Mounted {
+  source: string;
+  fsType: string;
+  options: string[];
+}
+
+const canonical = (path: string) => {
+  try {
+    return realpathSync(path);
+  } catch {
+    return path;
+  }
+};
+
+/** `UUID=…` / `LABEL=…` → the block device, by probing (works without udev's /dev/disk links). */
+export async function findDevice(spec: string): Promise<string | undefined> {
+  const result = await exec('findfs', [spec]);
+  return result.exitCode === 0 && result.stdout.trim() ? canonical(result.stdout.trim()) : undefined;
+}
+
+/** What is mounted exactly at mountPoint (findmnt exits 1 when nothing is). */
+export async function mountedAt(mountPoint: string): Promise<Mounted | undefined> {
+  const result = await exec('findmnt', ['--json', '--output', 'SOURCE,FSTYPE,OPTIONS', '--mountpoint', mountPoint]);
+  if (result.exitCode !== 0) return undefined;
+  const [filesystem] = (JSON.parse(result.stdout) as { filesystems: { source: string; fstype: string; options: string }[] }).filesystems;
+  if (!filesystem) return undefined;
+  return { source: canonical(filesystem.source), fsType: filesystem.fstype, options: filesystem.options.split(',') };
+}
+
+export function mountArgs(device: string, mountPoint: string, fsType: string, options: readonly string[]): string[] {
+  return ['-t', fsType, '-o', options.join(','), device, mountPoint];
+}
+
+export async function mount(device: string, mountPoint: string, fsType: string, options: readonly string[]): Promise<string | undefined> {
+  const result = await exec('mount', mountArgs(device, mountPoint, fsType, options));
+  return result.exitCode === 0 ? undefined : lastLine(result.stderr) || `mount exit ${result.exitCode}`;
+}
+
+export async function unmount(mountPoint: string): Promise<string | undefined> {
+  const result = await exec('umount', [mountPoint]);
+  return result.exitCode === 0 ? undefined : lastLine(result.stderr) || `umount exit ${result.exitCode}`;
+}
+
+/** Flushes the filesystem holding path to the media (`sync -f`). */
+export async function syncFilesystem(path: string): Promise<void> {
+  await exec('sync', ['-f', path]);
+}
+
+export interface FsckResult {
+  /** e2fsck's exit status: 0 clean, 4 errors left uncorrected, 8 operational error… */
+  exitCode: number;
+  output: string;
+}
+
+/** A read-only check of an unmounted filesystem: `e2fsck -f -n` answers "no" to every repair. */
+export async function fsck(device: string, signal?: AbortSignal): Promise<FsckResult> {
+  const result = await exec('e2fsck', ['-f', '-n', device], { signal });
+  return { exitCode: result.notFound ? 8 : (result.exitCode ?? 8), output: `${result.stdout}\n${result.stderr}`.trim() };
+}

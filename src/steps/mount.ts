@@ -1,0 +1,73 @@
+import { fsck, mount, syncFilesystem, unmount } from '../adapters/storage.js';
+import type { Config } from '../config/types.js';
+import { OdbackupError } from '../errors.js';
+import { storageState } from '../store/storage.js';
+import { ok, skipped, type Context, type Step } from './types.js';
+
+const MODES = ['rw', 'ro', 'off'] as const;
+type Mode = (typeof MODES)[number];
+
+/** e2fsck -n: 0 clean; 1/2 would only be corrections; 4 and up: errors left, or the check itself failed. */
+async function checkFilesystem(ctx: Context, device: string): Promise<void> {
+  const result = await fsck(device, ctx.signal);
+  if (result.exitCode < 4) return;
+  ctx.log.error(`e2fsck -f -n ${device}:\n${result.output}`);
+  const reason = result.exitCode & 4 ? 'errors left uncorrected' : `e2fsck exit ${result.exitCode}`;
+  throw new OdbackupError('fsckErrors', `filesystem check of ${device} found ${reason}`, 'the e2fsck output is in the log; repair with `e2fsck -f -y` by hand');
+}
+
+async function mountAs(storage: Config['storage'], device: string, readOnly: boolean): Promise<void> {
+  // ro,noload: no journal replay, so a read-only mount never writes (REFERENCE §5.3).
+  const options = readOnly ? ['ro', 'noload', ...storage.mountOptions] : ['rw', ...storage.mountOptions];
+  const error = await mount(device, storage.path, storage.fsType, options);
+  if (error) throw new OdbackupError(readOnly ? 'mountRoFailed' : 'mountRwFailed', `mount ${readOnly ? 'read-only' : 'read-write'} of ${device} at ${storage.path} failed: ${error}`);
+}
+
+async function release(storage: Config['storage'], code: 'mountRwFailed' | 'mountRoFailed'): Promise<void> {
+  await syncFilesystem(storage.path);
+  const error = await unmount(storage.path);
+  if (error) throw new OdbackupError(code, `unmount of ${storage.path} failed: ${error}`, 'is a file on the store still open? `fuser -vm` shows who holds it');
+}
+
+export async function setMount(ctx: Context, mode: Mode, checkFirst = true): Promise<string> {
+  const storage = ctx.config.storage;
+  const { device, mounted } = await storageState(storage);
+  if (mounted && mounted.source !== device) {
+    throw new OdbackupError(mode === 'ro' ? 'mountRoFailed' : 'mountRwFailed', `${mounted.source}, not ${storage.device}, is mounted at ${storage.path}`);
+  }
+  const readOnly = mounted?.options.includes('ro') ?? false;
+  switch (mode) {
+    case 'rw':
+      if (mounted && !readOnly) return `${device} is already mounted read-write at ${storage.path}`;
+      if (mounted) await release(storage, 'mountRwFailed');
+      if (checkFirst) await checkFilesystem(ctx, device);
+      await mountAs(storage, device, false);
+      return `${device} ${checkFirst ? 'checked and ' : ''}mounted read-write at ${storage.path}`;
+    case 'ro':
+      // Unmount and mount again (not a remount): what follows reads the media, not the page cache.
+      if (mounted) await release(storage, 'mountRoFailed');
+      await mountAs(storage, device, true);
+      return `${device} mounted read-only (ro,noload) at ${storage.path}`;
+    case 'off':
+      if (!mounted) return `${storage.path} is not mounted`;
+      await release(storage, 'mountRoFailed');
+      return `${device} unmounted from ${storage.path}`;
+  }
+}
+
+interface MountOptions {
+  fsck?: boolean;
+}
+
+export const mountStep: Step<MountOptions> = {
+  name: 'mount',
+  summary: 'check the storage filesystem and mount it read-write (rw), remount it read-only from the media (ro), or unmount it (off)',
+  arguments: [{ name: 'mode', description: MODES.join(' | '), required: true, choices: MODES }],
+  options: [{ flags: '--no-fsck', description: 'rw without the filesystem check (the pass checked it when it first mounted the store)' }],
+  locked: true,
+  async run(ctx, { args: [mode], options }) {
+    if (!ctx.config.storage.device) return skipped(`storage is the plain directory ${ctx.config.storage.path} (no storage.device): nothing to mount`);
+    if (ctx.dryRun) return skipped(`dry run: would mount ${mode}`);
+    return ok(await setMount(ctx, mode as Mode, options.fsck !== false));
+  },
+};

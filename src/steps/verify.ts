@@ -1,0 +1,155 @@
+import { join } from 'node:path';
+import type { Source } from '../config/types.js';
+import { EXIT_CODES, type ExitCodeName } from '../exit-codes.js';
+import { HashPool } from '../hash/pool.js';
+import { table } from '../render.js';
+import type { State } from '../state/run-state.js';
+import { SourceStore } from '../store/snapshots.js';
+import { readTransferList } from '../sync/pull.js';
+import { checkAgainstManifests, copyCheck, rsyncDifferences, scrubSelector, type CheckCount, type Problem } from '../verify/checks.js';
+import { sourcesFor } from './sync.js';
+import { failed, ok, type Context, type Step, type StepResult } from './types.js';
+
+interface VerifyOptions {
+  full?: boolean;
+  at?: string;
+  againstSource?: boolean;
+}
+
+interface VerifyReport {
+  copyChecked: { source: string; snapshot: string; files: number; bytes: number }[];
+  scrub?: { slice: number; days: number; files: number; bytes: number };
+  full?: { source: string; snapshot: string; files: number; bytes: number }[];
+  /** The oldest last read of any scrub slice: every byte was verified within this many days (absent: not yet). */
+  coverageDays?: number;
+  problems: Problem[];
+}
+
+const DAY = 86_400_000;
+
+/** Where a source's files are on this machine (git sources: their mirrors in the store). */
+function localRoot(ctx: Context, source: Source): string | undefined {
+  if (source.kind === 'git') return join(ctx.config.storage.path, source.name, '.mirror');
+  return source.ssh ? undefined : source.from;
+}
+
+export function coverageDays(scrub: State['scrub'], days: number, now: Date): number | undefined {
+  if (!scrub || scrub.days !== days) return undefined;
+  const dates = Array.from({ length: days }, (_, slice) => scrub.slices[slice]);
+  if (dates.some((date) => !date)) return undefined;
+  return Math.ceil((now.getTime() - Math.min(...dates.map((date) => Date.parse(date!)))) / DAY);
+}
+
+async function copyChecks(ctx: Context, sources: Source[], pool: HashPool, report: VerifyReport): Promise<void> {
+  const records = ctx.state.read().sources ?? {};
+  for (const source of sources) {
+    const record = records[source.name];
+    if (!record || record.verifiedAt) continue;
+    const store = new SourceStore(ctx.config.storage.path, source.name);
+    const { problems, count } = await copyCheck({
+      source,
+      sourceRoot: localRoot(ctx, source) ?? '',
+      store,
+      snapshot: record.snapshot,
+      transferred: readTransferList(record.transferredList),
+      listFile: record.transferredList,
+      pool,
+      signal: ctx.signal,
+    });
+    report.copyChecked.push({ source: source.name, snapshot: record.snapshot, ...count });
+    report.problems.push(...problems);
+    if (problems.length === 0) {
+      ctx.state.update((state) => {
+        state.sources![source.name]!.verifiedAt = ctx.now().toISOString();
+      });
+    }
+  }
+}
+
+async function scrub(ctx: Context, sources: Source[], pool: HashPool, report: VerifyReport): Promise<void> {
+  const days = ctx.config.verify.scrubDays;
+  const slice = Math.floor(ctx.now().getTime() / DAY) % days;
+  const seen = new Set<number>();
+  const total: CheckCount = { files: 0, bytes: 0 };
+  for (const source of sources) {
+    const store = new SourceStore(ctx.config.storage.path, source.name);
+    const { problems, count } = await checkAgainstManifests(store, store.snapshots(), pool, scrubSelector(days, slice), seen);
+    report.problems.push(...problems);
+    total.files += count.files;
+    total.bytes += count.bytes;
+  }
+  report.scrub = { slice, days, ...total };
+  const state = ctx.state.update((current) => {
+    const slices = current.scrub?.days === days ? current.scrub.slices : {};
+    current.scrub = { days, slices: { ...slices, [slice]: ctx.now().toISOString() } };
+  });
+  report.coverageDays = coverageDays(state.scrub, days, ctx.now());
+}
+
+async function fullCheck(ctx: Context, sources: Source[], options: VerifyOptions, pool: HashPool, report: VerifyReport): Promise<void> {
+  report.full = [];
+  for (const source of sources) {
+    const store = new SourceStore(ctx.config.storage.path, source.name);
+    const snapshot = options.at ?? store.latest() ?? store.snapshots().at(-1);
+    if (!snapshot) continue;
+    const compareWith = options.againstSource ? localRoot(ctx, source) : undefined;
+    const { problems, count } = await checkAgainstManifests(store, [snapshot], pool, async () => true, new Set(), compareWith);
+    report.problems.push(...problems);
+    if (options.againstSource && source.kind === 'rsync' && source.ssh) report.problems.push(...(await rsyncDifferences(source, store.path(snapshot), undefined, ctx.signal)));
+    report.full.push({ source: source.name, snapshot, ...count });
+  }
+}
+
+/** The worst problem decides the code: a bad copy first, then a missing manifest, then bit rot. */
+const PRECEDENCE: ExitCodeName[] = ['copyMismatch', 'manifestMissing', 'bitRot'];
+
+function verdict(report: VerifyReport, summary: string): StepResult {
+  if (report.problems.length === 0) return ok(summary, report);
+  const worst = PRECEDENCE.find((code) => report.problems.some((problem) => problem.code === code))!;
+  const first = report.problems.find((problem) => problem.code === worst)!;
+  const more = report.problems.length > 1 ? ` (${report.problems.length - 1} more problems)` : '';
+  return {
+    ...failed(worst, `${first.source}: ${first.file} ${first.problem}${more}`, worst === 'copyMismatch' ? 'the new snapshot is not promoted; latest stays on the previous verified one' : undefined, report),
+    details: report.problems.slice(0, 20).map((problem) => `${EXIT_CODES[problem.code].code} ${problem.source}: ${problem.file} ${problem.problem}`),
+  };
+}
+
+const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+
+export const verifyStep: Step<VerifyOptions> = {
+  name: 'verify',
+  summary: 'prove the copy: re-read what this pass transferred against the manifest and the source, and scrub a slice of older data',
+  arguments: [{ name: 'target', description: 'a group or a source name; all when left out' }],
+  options: [
+    { flags: '--full', description: 'read everything of the latest (or --at) snapshot against its manifest' },
+    { flags: '--at <snapshot>', description: 'with --full: this snapshot instead of latest' },
+    { flags: '--against-source', description: 'with --full: compare with the source as well' },
+  ],
+  locked: true,
+  async run(ctx, { args: [target], options }) {
+    const sources = sourcesFor(ctx.config, target);
+    const report: VerifyReport = { copyChecked: [], problems: [] };
+    const pool = new HashPool();
+    try {
+      if (options.full) {
+        await fullCheck(ctx, sources, options, pool, report);
+        const read = report.full!.reduce((sum, check) => sum + check.bytes, 0);
+        return verdict(report, `full check of ${report.full!.length} snapshots: ${report.full!.reduce((sum, check) => sum + check.files, 0)} files, ${mib(read)} read`);
+      }
+      await copyChecks(ctx, sources, pool, report);
+      await scrub(ctx, sources, pool, report);
+    } finally {
+      for (const problem of report.problems) ctx.log.error(`${EXIT_CODES[problem.code].code} ${problem.source}: ${problem.file} ${problem.problem}`);
+      await pool.close();
+    }
+    const copied = report.copyChecked.reduce((sum, check) => sum + check.files, 0);
+    const coverage = report.coverageDays === undefined ? `scrub ${Object.keys(ctx.state.read().scrub?.slices ?? {}).length} of ${report.scrub!.days} slices done` : `every byte verified within the last ${report.coverageDays} days`;
+    return verdict(report, `copy check: ${copied} files of ${report.copyChecked.length} new snapshots; scrub slice ${report.scrub!.slice + 1}/${report.scrub!.days}: ${report.scrub!.files} files, ${mib(report.scrub!.bytes)}; ${coverage}`);
+  },
+  render(result) {
+    const report = result.data as VerifyReport | undefined;
+    if (!report) return result.message;
+    const rows = [...report.copyChecked.map((check) => ['copy check', check.source, check.snapshot, String(check.files), mib(check.bytes)]), ...(report.full ?? []).map((check) => ['full', check.source, check.snapshot, String(check.files), mib(check.bytes)])];
+    return [result.message, ...(rows.length ? [table(['check', 'source', 'snapshot', 'files', 'read'], rows)] : [])].join('\n');
+  },
+};

@@ -1,0 +1,130 @@
+import { createReadStream, lstatSync, readdirSync, type Dirent } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import type { HashPool } from '../hash/pool.js';
+import { AtomicFile } from '../state/atomic.js';
+import { RSYNC_PARTIAL_DIR } from '../adapters/rsync.js';
+
+/**
+ * Manifests: `<snapshot>.xxh64` beside each snapshot, every regular file with its XXH64, in the GNU format
+ * `xxh64sum -c` reads. A name with `\`, newline or CR is escaped as xxhsum 0.8.2 does: the line starts with `\`
+ * and those characters become `\\`, `\n`, `\r` (REFERENCE §8.1). Lines are in walk order (see comparePaths).
+ */
+export interface ManifestEntry {
+  hash: string;
+  name: string;
+}
+
+export function formatEntry({ hash, name }: ManifestEntry): string {
+  if (!/[\\\n\r]/.test(name)) return `${hash}  ${name}\n`;
+  return `\\${hash}  ${name.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/\r/g, '\\r')}\n`;
+}
+
+export function parseEntry(line: string): ManifestEntry | undefined {
+  const escaped = line.startsWith('\\');
+  const match = /^([0-9a-f]{16}) [ *](.*)$/.exec(escaped ? line.slice(1) : line);
+  if (!match) return undefined;
+  const name = escaped ? match[2]!.replace(/\\(.)/g, (_, c: string) => (c === 'n' ? '\n' : c === 'r' ? '\r' : c)) : match[2]!;
+  return { hash: match[1]!, name };
+}
+
+/** Streams a manifest's entries: a manifest of a million files is never held in memory. */
+export async function* readManifest(path: string): AsyncGenerator<ManifestEntry> {
+  const lines = createInterface({ input: createReadStream(path, 'utf8'), crlfDelay: Infinity });
+  let number = 0;
+  for await (const line of lines) {
+    number++;
+    if (line === '') continue;
+    const entry = parseEntry(line);
+    if (!entry) throw new Error(`${path}:${number}: not a manifest line`);
+    yield entry;
+  }
+}
+
+/** The walk order: path components compared one by one, so a depth-first walk with sorted names is sorted. */
+export function comparePaths(a: string, b: string): number {
+  const left = a.split('/');
+  const right = b.split('/');
+  for (let i = 0; i < Math.min(left.length, right.length); i++) {
+    if (left[i] !== right[i]) return left[i]! < right[i]! ? -1 : 1;
+  }
+  return left.length - right.length;
+}
+
+export interface WalkedFile {
+  name: string;
+  ino: number;
+  size: number;
+}
+
+/** Regular files under root, depth first, names sorted; rsync's partial-dir is not part of a snapshot. */
+export function* walkFiles(root: string, prefix = ''): Generator<WalkedFile> {
+  const entries = readdirSync(join(root, prefix), { withFileTypes: true }).sort((a: Dirent, b: Dirent) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  for (const entry of entries) {
+    const name = prefix ? `${prefix}/${entry.name}` : entry.name;
+    if (entry.isDirectory()) {
+      if (entry.name !== RSYNC_PARTIAL_DIR) yield* walkFiles(root, name);
+    } else if (entry.isFile()) {
+      const stats = lstatSync(join(root, name));
+      yield { name, ino: stats.ino, size: stats.size };
+    }
+  }
+}
+
+export interface ManifestStats {
+  files: number;
+  /** Files read and hashed. */
+  hashed: number;
+  /** Files hard-linked from the previous snapshot, whose hash came from its manifest. */
+  reused: number;
+  bytesRead: number;
+}
+
+/** At most this many files are being hashed ahead of the line being written. */
+const LOOKAHEAD = 64;
+
+/**
+ * Writes `<snapshot>.xxh64` atomically. A file that is the same inode as in the previous snapshot takes its
+ * hash from the previous manifest (a merge of two sorted streams), so a manifest costs only what changed.
+ */
+export async function writeManifest(snapshotDir: string, manifestPath: string, pool: HashPool, previous?: { dir: string; manifest: string }): Promise<ManifestStats> {
+  const stats: ManifestStats = { files: 0, hashed: 0, reused: 0, bytesRead: 0 };
+  const output = new AtomicFile(manifestPath);
+  const earlier = previous ? readManifest(previous.manifest)[Symbol.asyncIterator]() : undefined;
+  let before = earlier ? await earlier.next() : undefined;
+  const queue: Promise<string>[] = [];
+  try {
+    for (const file of walkFiles(snapshotDir)) {
+      while (before && !before.done && comparePaths(before.value.name, file.name) < 0) before = await earlier!.next();
+      let line: Promise<string>;
+      if (before && !before.done && before.value.name === file.name && sameInode(join(previous!.dir, file.name), file.ino)) {
+        stats.reused++;
+        line = Promise.resolve(formatEntry({ hash: before.value.hash, name: file.name }));
+      } else {
+        stats.hashed++;
+        line = pool.hash(join(snapshotDir, file.name)).then(({ hash, bytes }) => {
+          stats.bytesRead += bytes;
+          return formatEntry({ hash, name: file.name });
+        });
+      }
+      stats.files++;
+      queue.push(line);
+      if (queue.length >= LOOKAHEAD) output.write(await queue.shift()!);
+    }
+    for (const line of queue) output.write(await line);
+  } catch (error) {
+    await Promise.allSettled(queue);
+    output.abandon();
+    throw error;
+  }
+  output.commit();
+  return stats;
+}
+
+function sameInode(path: string, ino: number): boolean {
+  try {
+    return lstatSync(path).ino === ino;
+  } catch {
+    return false;
+  }
+}

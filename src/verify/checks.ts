@@ -1,0 +1,161 @@
+import { existsSync, lstatSync } from 'node:fs';
+import { join } from 'node:path';
+import { isTransferredFile, runRsync } from '../adapters/rsync.js';
+import type { Source } from '../config/types.js';
+import { OdbackupError } from '../errors.js';
+import { lastLine } from '../exec.js';
+import type { ExitCodeName } from '../exit-codes.js';
+import type { HashPool } from '../hash/pool.js';
+import { h32 } from '../hash/xxh64.js';
+import { readManifest } from '../store/manifest.js';
+import type { SourceStore } from '../store/snapshots.js';
+
+export interface Problem {
+  source: string;
+  file: string;
+  problem: string;
+  code: ExitCodeName;
+}
+
+export interface CheckCount {
+  files: number;
+  bytes: number;
+}
+
+/** How many files are hashed at once: enough to keep every worker busy, few enough to bound memory. */
+const BATCH = 64;
+
+async function inBatches<T>(items: Iterable<T>, each: (item: T) => Promise<void>): Promise<void> {
+  let batch: Promise<void>[] = [];
+  for (const item of items) {
+    batch.push(each(item));
+    if (batch.length >= BATCH) {
+      await Promise.all(batch);
+      batch = [];
+    }
+  }
+  await Promise.all(batch);
+}
+
+/** The manifest lines for just these files (what a pass transferred: bounded by what changed). */
+export async function manifestHashes(manifest: string, wanted: ReadonlySet<string>): Promise<Map<string, string>> {
+  const found = new Map<string, string>();
+  for await (const entry of readManifest(manifest)) if (wanted.has(entry.name)) found.set(entry.name, entry.hash);
+  return found;
+}
+
+function manifestOf(store: SourceStore, snapshot: string): string {
+  const manifest = store.manifest(snapshot);
+  if (!existsSync(manifest)) throw new OdbackupError('manifestMissing', `${store.name}: the manifest ${manifest} is missing`, 'a snapshot without its manifest cannot be verified');
+  return manifest;
+}
+
+/** The source's side of the copy check: for a local source its own files' hashes; over ssh rsync's checksums. */
+/** rsync's own checksum comparison with an ssh source, of the listed files or (no list) the whole tree. */
+export async function rsyncDifferences(source: Extract<Source, { kind: 'rsync' }>, snapshotDir: string, listFile: string | undefined, signal: AbortSignal): Promise<Problem[]> {
+  const differing: string[] = [];
+  const run = await runRsync(
+    { from: source.from, to: snapshotDir, ssh: source.ssh, compareOnly: true, checksum: true, dryRun: true, filesFrom: listFile },
+    { signal, onChange: (change) => void (isTransferredFile(change) && differing.push(change.name)) },
+  );
+  if (run.exitCode !== 0 && run.exitCode !== 24) throw new OdbackupError('sourceUnreachable', `${source.name}: cannot compare with the source: ${lastLine(run.stderr) || `rsync exit ${run.exitCode}`}`);
+  return differing.map((file) => ({ source: source.name, file, problem: 'differs from the source (rsync --checksum)', code: 'copyMismatch' }));
+}
+
+async function sourceDifferences(source: Source, sourceRoot: string, snapshotDir: string, files: readonly string[], expected: Map<string, string>, pool: HashPool, listFile: string, signal: AbortSignal): Promise<Problem[]> {
+  if (source.kind === 'rsync' && source.ssh) return rsyncDifferences(source, snapshotDir, listFile, signal);
+  const problems: Problem[] = [];
+  await inBatches(files, async (file) => {
+    const want = expected.get(file);
+    if (!want) return;
+    const path = join(sourceRoot, file);
+    if (!existsSync(path)) return; // gone at the source since the pull: nothing to compare with
+    if ((await pool.hash(path)).hash !== want) problems.push({ source: source.name, file, problem: 'differs from the source', code: 'copyMismatch' });
+  });
+  return problems;
+}
+
+/**
+ * The copy check (SPEC §4.1): every file the pull transferred, re-read from the store (after the read-only
+ * remount: from the media) and compared with its manifest entry and with the source.
+ */
+export async function copyCheck(options: {
+  source: Source;
+  sourceRoot: string;
+  store: SourceStore;
+  snapshot: string;
+  transferred: readonly string[];
+  listFile: string;
+  pool: HashPool;
+  signal: AbortSignal;
+}): Promise<{ problems: Problem[]; count: CheckCount }> {
+  const { source, store, snapshot, transferred, pool } = options;
+  const dir = store.path(snapshot);
+  const expected = await manifestHashes(manifestOf(store, snapshot), new Set(transferred));
+  const problems: Problem[] = [];
+  const count: CheckCount = { files: 0, bytes: 0 };
+  await inBatches(transferred, async (file) => {
+    const want = expected.get(file);
+    if (!want) return void problems.push({ source: source.name, file, problem: 'is not in the manifest', code: 'manifestMissing' });
+    const { hash, bytes } = await pool.hash(join(dir, file));
+    count.files++;
+    count.bytes += bytes;
+    if (hash !== want) problems.push({ source: source.name, file, problem: 'on the media differs from what was written (manifest)', code: 'copyMismatch' });
+  });
+  problems.push(...(await sourceDifferences(source, options.sourceRoot, dir, transferred, expected, pool, options.listFile, options.signal)));
+  return { problems, count };
+}
+
+/**
+ * Re-reads snapshot files against their manifests. `select` picks the entries (a scrub slice, or all);
+ * an inode already read in this pass (a hard link in another snapshot) is not read again.
+ */
+export async function checkAgainstManifests(
+  store: SourceStore,
+  snapshots: readonly string[],
+  pool: HashPool,
+  select: (name: string) => Promise<boolean>,
+  seen: Set<number>,
+  /** A local source directory to compare each file with as well (verify --full --against-source). */
+  compareWith?: string,
+): Promise<{ problems: Problem[]; count: CheckCount }> {
+  const problems: Problem[] = [];
+  const count: CheckCount = { files: 0, bytes: 0 };
+  for (const snapshot of snapshots) {
+    const dir = store.path(snapshot);
+    const entries: { name: string; hash: string }[] = [];
+    const flush = async () => {
+      await inBatches(entries.splice(0), async ({ name, hash }) => {
+        const actual = await pool.hash(join(dir, name));
+        count.files++;
+        count.bytes += actual.bytes;
+        if (actual.hash !== hash) problems.push({ source: store.name, file: `${snapshot}/${name}`, problem: 'differs from its manifest (bit rot?)', code: 'bitRot' });
+        const original = compareWith && join(compareWith, name);
+        if (original && existsSync(original) && (await pool.hash(original)).hash !== hash) {
+          problems.push({ source: store.name, file: `${snapshot}/${name}`, problem: 'differs from the source', code: 'copyMismatch' });
+        }
+      });
+    };
+    for await (const entry of readManifest(manifestOf(store, snapshot))) {
+      if (!(await select(entry.name))) continue;
+      let ino: number;
+      try {
+        ino = lstatSync(join(dir, entry.name)).ino;
+      } catch {
+        problems.push({ source: store.name, file: `${snapshot}/${entry.name}`, problem: 'is missing', code: 'bitRot' });
+        continue;
+      }
+      if (seen.has(ino)) continue;
+      seen.add(ino);
+      entries.push(entry);
+      if (entries.length >= BATCH) await flush();
+    }
+    await flush();
+  }
+  return { problems, count };
+}
+
+/** The scrub's slice of a file: a stable hash of its path, so each day reads a different 1/days of the store. */
+export function scrubSelector(days: number, slice: number): (name: string) => Promise<boolean> {
+  return async (name) => (await h32(name)) % days === slice;
+}
