@@ -17,10 +17,14 @@ const canonical = (path: string) => {
   }
 };
 
-/** `UUID=…` / `LABEL=…` → the block device, by probing (works without udev's /dev/disk links). */
+/**
+ * `UUID=…` / `LABEL=…` → the block device, by probing the devices now (no blkid cache: a disk unplugged since
+ * must not be found; and no need for udev's /dev/disk links).
+ */
 export async function findDevice(spec: string): Promise<string | undefined> {
-  const result = await exec('findfs', [spec]);
-  return result.exitCode === 0 && result.stdout.trim() ? canonical(result.stdout.trim()) : undefined;
+  const result = await exec('blkid', ['--cache-file', '/dev/null', '--match-token', spec, '--output', 'device']);
+  const device = result.stdout.trim().split('\n')[0];
+  return result.exitCode === 0 && device ? canonical(device) : undefined;
 }
 
 /** What is mounted exactly at mountPoint (findmnt exits 1 when nothing is). */

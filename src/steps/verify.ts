@@ -143,7 +143,7 @@ export const verifyStep: Step<VerifyOptions> = {
       await pool.close();
     }
     const copied = report.copyChecked.reduce((sum, check) => sum + check.files, 0);
-    const coverage = report.coverageDays === undefined ? `scrub ${Object.keys(ctx.state.read().scrub?.slices ?? {}).length} of ${report.scrub!.days} slices done` : `every byte verified within the last ${report.coverageDays} days`;
+    const coverage = report.coverageDays === undefined ? `scrub ${Object.keys(ctx.state.read().scrub?.slices ?? {}).length} of ${report.scrub!.days} slices done` : `every byte verified within the last ${report.coverageDays === 1 ? 'day' : `${report.coverageDays} days`}`;
     return verdict(report, `copy check: ${copied} files of ${report.copyChecked.length} new snapshots; scrub slice ${report.scrub!.slice + 1}/${report.scrub!.days}: ${report.scrub!.files} files, ${mib(report.scrub!.bytes)}; ${coverage}`);
   },
   render(result) {

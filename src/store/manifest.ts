@@ -7,8 +7,10 @@ import { RSYNC_PARTIAL_DIR } from '../adapters/rsync.js';
 
 /**
  * Manifests: `<snapshot>.xxh64` beside each snapshot, every regular file with its XXH64, in the GNU format
- * `xxh64sum -c` reads. A name with `\`, newline or CR is escaped as xxhsum 0.8.2 does: the line starts with `\`
- * and those characters become `\\`, `\n`, `\r` (REFERENCE §8.1). Lines are in walk order (see comparePaths).
+ * `xxh64sum -c` reads. A name with a newline or CR is escaped as xxhsum 0.8.2 does: the line starts with `\` and
+ * `\`, newline, CR become `\\`, `\n`, `\r` (REFERENCE §8.1). A name with only a backslash is written as it is:
+ * only `\`-prefixed lines are unescaped (the coreutils convention), so xxhsum 0.8.1 (Debian 12) reads it too.
+ * Lines are in walk order (see comparePaths).
  */
 export interface ManifestEntry {
   hash: string;
@@ -16,7 +18,7 @@ export interface ManifestEntry {
 }
 
 export function formatEntry({ hash, name }: ManifestEntry): string {
-  if (!/[\\\n\r]/.test(name)) return `${hash}  ${name}\n`;
+  if (!/[\n\r]/.test(name)) return `${hash}  ${name}\n`;
   return `\\${hash}  ${name.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/\r/g, '\\r')}\n`;
 }
 

@@ -1,0 +1,121 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { appendFileSync, existsSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { odbackup, removeDir, tempDir, writeConfig, writeFiles } from './helpers.js';
+
+const root = tempDir();
+after(() => removeDir(root));
+
+const ODD_NAMES = { 'plain.txt': 'a', 'with space.txt': 'b', 'back\\slash.txt': 'c', 'new\nline.txt': 'd', 'carriage\rreturn.txt': 'e', 'ü-ñicode.txt': 'f', 'sub/deeper/file.bin': Buffer.alloc(70_000, 9) };
+
+function node(name: string, files: Record<string, string | Buffer>, extra: Record<string, unknown> = {}) {
+  const dir = join(root, name);
+  const source = join(dir, 'source');
+  writeFiles(source, files);
+  const config = writeConfig(dir, [{ name: 'db', group: 'databases', from: source }], extra);
+  const store = join(dir, 'store', 'db');
+  return {
+    dir,
+    source,
+    store,
+    run: (...args: string[]) => odbackup(['--config', config, ...args]),
+    latest: () => readlinkSync(join(store, 'latest')),
+    newest: () => readdirSync(store).filter((entry) => /^\d{4}-\d{2}-\d{2}T\d{6}Z$/.test(entry)).sort().at(-1)!,
+  };
+}
+
+const tick = () => new Promise((done) => setTimeout(done, 1100));
+
+test('xxh64sum -c (Debian xxhash) accepts the manifests, odd file names included', () => {
+  const n = node('xxhsum', ODD_NAMES);
+  assert.equal(n.run('cycle').status, 0);
+  const snapshot = n.latest();
+  const check = spawnSync('xxh64sum', ['-c', `../${snapshot}.xxh64`], { cwd: join(n.store, snapshot), encoding: 'utf8' });
+  assert.equal(check.error, undefined, 'xxh64sum must be installed');
+  const manifest = readFileSync(join(n.store, `${snapshot}.xxh64`), 'utf8');
+  assert.match(manifest, /^\\[0-9a-f]{16} {2}new\\nline\.txt$/m);
+  assert.match(manifest, /^[0-9a-f]{16} {2}back\\slash\.txt$/m);
+  // xxhsum reads escaped lines (names with a newline or CR) from 0.8.2 on; Debian 12 has 0.8.1.
+  const version = /(\d+)\.(\d+)\.(\d+)/.exec(spawnSync('xxh64sum', ['--version'], { encoding: 'utf8' }).stderr)!.slice(1).map(Number);
+  const escapedReadable = version[0]! > 0 || version[1]! > 8 || (version[1] === 8 && version[2]! >= 2);
+  const unreadable = escapedReadable ? 0 : Object.keys(ODD_NAMES).filter((name) => /[\n\r]/.test(name)).length;
+  assert.equal(check.stdout.match(/: OK$/gm)?.length, Object.keys(ODD_NAMES).length - unreadable, check.stdout);
+  assert.doesNotMatch(check.stdout, /FAILED|did NOT match/);
+  if (unreadable) assert.match(check.stdout, new RegExp(`${unreadable} lines are improperly formatted`));
+  else assert.equal(check.status, 0);
+});
+
+test('hard-linked files take their hash from the previous manifest: a no-change pass reads 0 bytes', async () => {
+  const n = node('reuse', { 'big.img': Buffer.alloc(3_000_000, 1), 'small.txt': 'x' });
+  assert.equal(n.run('cycle').status, 0);
+  await tick();
+  const [unchanged] = JSON.parse(n.run('--json', 'sync').stdout).data;
+  assert.deepEqual(unchanged.manifest, { files: 2, hashed: 0, reused: 2, bytesRead: 0 });
+  writeFileSync(join(n.source, 'small.txt'), 'changed');
+  await tick();
+  const [changed] = JSON.parse(n.run('--json', 'sync').stdout).data;
+  assert.deepEqual(changed.manifest, { files: 2, hashed: 1, reused: 1, bytesRead: 7 });
+});
+
+test('a copy that differs from its manifest is 50: not promoted, latest stays on the previous one', async () => {
+  const n = node('copy-bad', { 'dump.sql': 'good data' });
+  assert.equal(n.run('cycle').status, 0);
+  const before = n.latest();
+  writeFileSync(join(n.source, 'dump.sql'), 'tonight data');
+  await tick();
+  assert.equal(n.run('sync').status, 0);
+  // The disk returns something else than was written.
+  writeFileSync(join(n.store, n.newest(), 'dump.sql'), 'tonight dat?');
+  const verify = n.run('verify');
+  assert.equal(verify.status, 50, verify.stderr);
+  assert.match(verify.stderr, /^odbackup verify: db: dump\.sql on the media differs from what was written \(manifest\)/m);
+  assert.match(verify.stderr, /hint: the new snapshot is not promoted; latest stays on the previous verified one/);
+  assert.equal(n.run('promote').stdout.trim(), 'nothing verified to promote');
+  assert.equal(n.latest(), before);
+});
+
+test('a copy that differs from the source is 50', async () => {
+  const n = node('source-differs', { 'dump.sql': 'one' });
+  assert.equal(n.run('sync').status, 0);
+  writeFileSync(join(n.source, 'dump.sql'), 'two');
+  const verify = n.run('verify');
+  assert.equal(verify.status, 50);
+  assert.match(verify.stderr, /db: dump\.sql differs from the source/);
+  assert.equal(existsSync(join(n.store, 'latest')), false);
+});
+
+test('the scrub finds bit rot in an older snapshot: 51 naming the file; status coverage', async () => {
+  const n = node('scrub', { 'old.img': Buffer.alloc(10_000, 4), 'keep.txt': 'k' }, { verify: { scrubDays: 1 } });
+  const first = n.run('cycle');
+  assert.equal(first.status, 0, first.stderr);
+  assert.match(first.stdout, /every byte verified within the last day/);
+  const old = n.latest();
+  rmSync(join(n.source, 'old.img'));
+  await tick();
+  assert.equal(n.run('cycle', '--skip', 'prune').status, 0);
+  // Bit rot in the older snapshot, the only one that still holds old.img.
+  const rotten = readFileSync(join(n.store, old, 'old.img'));
+  rotten[5000] ^= 0x01;
+  writeFileSync(join(n.store, old, 'old.img'), rotten);
+  const verify = n.run('verify');
+  assert.equal(verify.status, 51);
+  assert.match(verify.stderr, new RegExp(`db: ${old}/old\\.img differs from its manifest \\(bit rot\\?\\)`));
+});
+
+test('verify --full reads everything; --against-source compares with the source; a missing manifest is 52', () => {
+  const n = node('full', { 'a.bin': Buffer.alloc(1000, 1), 'b.bin': Buffer.alloc(2000, 2) });
+  assert.equal(n.run('cycle').status, 0);
+  const full = n.run('--json', 'verify', '--full');
+  assert.equal(full.status, 0, full.stderr);
+  assert.deepEqual(JSON.parse(full.stdout).data.full, [{ source: 'db', snapshot: n.latest(), files: 2, bytes: 3000 }]);
+  appendFileSync(join(n.source, 'b.bin'), 'x');
+  const against = n.run('verify', '--full', '--against-source');
+  assert.equal(against.status, 50);
+  assert.match(against.stderr, /db: .*\/b\.bin differs from the source/);
+  rmSync(join(n.store, `${n.latest()}.xxh64`));
+  const missing = n.run('verify', '--full');
+  assert.equal(missing.status, 52);
+  assert.match(missing.stderr, /db: the manifest .*\.xxh64 is missing/);
+});
