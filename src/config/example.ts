@@ -3,7 +3,8 @@ export const exampleConfig = {
   $schema: './odbackup.schema.json',
   node: 'odroidm1',
   stateDir: '/var/lib/odbackup',
-  storage: { path: '/mnt/backup', minFreeGiB: 50 },
+  storage: { path: '/mnt/backup', device: 'LABEL=odbackup', minFreeGiB: 50, afterPass: 'ro' },
+  verify: { scrubDays: 30 },
   sources: [
     {
       name: 'ajapaik-db',

@@ -3,6 +3,7 @@ import { RunLock } from '../state/lock.js';
 import type { PassRecord, SourceRecord } from '../state/run-state.js';
 import { snapshotDate, SourceStore } from '../store/snapshots.js';
 import { ok, type Step } from './types.js';
+import { coverageDays } from './verify.js';
 
 interface StatusOptions {
   last?: string;
@@ -20,6 +21,8 @@ interface SourceStatus {
 
 interface StatusData {
   sources: SourceStatus[];
+  /** Every byte of the store was read against its manifest within this many days (absent: the scrub has not come round yet). */
+  verifiedWithinDays?: number;
   running?: PassRecord;
   /** A pass still marked as current while nobody holds the lock: cut off by kill -9 or a power cut. */
   interrupted?: PassRecord;
@@ -53,7 +56,7 @@ export const statusStep: Step<StatusOptions> = {
         lastPull: state.sources?.[source.name],
       };
     });
-    const data: StatusData = { sources, passes: state.passes.slice(0, count) };
+    const data: StatusData = { sources, verifiedWithinDays: coverageDays(state.scrub, ctx.config.verify.scrubDays, ctx.now()), passes: state.passes.slice(0, count) };
     if (state.current) {
       const owner = RunLock.liveOwner(ctx.state.lockPath);
       if (owner?.pid === state.current.pid) data.running = state.current;
@@ -72,7 +75,8 @@ export const statusStep: Step<StatusOptions> = {
   render(result) {
     const data = result.data as StatusData;
     const shown = [data.running, data.interrupted, ...data.passes].filter((pass): pass is PassRecord => Boolean(pass));
-    const lines = [result.message, '', heading('sources')];
+    const coverage = data.verifiedWithinDays === undefined ? 'the scrub has not read the whole store yet' : `every byte verified within the last ${data.verifiedWithinDays} days`;
+    const lines = [result.message, coverage, '', heading('sources')];
     lines.push(
       table(
         ['source', 'group', 'latest', 'age', 'snapshots', 'last pull'],
