@@ -16,8 +16,11 @@ function have(program) {
   return spawnSync('sh', ['-c', `command -v ${program}`]).status === 0;
 }
 
-if (!have('rsnapshot') && process.getuid?.() === 0) {
-  execFileSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', 'rsnapshot'], { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+// The tools it competes with (Debian packages): rsnapshot, xxh64sum (xxhash), b3sum, and GNU time for peak RSS.
+const wanted = { rsnapshot: 'rsnapshot', xxh64sum: 'xxhash', b3sum: 'b3sum', '/usr/bin/time': 'time' };
+const missing = Object.entries(wanted).filter(([program]) => !have(program)).map(([, pkg]) => pkg);
+if (missing.length && process.getuid?.() === 0) {
+  execFileSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...missing], { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
 }
 
 /** Mixed sizes: most files small, a few large (a dump, an image), summing to about totalMiB. */
@@ -38,9 +41,9 @@ function generate(source) {
   }
 }
 
-function time(label, program, args) {
+function time(label, program, args, options = {}) {
   const start = process.hrtime.bigint();
-  const result = spawnSync(program, args, { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
+  const result = spawnSync(program, args, { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8', ...options });
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
   if (result.status !== 0) throw new Error(`${label} failed (${result.status}): ${result.stderr}`);
   console.log(`  ${label.padEnd(34)} ${seconds.toFixed(2)} s`);
@@ -71,10 +74,55 @@ const odSecond = time('odbackup sync', process.execPath, odbackup);
 const rsSecond = time('rsync -a --link-dest', 'rsync', ['-a', '--delete', `--link-dest=${join(work, 'rsync-1')}`, `${source}/`, join(work, 'rsync-2') + '/']);
 const snapSecond = have('rsnapshot') ? time('rsnapshot daily', 'rsnapshot', ['-c', rsnapshotConfig, 'daily']) : undefined;
 
-const ratio = (a, b) => (b === undefined ? 'n/a (rsnapshot not installed)' : `${(a / b).toFixed(2)}x`);
+const ratio = (a, b) => (b === undefined ? 'n/a (not installed)' : `${(a / b).toFixed(2)}x`);
 console.log(`
 odbackup / bare rsync, first pass:        ${ratio(odFirst, rsFirst)}
 odbackup / bare rsync, no-change pass:    ${ratio(odSecond, rsSecond)}   (target <= 1.3x)
 odbackup / rsnapshot, first pass:         ${ratio(odFirst, snapFirst)}
 odbackup / rsnapshot, no-change pass:     ${ratio(odSecond, snapSecond)}   (target <= 1.0x)`);
+
+// verify --full against xxh64sum and b3sum over the same files, warm cache (each read once before).
+const odbackupCli = (...args) => [join(root, 'bin', 'odbackup.js'), '--quiet', '--config', config, ...args];
+const snapshotDir = join(work, 'rsync-1');
+const fileList = join(work, 'files.nul');
+writeFileSync(fileList, execFileSync('find', [snapshotDir, '-type', 'f', '-print0']));
+const overList = (program) => ['-c', `xargs -0 -n 2000 ${program} < "$1" > /dev/null`, 'sh', fileList];
+spawnSync('sh', overList('cat'));
+console.log('verify --full (warm cache):');
+const totalBytes = Number(execFileSync('du', ['-sb', snapshotDir], { encoding: 'utf8' }).split('\t')[0]);
+const full = time('odbackup verify --full', process.execPath, odbackupCli('verify', '--full'));
+const xxh = have('xxh64sum') ? time('xxh64sum', 'sh', overList('xxh64sum')) : undefined;
+const b3 = have('b3sum') ? time('b3sum', 'sh', overList('b3sum')) : undefined;
+const speed = (seconds) => `${(totalBytes / seconds / 1024 ** 3).toFixed(2)} GiB/s`;
+console.log(`  throughput: odbackup ${speed(full)}, xxh64sum ${xxh ? speed(xxh) : 'n/a'}, b3sum ${b3 ? speed(b3) : 'n/a'}`);
+console.log(`odbackup / xxh64sum throughput:          ${xxh ? (xxh / full).toFixed(2) + 'x' : 'n/a'}   (target >= 1.0x)`);
+console.log(`odbackup / b3sum throughput:             ${b3 ? (b3 / full).toFixed(2) + 'x' : 'n/a'}`);
+
+// A daily pass's verify: 1% of the files changed, plus the 1/30 scrub, against a full verify.
+execFileSync(process.execPath, odbackupCli('cycle', '--skip', 'prune'));
+for (let i = 0; i < files; i += 100) {
+  const directory = join(source, `d${String(i % 100).padStart(2, '0')}`, `e${String(Math.floor(i / 100) % 100).padStart(2, '0')}`);
+  writeFileSync(join(directory, `f${i}.bin`), `changed ${i} ${Date.now()}`, { flag: 'a' });
+}
+await new Promise((done) => setTimeout(done, 1100));
+execFileSync(process.execPath, odbackupCli('sync'));
+const daily = time('odbackup verify (1% changed + scrub)', process.execPath, odbackupCli('verify'));
+console.log(`daily verify / full verify:              ${(daily / full).toFixed(3)}`);
+
+// Peak RSS of verify --full over many small files (BENCH_RSS_FILES, default 1,000,000).
+const rssFiles = Number(process.env.BENCH_RSS_FILES ?? 1_000_000);
+if (rssFiles > 0 && have('/usr/bin/time')) {
+  const small = join(work, 'small');
+  for (let i = 0; i < rssFiles; i++) {
+    const directory = join(small, String(Math.floor(i / 1000)));
+    if (i % 1000 === 0) mkdirSync(directory, { recursive: true });
+    writeFileSync(join(directory, `${i}`), `${i}`);
+  }
+  const rssConfig = join(work, 'rss.json');
+  writeFileSync(rssConfig, JSON.stringify({ node: 'bench', stateDir: join(work, 'rss-state'), storage: { path: join(work, 'rss-store') }, sources: [{ name: 'small', group: 'images', from: small }] }));
+  mkdirSync(join(work, 'rss-store'));
+  execFileSync(process.execPath, [join(root, 'bin', 'odbackup.js'), '--quiet', '--config', rssConfig, 'sync']);
+  const measured = spawnSync('/usr/bin/time', ['-f', '%M', process.execPath, join(root, 'bin', 'odbackup.js'), '--quiet', '--config', rssConfig, 'verify', '--full'], { encoding: 'utf8' });
+  console.log(`peak RSS of verify --full over ${rssFiles} files: ${(Number(measured.stderr.trim().split('\n').at(-1)) / 1024).toFixed(0)} MiB`);
+}
 if (!process.env.BENCH_KEEP) rmSync(work, { recursive: true, force: true });
