@@ -51,7 +51,6 @@ export async function exec(file: string, args: readonly string[], options: ExecO
     forceKillAfterDelay: 5000,
     ...(stdoutTransform ? { stdout: stdoutTransform } : {}),
     ...(stderrTransform ? { stderr: stderrTransform } : {}),
-    lines: false,
     buffer: { stdout: options.bufferStdout ?? true, stderr: true },
   });
   const startFailed = (result as { code?: string }).code === 'ENOENT' || (result as { code?: string }).code === 'EACCES';

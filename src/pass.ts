@@ -56,11 +56,15 @@ function selected(entry: PassEntry, options: PassOptions): boolean {
  * the always-run steps still run; the exit code is the first fatal failure's.
  */
 export async function runPass(entries: PassEntry[], ctx: Context, pass: PassRecord, options: PassOptions = {}): Promise<PassRecord> {
+  // A dry run changes nothing, not even the record of passes.
+  const journal: typeof ctx.state.journal = (event) => !ctx.dryRun && ctx.state.journal(event);
   const record = (step: StepRecord) => {
     pass.steps.push(step);
-    ctx.state.update((state) => {
-      state.current = pass;
-    });
+    if (!ctx.dryRun) {
+      ctx.state.update((state) => {
+        state.current = pass;
+      });
+    }
   };
   for (const entry of entries) {
     const label = labelOf(entry);
@@ -75,7 +79,7 @@ export async function runPass(entries: PassEntry[], ctx: Context, pass: PassReco
     const stepCtx = deriveContext(ctx, { signal: entry.always ? ctx.finalSignal : ctx.signal, runId: pass.runId });
     const args = typeof entry.args === 'function' ? entry.args(pass) : (entry.args ?? []);
     const startedAt = now();
-    ctx.state.journal({ runId: pass.runId, event: 'step-start', step: label });
+    journal({ runId: pass.runId, event: 'step-start', step: label });
     ctx.log.info(`${label}: started`);
     const result = await runStep(entry.step, stepCtx, { args, options: entry.options ?? {} });
     const warnings: Warning[] = [...(result.warnings ?? [])];
@@ -96,7 +100,7 @@ export async function runPass(entries: PassEntry[], ctx: Context, pass: PassReco
     for (const warning of warnings) ctx.log.warn(`warning ${EXIT_CODES[warning.code].code}: ${warning.message}`);
     if (status === 'failed') ctx.log.error(`${label}: ${result.message}${result.hint ? ` (${result.hint})` : ''}`);
     else ctx.log.info(`${label}: ${result.status} — ${result.message}`);
-    ctx.state.journal({ runId: pass.runId, event: 'step-end', step: label, status, code: result.code, message: result.message });
+    journal({ runId: pass.runId, event: 'step-end', step: label, status, code: result.code, message: result.message });
     record({ step: label, status, code: result.code, message: result.message, startedAt, endedAt: now() });
   }
   const stopped = stopReason(ctx.signal);

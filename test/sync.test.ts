@@ -58,14 +58,18 @@ describe('sync from a local directory', () => {
     assert.deepEqual(readFileSync(state.sources.db.transferredList, 'utf8').split('\0').filter(Boolean), ['a.sql']);
   });
 
-  test('--dry-run lists what would be transferred and creates nothing', () => {
+  test('sync --dry-run and cycle --dry-run list what would be transferred and change nothing', () => {
     const source = join(root, 'src-dry');
     writeFiles(source, { 'x.gz': 'data' });
     const n = node('dry', [{ name: 'db', group: 'databases', from: source }]);
     const result = n.run('sync', '--dry-run');
     assert.equal(result.status, 0, result.stderr);
     assert.match(result.stdout, /would transfer 1 files/);
+    const pass = n.run('cycle', '--dry-run');
+    assert.equal(pass.status, 0, pass.stderr);
+    assert.match(pass.stdout, /sync databases\s+ok\s+1 source: would transfer 1 files/);
     assert.deepEqual(readdirSync(n.store), []);
+    assert.equal(existsSync(join(n.dir, 'state', 'state.json')), false, 'not even the pass is recorded');
   });
 
   test('a missing source directory is 41 in one line, and the store is untouched', () => {

@@ -31,6 +31,8 @@ export async function xxh64File(path: string, buffer = Buffer.allocUnsafe(CHUNK)
   return { hash: hex(state.digest()), bytes };
 }
 
-export async function h32(text: string): Promise<number> {
-  return (await hasher()).h32(text);
+/** XXH32 of a string, synchronous once loaded (the scrub picks its slice with it for every manifest line). */
+export async function loadH32(): Promise<(text: string) => number> {
+  const { h32 } = await hasher();
+  return (text) => h32(text);
 }

@@ -34,9 +34,13 @@ interface CycleOptions {
   skip?: string[];
 }
 
+function newPass(ctx: Context): PassRecord {
+  return { runId: ctx.runId, pid: process.pid, startedAt: ctx.now().toISOString(), outcome: 'running', warnings: [], steps: [] };
+}
+
 /** Records a pass that never finished (kill -9, power cut) and names it in the new pass. */
 function startPass(ctx: Context): PassRecord {
-  const pass: PassRecord = { runId: ctx.runId, pid: process.pid, startedAt: ctx.now().toISOString(), outcome: 'running', warnings: [], steps: [] };
+  const pass = newPass(ctx);
   ctx.state.update((state) => {
     const cutOff = state.current;
     if (cutOff) {
@@ -62,9 +66,9 @@ function finishPass(ctx: Context, pass: PassRecord): void {
 
 /** Runs a pass with the given table; `cycle` uses passPlan, tests use their own steps. */
 export async function runCycle(ctx: Context, plan: PassEntry[], options: CycleOptions = {}) {
-  const pass = startPass(ctx);
+  const pass = ctx.dryRun ? newPass(ctx) : startPass(ctx);
   await runPass(plan, ctx, pass, options);
-  finishPass(ctx, pass);
+  if (!ctx.dryRun) finishPass(ctx, pass);
   const summary = `pass ${pass.outcome}: ${pass.steps.filter((step) => step.status === 'ok').length} steps ok, ${pass.warnings.length} warnings`;
   if (!pass.firstFailure) return ok(summary, pass, pass.warnings);
   const { step, code, message } = pass.firstFailure;

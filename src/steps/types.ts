@@ -69,6 +69,6 @@ export interface Step<Options = Record<string, unknown>> {
   render?(result: StepResult): string;
 }
 
-// eslint-style escape hatch for the registry: each step knows its own options type.
+/** A step of any options type, as the registry and the pass table hold them (each step knows its own). */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AnyStep = Step<any>;

@@ -8,7 +8,7 @@ import { SourceStore } from '../store/snapshots.js';
 import { readTransferList } from '../sync/pull.js';
 import { checkAgainstManifests, copyCheck, rsyncDifferences, scrubSelector, type CheckCount, type Problem } from '../verify/checks.js';
 import { sourcesFor } from './sync.js';
-import { failed, ok, type Context, type Step, type StepResult } from './types.js';
+import { failed, ok, skipped, type Context, type Step, type StepResult } from './types.js';
 
 interface VerifyOptions {
   full?: boolean;
@@ -73,7 +73,7 @@ async function scrub(ctx: Context, sources: Source[], pool: HashPool, report: Ve
   const total: CheckCount = { files: 0, bytes: 0 };
   for (const source of sources) {
     const store = new SourceStore(ctx.config.storage.path, source.name);
-    const { problems, count } = await checkAgainstManifests(store, store.snapshots(), pool, scrubSelector(days, slice), seen);
+    const { problems, count } = await checkAgainstManifests(store, store.snapshots(), pool, await scrubSelector(days, slice), seen);
     report.problems.push(...problems);
     total.files += count.files;
     total.bytes += count.bytes;
@@ -93,7 +93,7 @@ async function fullCheck(ctx: Context, sources: Source[], options: VerifyOptions
     const snapshot = options.at ?? store.latest() ?? store.snapshots().at(-1);
     if (!snapshot) continue;
     const compareWith = options.againstSource ? localRoot(ctx, source) : undefined;
-    const { problems, count } = await checkAgainstManifests(store, [snapshot], pool, async () => true, new Set(), compareWith);
+    const { problems, count } = await checkAgainstManifests(store, [snapshot], pool, () => true, new Set(), compareWith);
     report.problems.push(...problems);
     if (options.againstSource && source.kind === 'rsync' && source.ssh) report.problems.push(...(await rsyncDifferences(source, store.path(snapshot), undefined, ctx.signal)));
     report.full.push({ source: source.name, snapshot, ...count });
@@ -128,6 +128,7 @@ export const verifyStep: Step<VerifyOptions> = {
   locked: true,
   async run(ctx, { args: [target], options }) {
     const sources = sourcesFor(ctx.config, target);
+    if (ctx.dryRun) return skipped('dry run: nothing was pulled, so nothing is read or recorded');
     const report: VerifyReport = { copyChecked: [], problems: [] };
     const pool = new HashPool();
     try {

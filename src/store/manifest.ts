@@ -1,6 +1,6 @@
-import { createReadStream, lstatSync, readdirSync, type Dirent } from 'node:fs';
+import { closeSync, lstatSync, openSync, readdirSync, readSync, type Dirent } from 'node:fs';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
+import { StringDecoder } from 'node:string_decoder';
 import type { HashPool } from '../hash/pool.js';
 import { AtomicFile } from '../state/atomic.js';
 import { RSYNC_PARTIAL_DIR } from '../adapters/rsync.js';
@@ -30,16 +30,32 @@ export function parseEntry(line: string): ManifestEntry | undefined {
   return { hash: match[1]!, name };
 }
 
-/** Streams a manifest's entries: a manifest of a million files is never held in memory. */
-export async function* readManifest(path: string): AsyncGenerator<ManifestEntry> {
-  const lines = createInterface({ input: createReadStream(path, 'utf8'), crlfDelay: Infinity });
+/**
+ * Streams a manifest's entries in 1 MiB reads: a manifest of a million files is never held in memory.
+ * Synchronous on purpose: per-line promises (readline's async iterator) cost more than the reading.
+ */
+export function* readManifest(path: string): Generator<ManifestEntry> {
+  const fd = openSync(path, 'r');
+  const buffer = Buffer.allocUnsafe(1024 * 1024);
+  const decoder = new StringDecoder('utf8');
+  let pending = '';
   let number = 0;
-  for await (const line of lines) {
+  const parse = (line: string) => {
     number++;
-    if (line === '') continue;
     const entry = parseEntry(line);
     if (!entry) throw new Error(`${path}:${number}: not a manifest line`);
-    yield entry;
+    return entry;
+  };
+  try {
+    for (let read = readSync(fd, buffer); read > 0; read = readSync(fd, buffer)) {
+      const lines = (pending + decoder.write(buffer.subarray(0, read))).split('\n');
+      pending = lines.pop()!;
+      for (const line of lines) if (line !== '') yield parse(line);
+    }
+    pending += decoder.end();
+    if (pending !== '') yield parse(pending);
+  } finally {
+    closeSync(fd);
   }
 }
 
@@ -92,25 +108,28 @@ const LOOKAHEAD = 64;
 export async function writeManifest(snapshotDir: string, manifestPath: string, pool: HashPool, previous?: { dir: string; manifest: string }): Promise<ManifestStats> {
   const stats: ManifestStats = { files: 0, hashed: 0, reused: 0, bytesRead: 0 };
   const output = new AtomicFile(manifestPath);
-  const earlier = previous ? readManifest(previous.manifest)[Symbol.asyncIterator]() : undefined;
-  let before = earlier ? await earlier.next() : undefined;
-  const queue: Promise<string>[] = [];
+  const earlier = previous ? readManifest(previous.manifest) : undefined;
+  let before = earlier?.next();
+  // Lines in walk order: a reused hash is written at once unless hashing is still under way ahead of it.
+  const queue: (string | Promise<string>)[] = [];
   try {
     for (const file of walkFiles(snapshotDir)) {
-      while (before && !before.done && comparePaths(before.value.name, file.name) < 0) before = await earlier!.next();
-      let line: Promise<string>;
+      while (before && !before.done && comparePaths(before.value.name, file.name) < 0) before = earlier!.next();
+      stats.files++;
       if (before && !before.done && before.value.name === file.name && sameInode(join(previous!.dir, file.name), file.ino)) {
         stats.reused++;
-        line = Promise.resolve(formatEntry({ hash: before.value.hash, name: file.name }));
-      } else {
-        stats.hashed++;
-        line = pool.hash(join(snapshotDir, file.name)).then(({ hash, bytes }) => {
+        const line = formatEntry({ hash: before.value.hash, name: file.name });
+        if (queue.length === 0) output.write(line);
+        else queue.push(line);
+        continue;
+      }
+      stats.hashed++;
+      queue.push(
+        pool.hash(join(snapshotDir, file.name)).then(({ hash, bytes }) => {
           stats.bytesRead += bytes;
           return formatEntry({ hash, name: file.name });
-        });
-      }
-      stats.files++;
-      queue.push(line);
+        }),
+      );
       if (queue.length >= LOOKAHEAD) output.write(await queue.shift()!);
     }
     for (const line of queue) output.write(await line);

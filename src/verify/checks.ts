@@ -6,7 +6,7 @@ import { OdbackupError } from '../errors.js';
 import { lastLine } from '../exec.js';
 import type { ExitCodeName } from '../exit-codes.js';
 import type { HashPool } from '../hash/pool.js';
-import { h32 } from '../hash/xxh64.js';
+import { loadH32 } from '../hash/xxh64.js';
 import { readManifest } from '../store/manifest.js';
 import type { SourceStore } from '../store/snapshots.js';
 
@@ -22,25 +22,24 @@ export interface CheckCount {
   bytes: number;
 }
 
-/** How many files are hashed at once: enough to keep every worker busy, few enough to bound memory. */
-const BATCH = 64;
+/** How many files are being hashed at once: enough to keep every worker busy, few enough to bound memory. */
+const IN_FLIGHT = 64;
 
+/** each(item) for every item, at most IN_FLIGHT at a time (a sliding window: one large file stalls nothing). */
 async function inBatches<T>(items: Iterable<T>, each: (item: T) => Promise<void>): Promise<void> {
-  let batch: Promise<void>[] = [];
+  const running = new Set<Promise<void>>();
   for (const item of items) {
-    batch.push(each(item));
-    if (batch.length >= BATCH) {
-      await Promise.all(batch);
-      batch = [];
-    }
+    const task: Promise<void> = each(item).finally(() => running.delete(task));
+    running.add(task);
+    if (running.size >= IN_FLIGHT) await Promise.race(running);
   }
-  await Promise.all(batch);
+  await Promise.all(running);
 }
 
 /** The manifest lines for just these files (what a pass transferred: bounded by what changed). */
 export async function manifestHashes(manifest: string, wanted: ReadonlySet<string>): Promise<Map<string, string>> {
   const found = new Map<string, string>();
-  for await (const entry of readManifest(manifest)) if (wanted.has(entry.name)) found.set(entry.name, entry.hash);
+  for (const entry of readManifest(manifest)) if (wanted.has(entry.name)) found.set(entry.name, entry.hash);
   return found;
 }
 
@@ -114,48 +113,47 @@ export async function checkAgainstManifests(
   store: SourceStore,
   snapshots: readonly string[],
   pool: HashPool,
-  select: (name: string) => Promise<boolean>,
+  select: (name: string) => boolean,
   seen: Set<number>,
   /** A local source directory to compare each file with as well (verify --full --against-source). */
   compareWith?: string,
 ): Promise<{ problems: Problem[]; count: CheckCount }> {
   const problems: Problem[] = [];
   const count: CheckCount = { files: 0, bytes: 0 };
-  for (const snapshot of snapshots) {
-    const dir = store.path(snapshot);
-    const entries: { name: string; hash: string }[] = [];
-    const flush = async () => {
-      await inBatches(entries.splice(0), async ({ name, hash }) => {
-        const actual = await pool.hash(join(dir, name));
-        count.files++;
-        count.bytes += actual.bytes;
-        if (actual.hash !== hash) problems.push({ source: store.name, file: `${snapshot}/${name}`, problem: 'differs from its manifest (bit rot?)', code: 'bitRot' });
-        const original = compareWith && join(compareWith, name);
-        if (original && existsSync(original) && (await pool.hash(original)).hash !== hash) {
-          problems.push({ source: store.name, file: `${snapshot}/${name}`, problem: 'differs from the source', code: 'copyMismatch' });
+  /** The selected entries not yet read in this pass, across all the snapshots. */
+  function* toRead() {
+    for (const snapshot of snapshots) {
+      const dir = store.path(snapshot);
+      for (const entry of readManifest(manifestOf(store, snapshot))) {
+        if (!select(entry.name)) continue;
+        let ino: number;
+        try {
+          ino = lstatSync(join(dir, entry.name)).ino;
+        } catch {
+          problems.push({ source: store.name, file: `${snapshot}/${entry.name}`, problem: 'is missing', code: 'bitRot' });
+          continue;
         }
-      });
-    };
-    for await (const entry of readManifest(manifestOf(store, snapshot))) {
-      if (!(await select(entry.name))) continue;
-      let ino: number;
-      try {
-        ino = lstatSync(join(dir, entry.name)).ino;
-      } catch {
-        problems.push({ source: store.name, file: `${snapshot}/${entry.name}`, problem: 'is missing', code: 'bitRot' });
-        continue;
+        if (seen.has(ino)) continue;
+        seen.add(ino);
+        yield { snapshot, dir, ...entry };
       }
-      if (seen.has(ino)) continue;
-      seen.add(ino);
-      entries.push(entry);
-      if (entries.length >= BATCH) await flush();
     }
-    await flush();
   }
+  await inBatches(toRead(), async ({ snapshot, dir, name, hash }) => {
+    const actual = await pool.hash(join(dir, name));
+    count.files++;
+    count.bytes += actual.bytes;
+    if (actual.hash !== hash) problems.push({ source: store.name, file: `${snapshot}/${name}`, problem: 'differs from its manifest (bit rot?)', code: 'bitRot' });
+    const original = compareWith && join(compareWith, name);
+    if (original && existsSync(original) && (await pool.hash(original)).hash !== hash) {
+      problems.push({ source: store.name, file: `${snapshot}/${name}`, problem: 'differs from the source', code: 'copyMismatch' });
+    }
+  });
   return { problems, count };
 }
 
 /** The scrub's slice of a file: a stable hash of its path, so each day reads a different 1/days of the store. */
-export function scrubSelector(days: number, slice: number): (name: string) => Promise<boolean> {
-  return async (name) => (await h32(name)) % days === slice;
+export async function scrubSelector(days: number, slice: number): Promise<(name: string) => boolean> {
+  const h32 = await loadH32();
+  return (name) => h32(name) % days === slice;
 }
