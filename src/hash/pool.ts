@@ -6,46 +6,65 @@ export interface FileHash {
   bytes: number;
 }
 
-interface Pending {
+interface Request {
+  id: number;
+  path: string;
   resolve: (value: FileHash) => void;
   reject: (error: Error) => void;
 }
 
-/** Hashes files on one worker thread per core, so reading and hashing use both of the Odroid's fast paths. */
+type Result = { id: number; hash: string; bytes: number } | { id: number; error: string };
+
+/**
+ * Hashes files on one worker thread per core. Requests made in the same turn of the event loop go to the workers
+ * as batches, so that a tree of small files costs one message per batch, not per file.
+ */
 export class HashPool {
   private readonly workers: Worker[];
-  private readonly pending = new Map<number, Pending>();
-  private readonly load: number[];
+  private readonly waiting = new Map<number, Request>();
+  private readonly queued: Request[] = [];
+  private readonly busy: number[];
+  private flushScheduled = false;
   private nextId = 0;
-  bytesRead = 0;
-  filesRead = 0;
 
   constructor(threads = Math.min(4, availableParallelism())) {
     this.workers = Array.from({ length: Math.max(1, threads) }, () => new Worker(new URL('./worker.js', import.meta.url)));
-    this.load = this.workers.map(() => 0);
+    this.busy = this.workers.map(() => 0);
     this.workers.forEach((worker, index) =>
-      worker.on('message', (message: { id: number; hash?: string; bytes?: number; error?: string }) => {
-        this.load[index]!--;
-        const waiter = this.pending.get(message.id)!;
-        this.pending.delete(message.id);
-        if (message.error !== undefined) waiter.reject(new Error(message.error));
-        else {
-          this.bytesRead += message.bytes!;
-          this.filesRead++;
-          waiter.resolve({ hash: message.hash!, bytes: message.bytes! });
+      worker.on('message', (results: Result[]) => {
+        this.busy[index]! -= results.length;
+        for (const result of results) {
+          const request = this.waiting.get(result.id)!;
+          this.waiting.delete(result.id);
+          if ('error' in result) request.reject(new Error(result.error));
+          else request.resolve({ hash: result.hash, bytes: result.bytes });
         }
       }),
     );
   }
 
   hash(path: string): Promise<FileHash> {
-    const id = this.nextId++;
-    const index = this.load.indexOf(Math.min(...this.load));
-    this.load[index]!++;
     return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
-      this.workers[index]!.postMessage({ id, path });
+      this.queued.push({ id: this.nextId++, path, resolve, reject });
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        setImmediate(() => this.flush());
+      }
     });
+  }
+
+  /** Splits what was asked for between the workers, the least busy getting the most. */
+  private flush(): void {
+    this.flushScheduled = false;
+    const requests = this.queued.splice(0);
+    const share = Math.ceil(requests.length / this.workers.length);
+    for (let start = 0; start < requests.length; start += share) {
+      const batch = requests.slice(start, start + share);
+      const index = this.busy.indexOf(Math.min(...this.busy));
+      this.busy[index]! += batch.length;
+      for (const request of batch) this.waiting.set(request.id, request);
+      this.workers[index]!.postMessage(batch.map(({ id, path }) => ({ id, path })));
+    }
   }
 
   async close(): Promise<void> {

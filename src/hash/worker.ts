@@ -1,12 +1,16 @@
 import { parentPort } from 'node:worker_threads';
 import { xxh64File } from './xxh64.js';
 
-/** One hashing thread: `{ id, path }` in, `{ id, hash, bytes }` or `{ id, error }` out. */
+/** One hashing thread: a batch of `{ id, path }` in, one `{ id, hash, bytes }` or `{ id, error }` each out. */
 const buffer = Buffer.allocUnsafe(4 * 1024 * 1024);
-parentPort!.on('message', async ({ id, path }: { id: number; path: string }) => {
-  try {
-    parentPort!.postMessage({ id, ...(await xxh64File(path, buffer)) });
-  } catch (error) {
-    parentPort!.postMessage({ id, error: (error as Error).message });
+parentPort!.on('message', async (batch: { id: number; path: string }[]) => {
+  const results = [];
+  for (const { id, path } of batch) {
+    try {
+      results.push({ id, ...(await xxh64File(path, buffer)) });
+    } catch (error) {
+      results.push({ id, error: (error as Error).message });
+    }
   }
+  parentPort!.postMessage(results);
 });

@@ -4,31 +4,39 @@ import xxhash from 'xxhash-wasm';
 const CHUNK = 4 * 1024 * 1024;
 
 type Hasher = Awaited<ReturnType<typeof xxhash>>;
-let instance: Promise<Hasher> | undefined;
-const hasher = () => (instance ??= xxhash());
+let loading: Promise<Hasher> | undefined;
+let loaded: Hasher | undefined;
+
+async function hasher(): Promise<Hasher> {
+  loaded ??= await (loading ??= xxhash());
+  return loaded;
+}
 
 /** XXH64 as xxh64sum prints it: 16 hex digits, big-endian (REFERENCE §8). */
 export function hex(value: bigint): string {
   return value.toString(16).padStart(16, '0');
 }
 
-/** Hashes a file by streaming it through one reused buffer: memory does not grow with the file. */
+/**
+ * Hashes a file through one reused buffer: memory does not grow with the file. A file that fits in one read is
+ * hashed in one call; a larger one is streamed (create64).
+ */
 export async function xxh64File(path: string, buffer = Buffer.allocUnsafe(CHUNK)): Promise<{ hash: string; bytes: number }> {
-  const { create64 } = await hasher();
-  const state = create64();
+  const { h64Raw, create64 } = loaded ?? (await hasher());
   const fd = openSync(path, 'r');
-  let bytes = 0;
   try {
-    for (;;) {
-      const read = readSync(fd, buffer, 0, buffer.length, null);
-      if (read === 0) break;
+    const first = readSync(fd, buffer, 0, buffer.length, null);
+    if (first < buffer.length) return { hash: hex(h64Raw(buffer.subarray(0, first))), bytes: first };
+    const state = create64().update(buffer);
+    let bytes = first;
+    for (let read = readSync(fd, buffer, 0, buffer.length, null); read > 0; read = readSync(fd, buffer, 0, buffer.length, null)) {
       state.update(buffer.subarray(0, read));
       bytes += read;
     }
+    return { hash: hex(state.digest()), bytes };
   } finally {
     closeSync(fd);
   }
-  return { hash: hex(state.digest()), bytes };
 }
 
 /** XXH32 of a string, synchronous once loaded (the scrub picks its slice with it for every manifest line). */

@@ -93,7 +93,8 @@ async function fullCheck(ctx: Context, sources: Source[], options: VerifyOptions
     const snapshot = options.at ?? store.latest() ?? store.snapshots().at(-1);
     if (!snapshot) continue;
     const compareWith = options.againstSource ? localRoot(ctx, source) : undefined;
-    const { problems, count } = await checkAgainstManifests(store, [snapshot], pool, () => true, new Set(), compareWith);
+    // One snapshot: no inode is met twice, and memory must not grow with the number of files.
+    const { problems, count } = await checkAgainstManifests(store, [snapshot], pool, () => true, undefined, compareWith);
     report.problems.push(...problems);
     if (options.againstSource && source.kind === 'rsync' && source.ssh) report.problems.push(...(await rsyncDifferences(source, store.path(snapshot), undefined, ctx.signal)));
     report.full.push({ source: source.name, snapshot, ...count });

@@ -99,7 +99,7 @@ export interface ManifestStats {
 }
 
 /** At most this many files are being hashed ahead of the line being written. */
-const LOOKAHEAD = 64;
+const LOOKAHEAD = 256;
 
 /**
  * Writes `<snapshot>.xxh64` atomically. A file that is the same inode as in the previous snapshot takes its

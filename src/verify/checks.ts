@@ -5,7 +5,7 @@ import type { Source } from '../config/types.js';
 import { OdbackupError } from '../errors.js';
 import { lastLine } from '../exec.js';
 import type { ExitCodeName } from '../exit-codes.js';
-import type { HashPool } from '../hash/pool.js';
+import type { FileHash, HashPool } from '../hash/pool.js';
 import { loadH32 } from '../hash/xxh64.js';
 import { readManifest } from '../store/manifest.js';
 import type { SourceStore } from '../store/snapshots.js';
@@ -23,7 +23,7 @@ export interface CheckCount {
 }
 
 /** How many files are being hashed at once: enough to keep every worker busy, few enough to bound memory. */
-const IN_FLIGHT = 64;
+const IN_FLIGHT = 256;
 
 /** each(item) for every item, at most IN_FLIGHT at a time (a sliding window: one large file stalls nothing). */
 async function inBatches<T>(items: Iterable<T>, each: (item: T) => Promise<void>): Promise<void> {
@@ -34,6 +34,15 @@ async function inBatches<T>(items: Iterable<T>, each: (item: T) => Promise<void>
     if (running.size >= IN_FLIGHT) await Promise.race(running);
   }
   await Promise.all(running);
+}
+
+/** A file that cannot be read (EIO from a failing disk) is a finding, not a crash. */
+async function hashOf(pool: HashPool, path: string): Promise<FileHash | { error: string }> {
+  try {
+    return await pool.hash(path);
+  } catch (error) {
+    return { error: (error as Error).message };
+  }
 }
 
 /** The manifest lines for just these files (what a pass transferred: bounded by what changed). */
@@ -96,10 +105,11 @@ export async function copyCheck(options: {
   await inBatches(transferred, async (file) => {
     const want = expected.get(file);
     if (!want) return void problems.push({ source: source.name, file, problem: 'is not in the manifest', code: 'manifestMissing' });
-    const { hash, bytes } = await pool.hash(join(dir, file));
+    const read = await hashOf(pool, join(dir, file));
+    if ('error' in read) return void problems.push({ source: source.name, file, problem: `cannot be read back: ${read.error}`, code: 'copyMismatch' });
     count.files++;
-    count.bytes += bytes;
-    if (hash !== want) problems.push({ source: source.name, file, problem: 'on the media differs from what was written (manifest)', code: 'copyMismatch' });
+    count.bytes += read.bytes;
+    if (read.hash !== want) problems.push({ source: source.name, file, problem: 'on the media differs from what was written (manifest)', code: 'copyMismatch' });
   });
   problems.push(...(await sourceDifferences(source, options.sourceRoot, dir, transferred, expected, pool, options.listFile, options.signal)));
   return { problems, count };
@@ -107,14 +117,14 @@ export async function copyCheck(options: {
 
 /**
  * Re-reads snapshot files against their manifests. `select` picks the entries (a scrub slice, or all);
- * an inode already read in this pass (a hard link in another snapshot) is not read again.
+ * with `seen`, an inode already read in this pass (a hard link in another snapshot) is not read again.
  */
 export async function checkAgainstManifests(
   store: SourceStore,
   snapshots: readonly string[],
   pool: HashPool,
   select: (name: string) => boolean,
-  seen: Set<number>,
+  seen: Set<number> | undefined,
   /** A local source directory to compare each file with as well (verify --full --against-source). */
   compareWith?: string,
 ): Promise<{ problems: Problem[]; count: CheckCount }> {
@@ -133,14 +143,15 @@ export async function checkAgainstManifests(
           problems.push({ source: store.name, file: `${snapshot}/${entry.name}`, problem: 'is missing', code: 'bitRot' });
           continue;
         }
-        if (seen.has(ino)) continue;
-        seen.add(ino);
+        if (seen?.has(ino)) continue;
+        seen?.add(ino);
         yield { snapshot, dir, ...entry };
       }
     }
   }
   await inBatches(toRead(), async ({ snapshot, dir, name, hash }) => {
-    const actual = await pool.hash(join(dir, name));
+    const actual = await hashOf(pool, join(dir, name));
+    if ('error' in actual) return void problems.push({ source: store.name, file: `${snapshot}/${name}`, problem: `cannot be read: ${actual.error}`, code: 'bitRot' });
     count.files++;
     count.bytes += actual.bytes;
     if (actual.hash !== hash) problems.push({ source: store.name, file: `${snapshot}/${name}`, problem: 'differs from its manifest (bit rot?)', code: 'bitRot' });
