@@ -136,15 +136,17 @@ export async function checkAgainstManifests(
       const dir = store.path(snapshot);
       for (const entry of readManifest(manifestOf(store, snapshot))) {
         if (!select(entry.name)) continue;
-        let ino: number;
-        try {
-          ino = lstatSync(join(dir, entry.name)).ino;
-        } catch {
-          problems.push({ source: store.name, file: `${snapshot}/${entry.name}`, problem: 'is missing', code: 'bitRot' });
-          continue;
+        if (seen) {
+          let ino: number;
+          try {
+            ino = lstatSync(join(dir, entry.name)).ino;
+          } catch {
+            problems.push({ source: store.name, file: `${snapshot}/${entry.name}`, problem: 'is missing', code: 'bitRot' });
+            continue;
+          }
+          if (seen.has(ino)) continue;
+          seen.add(ino);
         }
-        if (seen?.has(ino)) continue;
-        seen?.add(ino);
         yield { snapshot, dir, ...entry };
       }
     }
