@@ -29,6 +29,15 @@ export function codeLabel(code: ExitCodeName): string {
 const ANSI = /\x1b\[[0-9;]*m/g;
 const visibleLength = (text: string) => text.replace(ANSI, '').length;
 
+/** 5.7 KiB, 1.3 MiB: sizes as people read them. */
+export function formatBytes(bytes: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) [value, unit] = [value / 1024, unit + 1];
+  return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`;
+}
+
 /** Columns padded to their widest cell; the last column is not padded. */
 export function table(columns: string[], rows: string[][]): string {
   const widths = columns.map((column, index) => Math.max(column.length, ...rows.map((row) => visibleLength(row[index] ?? ''))));

@@ -1,6 +1,6 @@
 import type { Config, Source } from '../config/types.js';
 import { OdbackupError } from '../errors.js';
-import { table } from '../render.js';
+import { formatBytes, table } from '../render.js';
 import { pullSource, type PullResult } from '../sync/pull.js';
 import { ok, type Step } from './types.js';
 
@@ -22,14 +22,6 @@ export function sourcesFor(config: Config, target: string | undefined): Source[]
 /** The groups in the order they first appear in the configuration: the order `cycle` pulls them. */
 export function groupsInOrder(config: Config): string[] {
   return [...new Set(config.sources.map((source) => source.group))];
-}
-
-function formatBytes(bytes: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) [value, unit] = [value / 1024, unit + 1];
-  return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`;
 }
 
 export const syncStep: Step<SyncOptions> = {

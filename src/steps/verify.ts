@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import type { Source } from '../config/types.js';
 import { EXIT_CODES, type ExitCodeName } from '../exit-codes.js';
 import { HashPool } from '../hash/pool.js';
-import { table } from '../render.js';
+import { formatBytes, table } from '../render.js';
 import type { State } from '../state/run-state.js';
 import { SourceStore } from '../store/snapshots.js';
 import { readTransferList } from '../sync/pull.js';
@@ -115,8 +115,6 @@ function verdict(report: VerifyReport, summary: string): StepResult {
   };
 }
 
-const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
-
 export const verifyStep: Step<VerifyOptions> = {
   name: 'verify',
   summary: 'prove the copy: re-read what this pass transferred against the manifest and the source, and scrub a slice of older data',
@@ -136,7 +134,7 @@ export const verifyStep: Step<VerifyOptions> = {
       if (options.full) {
         await fullCheck(ctx, sources, options, pool, report);
         const read = report.full!.reduce((sum, check) => sum + check.bytes, 0);
-        return verdict(report, `full check of ${report.full!.length} snapshots: ${report.full!.reduce((sum, check) => sum + check.files, 0)} files, ${mib(read)} read`);
+        return verdict(report, `full check of ${report.full!.length} snapshots: ${report.full!.reduce((sum, check) => sum + check.files, 0)} files, ${formatBytes(read)} read`);
       }
       await copyChecks(ctx, sources, pool, report);
       await scrub(ctx, sources, pool, report);
@@ -146,12 +144,12 @@ export const verifyStep: Step<VerifyOptions> = {
     }
     const copied = report.copyChecked.reduce((sum, check) => sum + check.files, 0);
     const coverage = report.coverageDays === undefined ? `scrub ${Object.keys(ctx.state.read().scrub?.slices ?? {}).length} of ${report.scrub!.days} slices done` : `every byte verified within the last ${report.coverageDays === 1 ? 'day' : `${report.coverageDays} days`}`;
-    return verdict(report, `copy check: ${copied} files of ${report.copyChecked.length} new snapshots; scrub slice ${report.scrub!.slice + 1}/${report.scrub!.days}: ${report.scrub!.files} files, ${mib(report.scrub!.bytes)}; ${coverage}`);
+    return verdict(report, `copy check: ${copied} files of ${report.copyChecked.length} new snapshots; scrub slice ${report.scrub!.slice + 1}/${report.scrub!.days}: ${report.scrub!.files} files, ${formatBytes(report.scrub!.bytes)}; ${coverage}`);
   },
   render(result) {
     const report = result.data as VerifyReport | undefined;
     if (!report) return result.message;
-    const rows = [...report.copyChecked.map((check) => ['copy check', check.source, check.snapshot, String(check.files), mib(check.bytes)]), ...(report.full ?? []).map((check) => ['full', check.source, check.snapshot, String(check.files), mib(check.bytes)])];
+    const rows = [...report.copyChecked.map((check) => ['copy check', check.source, check.snapshot, String(check.files), formatBytes(check.bytes)]), ...(report.full ?? []).map((check) => ['full', check.source, check.snapshot, String(check.files), formatBytes(check.bytes)])];
     return [result.message, ...(rows.length ? [table(['check', 'source', 'snapshot', 'files', 'read'], rows)] : [])].join('\n');
   },
 };

@@ -1,5 +1,5 @@
 import { closeSync, existsSync, fsyncSync, lstatSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import fg from 'fast-glob';
 import { classifyRsyncFailure, isTransferredFile, RSYNC_PARTIAL_DIR, runRsync, type RsyncRequest } from '../adapters/rsync.js';
 import { mirrorName, updateMirror } from '../adapters/git.js';
@@ -52,7 +52,7 @@ class TransferLog {
     readonly path: string,
     private readonly previous: string | undefined,
   ) {
-    mkdirSync(join(path, '..'), { recursive: true });
+    mkdirSync(dirname(path), { recursive: true });
     this.fd = openSync(path, 'w', 0o600);
   }
 
