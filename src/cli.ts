@@ -45,16 +45,19 @@ function signalControllers() {
   };
 }
 
-function print(step: AnyStep, result: StepResult, json: boolean): void {
+/** stdout and stderr of a result, with every secret of the configuration masked. */
+function print(step: AnyStep, result: StepResult, json: boolean, mask: (text: string) => string): void {
+  const out = (text: string) => process.stdout.write(mask(text) + '\n');
+  const err = (text: string) => process.stderr.write(mask(text) + '\n');
   if (json) {
     const exitCode = result.status === 'failed' ? exitCodeOf(result.code ?? 'internal') : 0;
-    process.stdout.write(JSON.stringify({ command: step.name, exitCode, ...result }, null, 2) + '\n');
+    out(JSON.stringify({ command: step.name, exitCode, ...result }, null, 2));
     return;
   }
   const body = result.status === 'failed' && result.data === undefined ? undefined : step.render ? step.render(result) : result.message;
-  if (body) process.stdout.write(body + '\n');
-  for (const line of warningLines(result)) process.stderr.write(line + '\n');
-  if (result.status === 'failed') process.stderr.write(failureLines(step.name, result) + '\n');
+  if (body) out(body);
+  for (const line of warningLines(result)) err(line);
+  if (result.status === 'failed') err(failureLines(step.name, result));
 }
 
 /** Parses argv, runs one step, prints its result; returns the exit code (bin/odbackup.js sets it, nothing else). */
@@ -104,7 +107,7 @@ export async function main(argv: string[]): Promise<number> {
       } finally {
         lock?.release();
       }
-      print(step, result, Boolean(globals.json));
+      print(step, result, Boolean(globals.json), log.mask);
       exitCode = result.status === 'failed' ? EXIT_CODES[result.code ?? 'internal'].code : 0;
     });
   }

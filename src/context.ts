@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { loadConfig } from './config/load.js';
 import type { Config } from './config/types.js';
+import { secretsOfConfig } from './config/secrets.js';
 import type { Logger } from './log.js';
 import { RunState } from './state/run-state.js';
 import type { Context } from './steps/types.js';
@@ -22,7 +23,10 @@ export function createContext(options: ContextOptions): Context {
   return {
     configPath: options.configPath,
     get config() {
-      config ??= loadConfig(options.configPath);
+      if (!config) {
+        config = loadConfig(options.configPath);
+        for (const secret of secretsOfConfig(config)) options.log.addSecret(secret);
+      }
       return config;
     },
     get state() {
@@ -39,6 +43,6 @@ export function createContext(options: ContextOptions): Context {
 }
 
 /** The same context with other values (a pass's run id, the always-run steps' signal); config stays lazy. */
-export function deriveContext(ctx: Context, changes: Partial<Pick<Context, 'signal' | 'dryRun' | 'runId'>>): Context {
+export function deriveContext(ctx: Context, changes: Partial<Pick<Context, 'signal' | 'dryRun' | 'runId' | 'pass'>>): Context {
   return Object.assign(Object.create(ctx) as Context, changes);
 }

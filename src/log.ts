@@ -16,6 +16,8 @@ export interface Logger {
   progress(message: string): void;
   /** Never print this string again: it is a secret (a webhook URL, a ping key). */
   addSecret(secret: string): void;
+  /** The text with every secret replaced by *** (for stdout, which does not go through the logger). */
+  mask(text: string): string;
   /** The last lines logged (the log tail sent with a failure heartbeat), secrets masked. */
   tail(lines?: number): string[];
 }
@@ -63,6 +65,7 @@ export function createLogger({ stream = process.stderr, verbose = false, quiet =
     addSecret(secret) {
       if (secret && !secrets.includes(secret)) secrets.push(secret);
     },
+    mask,
     tail: (lines = 30) => recent.slice(-lines),
   };
 }

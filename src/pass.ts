@@ -76,7 +76,7 @@ export async function runPass(entries: PassEntry[], ctx: Context, pass: PassReco
       continue;
     }
     if (stopped && !pass.firstFailure) pass.firstFailure = { step: label, code: stopped, message: `stopped by ${stopped}` };
-    const stepCtx = deriveContext(ctx, { signal: entry.always ? ctx.finalSignal : ctx.signal, runId: pass.runId });
+    const stepCtx = deriveContext(ctx, { signal: entry.always ? ctx.finalSignal : ctx.signal, runId: pass.runId, pass });
     const args = typeof entry.args === 'function' ? entry.args(pass) : (entry.args ?? []);
     const startedAt = now();
     journal({ runId: pass.runId, event: 'step-start', step: label });
@@ -97,6 +97,7 @@ export async function runPass(entries: PassEntry[], ctx: Context, pass: PassReco
       }
     }
     pass.warnings.push(...warnings);
+    if (result.maintenanceRequest) pass.maintenanceRequests = [...(pass.maintenanceRequests ?? []), result.maintenanceRequest];
     for (const warning of warnings) ctx.log.warn(`warning ${EXIT_CODES[warning.code].code}: ${warning.message}`);
     if (status === 'failed') ctx.log.error(`${label}: ${result.message}${result.hint ? ` (${result.hint})` : ''}`);
     else ctx.log.info(`${label}: ${result.status} — ${result.message}`);

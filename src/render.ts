@@ -11,6 +11,8 @@ const STATUS_COLOUR: Record<string, (text: string) => string> = {
   warning: chalk.yellow,
   running: chalk.cyan,
   failed: chalk.red,
+  fatal: chalk.red,
+  info: chalk.dim,
   interrupted: chalk.red,
 };
 

@@ -20,6 +20,20 @@ export function odbackup(args: string[], env: Record<string, string> = {}): CliR
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
+/** The built binary, without blocking this process (the tests' own servers must keep answering meanwhile). */
+export function odbackupAsync(args: string[], env: Record<string, string> = {}, prefix: string[] = []): Promise<CliResult> {
+  const [file, ...rest] = [...prefix, process.execPath, BIN, ...args];
+  return new Promise((resolve, reject) => {
+    const child = spawn(file!, rest, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env, NO_COLOR: '1' } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('error', reject);
+    child.on('close', (status) => resolve({ status, stdout, stderr }));
+  });
+}
+
 /** The built binary in the background (for locks, signals and kill -9), in a process group of its own. */
 export function odbackupSpawn(args: string[]) {
   return spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' }, detached: true });

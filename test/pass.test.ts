@@ -9,7 +9,7 @@ import type { PassEntry } from '../src/pass.js';
 import { RunState } from '../src/state/run-state.js';
 import { runCycle } from '../src/steps/cycle.js';
 import { failed, ok, type Step } from '../src/steps/types.js';
-import type { Config } from '../src/config/types.js';
+import { configFromDocument } from '../src/config/load.js';
 import { removeDir, tempDir } from './helpers.js';
 
 const dir = tempDir();
@@ -34,7 +34,7 @@ function fileStep(name: string, outcome: 'ok' | 'fatal' | 'display' | 'throws' |
 
 function setup(name: string) {
   const stateDir = join(dir, name);
-  const config: Config = { node: 'n', stateDir, storage: { path: stateDir, minFreeGiB: 0, fsType: 'ext4', mountOptions: [], afterPass: 'ro' }, verify: { scrubDays: 30 }, sources: [], retention: { daily: 1, weekly: 0, monthly: 0 } };
+  const config = configFromDocument({ node: 'n', stateDir, storage: { path: stateDir, minFreeGiB: 0 }, sources: [{ name: 'unused', group: 'g', from: '/nonexistent' }] }, join(dir, 'odbackup.json'));
   const first = new AbortController();
   const second = new AbortController();
   const ctx = createContext({ configPath: '/none', config, log: createLogger({ quiet: true }), signal: first.signal, finalSignal: second.signal });

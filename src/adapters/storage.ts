@@ -66,3 +66,19 @@ export async function fsck(device: string, signal?: AbortSignal): Promise<FsckRe
   const result = await exec('e2fsck', ['-f', '-n', device], { signal });
   return { exitCode: result.notFound ? 8 : (result.exitCode ?? 8), output: `${result.stdout}\n${result.stderr}`.trim() };
 }
+
+/** The whole disk a partition is on (`lsblk -no PKNAME`); the device itself when it has no parent. */
+export async function parentDisk(lsblk: string, device: string): Promise<string> {
+  const result = await exec(lsblk, ['--nodeps', '--noheadings', '--output', 'PKNAME', device]);
+  const parent = result.stdout.trim();
+  return result.exitCode === 0 && parent ? `/dev/${parent}` : device;
+}
+
+/** Bytes free for files of an unmounted ext4 filesystem, from its superblock (`dumpe2fs -h`), without mounting it. */
+export async function superblockFreeBytes(dumpe2fs: string, device: string): Promise<number | undefined> {
+  const result = await exec(dumpe2fs, ['-h', device]);
+  const field = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+)$`, 'm').exec(result.stdout)?.[1]);
+  const free = field('Free blocks') - (field('Reserved block count') || 0);
+  const size = field('Block size');
+  return result.exitCode === 0 && Number.isFinite(free) && size ? Math.max(0, free) * size : undefined;
+}

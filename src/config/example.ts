@@ -20,4 +20,13 @@ export const exampleConfig = {
     { name: 'code', group: 'git', repositories: ['https://github.com/example/site.git'] },
   ],
   retention: { daily: 7, weekly: 4, monthly: 12 },
+  heartbeat: {
+    monitors: [
+      { style: 'healthchecks', url: 'https://hc-ping.com/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0' },
+      { style: 'template', url: 'https://status.example.org/status/odroidm1_{event}' },
+    ],
+    maintenanceUrl: 'https://status.example.org/odroidm1/maintenance',
+  },
+  notify: { targets: [{ kind: 'slack', url: 'https://hooks.slack.com/services/T000/B000/XXXXXXXXXXXXXXXX' }], onWarning: true },
+  check: { maxTemperatureC: 85, sshService: 'ssh.service' },
 };

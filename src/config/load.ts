@@ -43,7 +43,11 @@ export function loadConfig(file: string): Config {
     const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message;
     throw new OdbackupError('usage', `cannot read the configuration ${file}: ${reason}`, 'write one with `odbackup config example`');
   }
-  const document = parseJson(file, text);
+  return configFromDocument(parseJson(file, text), file);
+}
+
+/** Validates a parsed document (defaults filled in) and resolves it relative to `file`. */
+export function configFromDocument(document: unknown, file: string): Config {
   const base = dirname(file);
   const crossField = crossFieldProblems(document, base);
   const problems = [...schemaProblems(document), ...crossField];
@@ -206,5 +210,13 @@ function resolveConfig(raw: RawConfig, base: string): Config {
     if (resolvedSsh.knownHostsFile) resolvedSsh.knownHostsFile = path(resolvedSsh.knownHostsFile);
     return { ...common, kind: 'rsync', from: from!, ssh: resolvedSsh };
   });
-  return { ...raw, stateDir: path(raw.stateDir), storage: { ...raw.storage, path: path(raw.storage.path) }, sources };
+  // A program given with a directory is a path relative to the file; a bare name is looked up in PATH.
+  const programs = Object.fromEntries(Object.entries(raw.system.programs).map(([name, file]) => [name, file.includes('/') ? path(file) : file])) as Config['system']['programs'];
+  return {
+    ...raw,
+    stateDir: path(raw.stateDir),
+    storage: { ...raw.storage, path: path(raw.storage.path) },
+    sources,
+    system: { root: path(raw.system.root), programs },
+  };
 }

@@ -53,4 +53,37 @@ export interface Config {
   verify: { scrubDays: number };
   sources: Source[];
   retention: { daily: number; weekly: number; monthly: number };
+  system: { root: string; programs: Record<Program, string> };
+  heartbeat: {
+    monitors: Monitor[];
+    timeoutSeconds: number;
+    retries: number;
+    queueSize: number;
+    maintenanceUrl?: string;
+  };
+  notify: { onWarning: boolean; targets: AlertTarget[] };
+  check: {
+    smartDevice?: string;
+    warnTemperatureC: number;
+    maxTemperatureC: number;
+    internetUrl?: string;
+    internetRequired: boolean;
+    sshService: string;
+  };
+}
+
+export type Program = 'smartctl' | 'systemctl' | 'rtcwake' | 'hwclock' | 'loginctl' | 'lsblk' | 'dumpe2fs';
+
+export interface Monitor {
+  style: 'healthchecks' | 'uptime-kuma' | 'template';
+  url: string;
+  method: 'GET' | 'POST';
+}
+
+export interface AlertTarget {
+  kind: 'slack' | 'ntfy' | 'webhook';
+  url: string;
+  token?: string;
+  priority: number;
+  tags: string[];
 }

@@ -1,6 +1,7 @@
 import { appendFileSync, closeSync, fsyncSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ExitCodeName } from '../exit-codes.js';
+import type { Ping } from '../monitor/pings.js';
 import { writeFileAtomic } from './atomic.js';
 import { RunLock } from './lock.js';
 
@@ -34,6 +35,8 @@ export interface PassRecord {
   steps: StepRecord[];
   /** The run id of an earlier pass that was cut off (kill -9, power cut) and that this pass picked up after. */
   resumedAfter?: string;
+  /** Why the node must stay up for maintenance after this pass (manual wake, the monitor, a Badger button). */
+  maintenanceRequests?: string[];
 }
 
 /** What the last pull of a source did: what verify checks, what status shows. */
@@ -59,8 +62,17 @@ export interface State {
   sources?: Record<string, SourceRecord>;
   /** Newest first, at most KEPT_PASSES. */
   passes: PassRecord[];
+  /** Per monitor (by a hash of its URL): pings waiting for delivery, and the body limit the server announced. */
+  heartbeat?: Record<string, MonitorState>;
   /** The pass in progress; still here at the next start means it was cut off. */
   current?: PassRecord;
+}
+
+export interface MonitorState {
+  queue: Ping[];
+  /** Pings dropped because the queue was full (reported once delivery works again). */
+  dropped: number;
+  bodyLimit?: number;
 }
 
 const KEPT_PASSES = 60;

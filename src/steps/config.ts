@@ -6,7 +6,7 @@ import { ok, type Step } from './types.js';
 const ACTIONS = ['check', 'show', 'schema', 'example'] as const;
 
 /** Configuration keys whose whole value is a secret URL (a ping key, a webhook token): only the origin is shown. */
-const SECRET_URL_KEYS = new Set(['url', 'urls', 'webhook', 'token']);
+const SECRET_URL_KEYS = new Set(['url', 'urls', 'webhook', 'token', 'maintenanceUrl']);
 const URL_PATH = /^([a-z][a-z0-9+.-]*:\/\/[^/?#]+)[/?#].*$/i;
 const URL_PASSWORD = /^([a-z][a-z0-9+.-]*:\/\/)[^/@]+@/i;
 

@@ -3,7 +3,10 @@ import { EXIT_CODES } from '../exit-codes.js';
 import { runPass, type PassEntry } from '../pass.js';
 import { codeLabel, heading, statusWord, table } from '../render.js';
 import type { PassRecord } from '../state/run-state.js';
+import { checkStep } from './check.js';
+import { heartbeatStep } from './heartbeat.js';
 import { mountStep } from './mount.js';
+import { notifyStep } from './notify.js';
 import { promoteStep } from './promote.js';
 import { pruneStep } from './prune.js';
 import { groupsInOrder, syncStep } from './sync.js';
@@ -15,7 +18,10 @@ import { failed, ok, type Context, type Step } from './types.js';
  * Steps land here as their issues are built; the groups come from the configuration, in its order.
  */
 export function passPlan(config: Config): PassEntry[] {
+  const end = config.storage.afterPass === 'ro' ? 'ro' : 'off';
   return [
+    { step: heartbeatStep, label: 'heartbeat start', args: ['start'], onFailure: 'warn' },
+    { step: checkStep, onFailure: 'abort' },
     { step: mountStep, label: 'mount rw', args: ['rw'], onFailure: 'abort' },
     ...groupsInOrder(config).map((group): PassEntry => ({ step: syncStep, label: `sync ${group}`, args: [group], onFailure: 'abort' })),
     { step: mountStep, label: 'mount ro', args: ['ro'], onFailure: 'abort' },
@@ -24,7 +30,10 @@ export function passPlan(config: Config): PassEntry[] {
     { step: mountStep, label: 'mount rw for promote', args: ['rw'], options: { fsck: false }, onFailure: 'abort' },
     { step: promoteStep, onFailure: 'abort' },
     { step: pruneStep, onFailure: 'abort' },
-    { step: mountStep, label: `mount ${config.storage.afterPass === 'ro' ? 'ro' : 'off'} at the end`, args: [config.storage.afterPass === 'ro' ? 'ro' : 'off'], onFailure: 'abort', always: true },
+    { step: mountStep, label: `mount ${end} at the end`, args: [end], onFailure: 'abort', always: true },
+    // Reporting never fails the pass: an undelivered ping or alert is warning 21.
+    { step: heartbeatStep, label: 'heartbeat', args: (pass) => [pass.firstFailure ? 'fail' : 'success'], onFailure: 'warn', always: true },
+    { step: notifyStep, onFailure: 'warn', always: true },
   ];
 }
 

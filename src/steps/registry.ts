@@ -1,7 +1,10 @@
+import { checkStep } from './check.js';
 import { codesStep } from './codes.js';
 import { configStep } from './config.js';
 import { cycleStep } from './cycle.js';
+import { heartbeatStep } from './heartbeat.js';
 import { mountStep } from './mount.js';
+import { notifyStep } from './notify.js';
 import { promoteStep } from './promote.js';
 import { pruneStep } from './prune.js';
 import { statusStep } from './status.js';
@@ -10,4 +13,17 @@ import { verifyStep } from './verify.js';
 import type { AnyStep } from './types.js';
 
 /** Every subcommand, in the order `--help` lists them. Only steps that really work are registered. */
-export const STEPS: readonly AnyStep[] = [cycleStep, mountStep, syncStep, verifyStep, promoteStep, pruneStep, statusStep, codesStep, configStep];
+export const STEPS: readonly AnyStep[] = [
+  cycleStep,
+  checkStep,
+  mountStep,
+  syncStep,
+  verifyStep,
+  promoteStep,
+  pruneStep,
+  heartbeatStep,
+  notifyStep,
+  statusStep,
+  codesStep,
+  configStep,
+];

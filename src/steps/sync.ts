@@ -2,7 +2,8 @@ import type { Config, Source } from '../config/types.js';
 import { OdbackupError } from '../errors.js';
 import { formatBytes, table } from '../render.js';
 import { pullSource, type PullResult } from '../sync/pull.js';
-import { ok, type Step } from './types.js';
+import { clockTrust } from '../health/clock.js';
+import { failed, ok, type Step } from './types.js';
 
 interface SyncOptions {
   dryRun?: boolean;
@@ -33,6 +34,8 @@ export const syncStep: Step<SyncOptions> = {
   ],
   locked: true,
   async run(ctx, { args: [target] }) {
+    const clock = clockTrust(ctx.config.system.root, ctx.state.read(), ctx.now());
+    if (!clock.trusted) return failed('clockUntrusted', `no snapshot is named from this clock: ${clock.message}`, 'set the time (NTP, `timedatectl set-time`) and run again');
     const pulled: PullResult[] = [];
     for (const source of sourcesFor(ctx.config, target)) {
       ctx.log.info(`${source.name}: pulling from ${source.kind === 'git' ? `${source.repositories.length} git repositories` : source.from}`);

@@ -1,7 +1,7 @@
 import type { Config } from '../config/types.js';
 import type { ExitCodeName } from '../exit-codes.js';
 import type { Logger } from '../log.js';
-import type { RunState, Warning } from '../state/run-state.js';
+import type { PassRecord, RunState, Warning } from '../state/run-state.js';
 
 export interface StepResult {
   status: 'ok' | 'skipped' | 'failed';
@@ -13,6 +13,8 @@ export interface StepResult {
   details?: string[];
   /** Findings that do not fail the step (a warning-level check, a heartbeat that could not be delivered). */
   warnings?: Warning[];
+  /** Set by a step that learned the node must stay up for maintenance (why: the monitor asked, a button was held …). */
+  maintenanceRequest?: string;
   /** The typed details, printed by --json and used by the human renderer. */
   data?: unknown;
 }
@@ -34,6 +36,8 @@ export interface Context {
   readonly dryRun: boolean;
   /** The pass this step runs in, when it runs inside `cycle`. */
   readonly runId: string;
+  /** The pass so far, when the step runs inside `cycle` (the final heartbeat, alert and screen report on it). */
+  readonly pass?: PassRecord;
   now(): Date;
 }
 

@@ -1,0 +1,138 @@
+import { parentDisk } from '../adapters/storage.js';
+import { readSmart } from '../adapters/smartctl.js';
+import { EXIT_CODES, type ExitCodeName } from '../exit-codes.js';
+import { clockTrust } from '../health/clock.js';
+import { internetReachable, localAddress, serviceState } from '../health/network.js';
+import { storeFreeBytes } from '../health/space.js';
+import { readTemperatures } from '../health/thermal.js';
+import { OdbackupError } from '../errors.js';
+import { codeLabel, formatBytes, statusWord, table } from '../render.js';
+import { storageState, type StorageState } from '../store/storage.js';
+import { failed, ok, type Context, type Step } from './types.js';
+
+export interface Finding {
+  check: 'storage' | 'smart' | 'temperature' | 'free space' | 'clock' | 'internet' | 'address' | 'ssh';
+  level: 'ok' | 'info' | 'warning' | 'fatal';
+  code?: ExitCodeName;
+  message: string;
+}
+
+const GIB = 1024 ** 3;
+
+async function storageFindings(ctx: Context): Promise<{ findings: Finding[]; storage?: StorageState }> {
+  const { storage } = ctx.config;
+  if (!storage.device) return { findings: [{ check: 'storage', level: 'info', message: `plain directory ${storage.path} (no storage.device)` }] };
+  try {
+    const state = await storageState(storage);
+    const where = state.mounted ? `mounted ${state.mounted.options.includes('rw') ? 'rw' : 'ro'} at ${storage.path}` : 'not mounted';
+    return { findings: [{ check: 'storage', level: 'ok', message: `${storage.device} is ${state.device}, ${where}` }], storage: state };
+  } catch (error) {
+    if (!(error instanceof OdbackupError)) throw error;
+    return { findings: [{ check: 'storage', level: 'fatal', code: error.codeName, message: error.message }] };
+  }
+}
+
+async function smartFindings(ctx: Context, storage: StorageState | undefined): Promise<Finding[]> {
+  const { programs } = ctx.config.system;
+  const disk = ctx.config.check.smartDevice ?? (storage && (await parentDisk(programs.lsblk, storage.device)));
+  if (!disk) return [{ check: 'smart', level: 'info', message: 'no disk to ask (no storage.device, no check.smartDevice)' }];
+  const smart = await readSmart(programs.smartctl, disk, ctx.signal);
+  if (!smart.assessable) return [{ check: 'smart', level: 'warning', code: 'smartFailed', message: `${disk}: health could not be read: ${smart.reason}` }];
+  const facts = [
+    smart.model,
+    smart.temperatureC !== undefined ? `${smart.temperatureC} °C` : undefined,
+    `reallocated ${smart.reallocatedSectors ?? 0}`,
+    `pending ${smart.pendingSectors ?? 0}`,
+    smart.wearPercent !== undefined ? `wear ${smart.wearPercent}%` : undefined,
+  ].filter(Boolean);
+  if (smart.failing) return [{ check: 'smart', level: 'fatal', code: 'smartFailed', message: `${disk}: DISK FAILING (smartctl exit status ${smart.exitStatus}; ${[...smart.warnings, ...facts].join(', ')})` }];
+  const findings: Finding[] = [{ check: 'smart', level: 'ok', message: `${disk}: PASSED (${facts.join(', ')})` }];
+  for (const warning of smart.warnings) findings.push({ check: 'smart', level: 'warning', code: 'smartFailed', message: `${disk}: ${warning}` });
+  return findings;
+}
+
+function temperatureFindings(ctx: Context): Finding[] {
+  const zones = readTemperatures(ctx.config.system.root);
+  if (zones.length === 0) return [{ check: 'temperature', level: 'info', message: 'no thermal zones' }];
+  const hottest = zones.reduce((a, b) => (b.celsius > a.celsius ? b : a));
+  const { warnTemperatureC, maxTemperatureC } = ctx.config.check;
+  const text = `${hottest.type} ${hottest.celsius.toFixed(1)} °C`;
+  if (hottest.celsius >= maxTemperatureC) return [{ check: 'temperature', level: 'fatal', code: 'overTemperature', message: `${text}, limit ${maxTemperatureC} °C` }];
+  if (hottest.celsius >= warnTemperatureC) return [{ check: 'temperature', level: 'warning', code: 'overTemperature', message: `${text}, warning above ${warnTemperatureC} °C` }];
+  return [{ check: 'temperature', level: 'ok', message: text }];
+}
+
+/** Enough room for the next pass: at least what the last pass wrote, and (a warning) the configured reserve. */
+async function spaceFindings(ctx: Context, storage: StorageState | undefined, storageOk: boolean): Promise<Finding[]> {
+  if (!storageOk) return [];
+  const free = await storeFreeBytes(ctx.config, storage);
+  if (free === undefined) return [{ check: 'free space', level: 'warning', code: 'diskFull', message: `free space on ${ctx.config.storage.path} could not be read` }];
+  const lastPassBytes = Object.values(ctx.state.read().sources ?? {}).reduce((sum, source) => sum + source.bytes, 0);
+  const reserve = ctx.config.storage.minFreeGiB * GIB;
+  const text = `${formatBytes(free)} free; the last pass wrote ${formatBytes(lastPassBytes)}`;
+  if (free < lastPassBytes) return [{ check: 'free space', level: 'fatal', code: 'diskFull', message: `${text}: the next pass would not fit` }];
+  if (free < reserve) return [{ check: 'free space', level: 'warning', code: 'diskFull', message: `${text}: below the reserve of ${ctx.config.storage.minFreeGiB} GiB (prune removes the oldest snapshots)` }];
+  return [{ check: 'free space', level: 'ok', message: text }];
+}
+
+function clockFindings(ctx: Context): Finding[] {
+  const clock = clockTrust(ctx.config.system.root, ctx.state.read(), ctx.now());
+  return [{ check: 'clock', level: clock.trusted ? 'ok' : 'fatal', code: clock.trusted ? undefined : 'clockUntrusted', message: clock.message }];
+}
+
+/** Where to test the internet: the configured URL, else the first monitor's or alert target's origin. */
+function internetUrl(ctx: Context): string | undefined {
+  const { check, heartbeat, notify } = ctx.config;
+  const first = heartbeat.monitors[0]?.url ?? notify.targets[0]?.url;
+  return check.internetUrl ?? (first && `${new URL(first).origin}/`);
+}
+
+export async function internetFinding(ctx: Context): Promise<Finding> {
+  const url = internetUrl(ctx);
+  if (!url) return { check: 'internet', level: 'info', message: 'not tested (no check.internetUrl and no monitor)' };
+  const answer = await internetReachable(url, { timeoutMs: 5000, retries: 1, signal: ctx.signal });
+  if (answer.reachable) return { check: 'internet', level: 'ok', message: `${new URL(url).host} answers` };
+  return { check: 'internet', level: ctx.config.check.internetRequired ? 'fatal' : 'warning', code: 'networkDown', message: `${new URL(url).host}: ${answer.error}` };
+}
+
+export async function sshFinding(ctx: Context): Promise<Finding> {
+  const state = await serviceState(ctx.config.system.programs.systemctl, ctx.config.check.sshService);
+  return { check: 'ssh', level: 'info', message: `${ctx.config.check.sshService} ${state}` };
+}
+
+export async function hardwareFindings(ctx: Context): Promise<Finding[]> {
+  const { findings: storageResult, storage } = await storageFindings(ctx);
+  const storageOk = storageResult.every((finding) => finding.level !== 'fatal');
+  const address = localAddress();
+  return [
+    ...storageResult,
+    ...(storageOk ? await smartFindings(ctx, storage) : []),
+    ...temperatureFindings(ctx),
+    ...(await spaceFindings(ctx, storage, storageOk)),
+    ...clockFindings(ctx),
+    await internetFinding(ctx),
+    { check: 'address', level: address ? 'info' : 'warning', code: address ? undefined : 'networkDown', message: address ?? 'no IPv4 address' },
+    await sshFinding(ctx),
+  ];
+}
+
+export const checkStep: Step = {
+  name: 'check',
+  summary: 'hardware check: storage disk, SMART, temperature, free space, clock, internet, address, ssh',
+  locked: false,
+  async run(ctx) {
+    const findings = await hardwareFindings(ctx);
+    const fatal = findings.filter((finding) => finding.level === 'fatal');
+    const warnings = findings.filter((finding) => finding.level === 'warning').map((finding) => ({ code: finding.code!, message: `${finding.check}: ${finding.message}` }));
+    if (fatal.length > 0) {
+      const [first] = fatal;
+      return { ...failed(first!.code!, `${first!.check}: ${first!.message}`, undefined, findings), details: fatal.slice(1).map((finding) => `${finding.check}: ${finding.message}`), warnings };
+    }
+    return ok(`${findings.filter((finding) => finding.level === 'ok').length} checks ok, ${warnings.length} warnings`, findings, warnings);
+  },
+  render(result) {
+    const findings = result.data as Finding[];
+    const rows = findings.map((finding) => [finding.check, statusWord(finding.level), finding.code ? codeLabel(finding.code) : '', finding.message]);
+    return `${table(['check', 'level', 'code', 'finding'], rows)}\n${result.status === 'failed' ? `${EXIT_CODES[result.code!].meaning}` : result.message}`;
+  },
+};

@@ -1,0 +1,184 @@
+import assert from 'node:assert/strict';
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { makeExt4 } from './harness/ext4.js';
+import { RecordingServer, refusedUrl } from './harness/http.js';
+import { isRoot, odbackupAsync, removeDir, ROOT, tempDir, writeConfig, writeFiles } from './helpers.js';
+
+let dir: string;
+let internet: RecordingServer;
+before(async () => {
+  dir = tempDir();
+  internet = await RecordingServer.start();
+});
+after(async () => {
+  await internet.stop();
+  removeDir(dir);
+});
+
+interface Finding {
+  check: string;
+  level: string;
+  code?: string;
+  message: string;
+}
+
+interface NodeOptions {
+  celsius?: number;
+  synchronised?: boolean;
+  smart?: { fixture: string; exit: number };
+  extra?: Record<string, unknown>;
+}
+
+let counter = 0;
+/**
+ * A node whose /sys and /run live in a test root (thermal zone, timesyncd's flag file) and whose smartctl prints a
+ * recorded JSON document with its exit status, the way smartctl 7.3 does.
+ */
+function node({ celsius = 45, synchronised = true, smart, extra = {} }: NodeOptions = {}) {
+  const home = join(dir, `node-${++counter}`);
+  const root = join(home, 'root');
+  writeFiles(root, {
+    'sys/class/thermal/thermal_zone0/temp': `${Math.round(celsius * 1000)}\n`,
+    'sys/class/thermal/thermal_zone0/type': 'soc-thermal\n',
+    'sys/class/thermal/thermal_zone1/temp': '38000\n',
+    'sys/class/thermal/thermal_zone1/type': 'gpu-thermal\n',
+  });
+  if (synchronised) writeFiles(root, { 'run/systemd/timesync/synchronized': '' });
+  const programs: Record<string, string> = {};
+  if (smart) {
+    const script = join(home, 'smartctl');
+    writeFileSync(script, `#!/bin/sh\necho "$@" > "${home}/smartctl.args"\ncat "${join(ROOT, 'test/fixtures/smartctl', smart.fixture)}"\nexit ${smart.exit}\n`);
+    chmodSync(script, 0o755);
+    programs.smartctl = script;
+  }
+  writeFiles(join(home, 'src'), { 'a.txt': 'a' });
+  const config = writeConfig(home, [{ name: 'db', group: 'databases', from: join(home, 'src') }], {
+    system: { root, programs },
+    check: { internetUrl: internet.url('/generate_204'), ...(smart ? { smartDevice: '/dev/sda' } : {}) },
+    ...extra,
+  });
+  return { home, root, config };
+}
+
+async function check(config: string, env: Record<string, string> = {}, prefix: string[] = []) {
+  const run = await odbackupAsync(['-c', config, '--json', 'check'], env, prefix);
+  const result = JSON.parse(run.stdout) as { exitCode: number; data: Finding[]; message: string };
+  const finding = (name: string) => result.data.filter((item) => item.check === name);
+  return { status: run.status, result, finding, stderr: run.stderr };
+}
+
+test('a healthy node: every check ok, with what the operator wants to know', async () => {
+  const { config } = node({ smart: { fixture: 'healthy.json', exit: 0 } });
+  const { status, finding } = await check(config);
+  assert.equal(status, 0);
+  assert.deepEqual(finding('temperature'), [{ check: 'temperature', level: 'ok', message: 'soc-thermal 45.0 °C' }]);
+  assert.equal(finding('smart')[0]!.level, 'ok');
+  assert.equal(finding('smart')[0]!.message, '/dev/sda: PASSED (Samsung SSD 870 QVO 4TB, 34 °C, reallocated 0, pending 0, wear 2%)');
+  assert.deepEqual(finding('clock'), [{ check: 'clock', level: 'ok', message: 'synchronised (NTP)' }]);
+  assert.equal(finding('internet')[0]!.level, 'ok');
+  assert.equal(finding('ssh')[0]!.level, 'info');
+});
+
+test('SMART: a failing disk is 11; old-age trouble and reallocated sectors are warnings; smartctl gets --json -H -A -i', async () => {
+  const failing = node({ smart: { fixture: 'failing.json', exit: 24 } });
+  const bad = await check(failing.config);
+  assert.equal(bad.status, 11);
+  assert.match(bad.finding('smart')[0]!.message, /^\/dev\/sda: DISK FAILING \(smartctl exit status 24; Reallocated_Sector_Ct failed FAILING_NOW, 3120 reallocated sectors, 512 sectors pending/);
+  assert.equal(readFileSync(join(failing.home, 'smartctl.args'), 'utf8').trim(), '--json -H -A -i /dev/sda');
+
+  const worn = node({ smart: { fixture: 'warning.json', exit: 96 } });
+  const warned = await check(worn.config);
+  assert.equal(warned.status, 0);
+  const levels = warned.finding('smart').map((item) => `${item.level}: ${item.message}`);
+  assert.deepEqual(levels, [
+    'ok: /dev/sda: PASSED (Samsung SSD 870 QVO 4TB, 34 °C, reallocated 24, pending 8, wear 9%)',
+    'warning: /dev/sda: an attribute was at or below its threshold in the past',
+    'warning: /dev/sda: the device error log has errors',
+    'warning: /dev/sda: Reallocated_Sector_Ct failed In_the_past',
+    'warning: /dev/sda: 24 reallocated sectors',
+    'warning: /dev/sda: 8 sectors pending reallocation',
+  ]);
+});
+
+test('temperature: over the warning level is a warning, over the limit stops the pass (14)', async () => {
+  const warm = await check(node({ celsius: 78 }).config);
+  assert.equal(warm.status, 0);
+  assert.equal(warm.finding('temperature')[0]!.level, 'warning');
+  const hot = await check(node({ celsius: 91.5 }).config);
+  assert.equal(hot.status, 14);
+  assert.equal(hot.finding('temperature')[0]!.message, 'soc-thermal 91.5 °C, limit 85 °C');
+});
+
+test('clock: a reset RTC (faketime) or a clock earlier than the last run is 15, and sync names no snapshot from it', async () => {
+  const { config, home } = node({ synchronised: false });
+  const reset = await check(config, {}, ['faketime', '2020-01-01 00:00:00']);
+  assert.equal(reset.status, 15);
+  assert.match(reset.finding('clock')[0]!.message, /^clock 2020-01-01T00:00:0\d\.\d+Z is before 2026-01-01: RTC reset\?/);
+
+  const pass = await odbackupAsync(['-c', config, 'cycle']);
+  assert.equal(pass.status, 0, pass.stderr);
+  const now = await check(config);
+  assert.equal(now.status, 0);
+  assert.match(now.finding('clock')[0]!.message, /^not NTP-synchronised, but not earlier than the last run/);
+
+  const behind = await check(config, {}, ['faketime', '-f', '-2d']);
+  assert.equal(behind.status, 15);
+  assert.match(behind.finding('clock')[0]!.message, /is earlier than the last recorded run/);
+  const sync = await odbackupAsync(['-c', config, 'sync'], {}, ['faketime', '-f', '-2d']);
+  assert.equal(sync.status, 15);
+  assert.match(sync.stderr, /no snapshot is named from this clock/);
+  assert.deepEqual(readFileSync(join(home, 'store', 'db', 'latest', 'a.txt'), 'utf8'), 'a');
+});
+
+test('internet: no answer is warning 20, or fatal when internetRequired', async () => {
+  const url = await refusedUrl('/generate_204');
+  const optional = await check(node({ extra: { check: { internetUrl: url } } }).config);
+  assert.equal(optional.status, 0);
+  assert.deepEqual(optional.finding('internet').map((item) => [item.level, item.code, item.message]), [['warning', 'networkDown', `127.0.0.1:${new URL(url).port}: connection refused`]]);
+  const required = await check(node({ extra: { check: { internetUrl: url, internetRequired: true } } }).config);
+  assert.equal(required.status, 20);
+});
+
+test('storage on a real ext4 loop device: found by LABEL, free space before and after mounting, 13 when the last pass would not fit, 10 when gone', { skip: !isRoot() && 'needs root for loop devices' }, async () => {
+  const disk = makeExt4(join(dir, 'disk'), 64, 'odb-check');
+  try {
+    const { config, home } = node({ extra: { storage: { path: disk.mountPoint, device: 'LABEL=odb-check' } } });
+    const unmounted = await check(config);
+    assert.equal(unmounted.status, 0, unmounted.stderr);
+    assert.equal(unmounted.finding('storage')[0]!.message, `LABEL=odb-check is ${disk.device}, not mounted`);
+    const freeUnmounted = unmounted.finding('free space')[0]!.message;
+    assert.match(freeUnmounted, /^\d+(\.\d)? MiB free; the last pass wrote 0 B/);
+    // The real smartctl cannot ask a loop device: health unknown is a warning, never a pass.
+    const smart = unmounted.finding('smart')[0]!;
+    assert.equal(smart.level, 'warning');
+    assert.match(smart.message, new RegExp(`^${disk.device}: health could not be read: .*Unable to detect device type`));
+
+    disk.mount('ro');
+    const mounted = await check(config);
+    assert.equal(mounted.finding('storage')[0]!.message, `LABEL=odb-check is ${disk.device}, mounted ro at ${disk.mountPoint}`);
+    assert.match(mounted.finding('free space')[0]!.message, /^\d+(\.\d)? MiB free/);
+    disk.unmount();
+
+    // The last pass wrote 1 GiB: a 64 MiB disk cannot take the next one.
+    mkdirSync(join(home, 'state'), { recursive: true });
+    writeFileSync(join(home, 'state', 'state.json'), JSON.stringify({ version: 1, passes: [], sources: { db: { snapshot: 'x', runId: 'r', pulledAt: '2026-11-21T03:00:00Z', promoted: true, added: 1, changed: 0, bytes: 1024 ** 3, transferredList: '' } } }));
+    const full = await check(config);
+    assert.equal(full.status, 13);
+    assert.match(full.finding('free space')[0]!.message, /the last pass wrote 1\.0 GiB: the next pass would not fit/);
+  } finally {
+    disk.destroy();
+  }
+  const gone = await check(node({ extra: { storage: { path: join(dir, 'nowhere'), device: 'LABEL=odb-check' } } }).config);
+  assert.equal(gone.status, 10);
+  assert.equal(gone.finding('smart').length, 0, 'no SMART question for a disk that is not there');
+});
+
+test('check as a human reads it: a table, and one line naming the failure', async () => {
+  const { config } = node({ celsius: 95 });
+  const run = await odbackupAsync(['-c', config, 'check']);
+  assert.equal(run.status, 14);
+  assert.match(run.stdout, /temperature\s+fatal\s+14 overTemperature\s+soc-thermal 95\.0 °C, limit 85 °C/);
+  assert.match(run.stderr, /temperature: soc-thermal 95\.0 °C, limit 85 °C/);
+});
