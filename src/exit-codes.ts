@@ -16,6 +16,7 @@ export const EXIT_CODES = {
   clockUntrusted: { code: 15, level: 'fatal', meaning: 'clock not trustworthy (not synchronised, or earlier than the last run)' },
   networkDown: { code: 20, level: 'fatal', meaning: 'network unreachable' },
   monitorUndelivered: { code: 21, level: 'warning', meaning: 'heartbeat / notification not delivered (warning)' },
+  maintenanceFailed: { code: 22, level: 'warning', meaning: 'maintenance mode: ssh could not be started or users not listed (warning)' },
   mountRwFailed: { code: 30, level: 'fatal', meaning: 'mount read-write failed' },
   mountRoFailed: { code: 31, level: 'fatal', meaning: 'mount read-only failed' },
   rsyncFailed: { code: 40, level: 'fatal', meaning: 'rsync transfer failed' },

@@ -37,6 +37,8 @@ export interface PassOptions {
   /** Labels or step names to run (all when empty). */
   only?: string[];
   skip?: string[];
+  /** Called once, when the first always-run step is reached: the data steps are over (the sleep inhibitor goes). */
+  onDataStepsDone?: () => void;
 }
 
 export function labelOf(entry: PassEntry): string {
@@ -66,8 +68,14 @@ export async function runPass(entries: PassEntry[], ctx: Context, pass: PassReco
       });
     }
   };
+  let dataStepsDone = false;
+  const endDataSteps = () => {
+    if (!dataStepsDone) options.onDataStepsDone?.();
+    dataStepsDone = true;
+  };
   for (const entry of entries) {
     const label = labelOf(entry);
+    if (entry.always) endDataSteps();
     if (!selected(entry, options)) continue;
     const stopped = stopReason(ctx.signal);
     if ((pass.firstFailure || stopped) && !entry.always) {
@@ -104,6 +112,7 @@ export async function runPass(entries: PassEntry[], ctx: Context, pass: PassReco
     journal({ runId: pass.runId, event: 'step-end', step: label, status, code: result.code, message: result.message });
     record({ step: label, status, code: result.code, message: result.message, startedAt, endedAt: now() });
   }
+  endDataSteps();
   const stopped = stopReason(ctx.signal);
   if (stopped && !pass.firstFailure) pass.firstFailure = { step: 'cycle', code: stopped, message: `stopped by ${stopped}` };
   pass.exitCode = pass.firstFailure ? EXIT_CODES[pass.firstFailure.code].code : 0;

@@ -17,7 +17,7 @@ test('the store filling up mid-sync is 13 in one line; the previous snapshot sta
   disk.mount();
   const source = join(root, 'source');
   const stateDir = join(root, 'state');
-  writeFileSync(join(root, 'odbackup.json'), JSON.stringify({ node: 'n', stateDir, storage: { path: disk.mountPoint }, sources: [{ name: 'images', group: 'images', from: source }] }));
+  writeFileSync(join(root, 'odbackup.json'), JSON.stringify({ node: 'n', stateDir, storage: { path: disk.mountPoint }, sources: [{ name: 'images', group: 'images', from: source }], suspend: { mode: 'none' } }));
   const run = (...args: string[]) => odbackup(['--config', join(root, 'odbackup.json'), ...args]);
   mkdirSync(source, { recursive: true });
   writeFileSync(join(source, 'small.img'), Buffer.alloc(1024 * 1024, 1));

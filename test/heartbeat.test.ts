@@ -91,7 +91,7 @@ test('Uptime Kuma push and URL templates get what they expect', async () => {
     ['GET', 'up', ''],
     ['GET', 'down', ''],
   ]);
-  assert.equal(kuma[0]!.query.get('msg'), 'test-node: pass started');
+  assert.equal(kuma[0]!.query.get('msg'), 'test-node: pass started (first run: no wake alarm was armed before)');
   assert.match(kuma[1]!.query.get('msg')!, /^test-node: FAILED \(41\) source unreachable .* sync databases: /);
   const others = server.requests.filter((request) => !request.path.startsWith('/api/push/')).map((request) => `${request.method} ${request.path}`);
   assert.deepEqual(others.sort(), ['GET /status/test-node_fail?code=41', 'GET /status/test-node_start?code=0', 'POST /post/fail', 'POST /post/start']);

@@ -61,6 +61,9 @@ export function writeConfig(dir: string, sources: object[], extra: Record<string
     stateDir: join(dir, 'state'),
     storage: { path: join(dir, 'store') },
     sources,
+    // Tests never put the machine they run on to sleep; the suspend tests give fake programs instead.
+    suspend: { mode: 'none' },
+    schedule: { networkSettleSeconds: 0 },
     ...extra,
   };
   mkdirSync(join(dir, 'store'), { recursive: true });

@@ -257,7 +257,7 @@ export const configSchema = {
           description: 'The programs run for hardware facts and power; a name is looked up in PATH.',
           examples: [{ smartctl: 'smartctl', rtcwake: '/usr/sbin/rtcwake' }],
           properties: Object.fromEntries(
-            ['smartctl', 'systemctl', 'rtcwake', 'hwclock', 'loginctl', 'lsblk', 'dumpe2fs'].map((program) => [
+            ['smartctl', 'systemctl', 'rtcwake', 'hwclock', 'loginctl', 'lsblk', 'dumpe2fs', 'poweroff', 'systemd-inhibit'].map((program) => [
               program,
               { type: 'string', minLength: 1, description: `The ${program} program.`, default: program, examples: [`/usr/sbin/${program}`] },
             ]),
@@ -341,6 +341,74 @@ export const configSchema = {
             },
           },
         },
+      },
+    },
+    schedule: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      description: 'When the node wakes for its pass (SPEC §8), in the system time zone.',
+      examples: [{ times: ['03:00'] }],
+      properties: {
+        times: {
+          type: 'array',
+          minItems: 1,
+          items: { type: 'string', pattern: '^([01][0-9]|2[0-3]):[0-5][0-9]$' },
+          default: ['03:00'],
+          description: 'Daily wall-clock times (HH:MM). On a spring-forward night a time that does not exist is taken after the clocks moved; on the autumn night a repeated time is taken the first time.',
+          examples: [['03:00'], ['03:00', '15:00']],
+        },
+        minMarginMinutes: {
+          type: 'number',
+          minimum: 1,
+          description: 'The next wake is at least this far away (no alarm minutes ahead: the next scheduled time after it).',
+          default: 30,
+          examples: [30],
+        },
+        wakeToleranceMinutes: {
+          type: 'number',
+          minimum: 0,
+          description: 'A start within this long after the scheduled time, with the alarm spent, counts as woken by the RTC; later is a manual start.',
+          default: 10,
+          examples: [10],
+        },
+        networkSettleSeconds: {
+          type: 'number',
+          minimum: 0,
+          description: 'At the start of a pass, wait at most this long for a network address (after a resume the link takes a moment).',
+          default: 60,
+          examples: [60],
+        },
+      },
+    },
+    suspend: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      description: 'How the node sleeps until the next scheduled time.',
+      examples: [{ mode: 'suspend' }],
+      properties: {
+        mode: {
+          type: 'string',
+          enum: ['suspend', 'mem', 'poweroff', 'none'],
+          description:
+            'suspend: rtcwake -m no, then systemctl suspend (systemd sleep hooks run); mem: rtcwake -m mem (bypasses systemd); poweroff: sysfs wakealarm, then poweroff (mainline kernels only: Rockchip vendor kernels mask the RTC interrupt at power-off); none: stay awake.',
+          default: 'suspend',
+          examples: ['suspend'],
+        },
+        rtc: { type: 'string', pattern: '^rtc[0-9]+$', description: 'The RTC that wakes the node.', default: 'rtc0', examples: ['rtc0'] },
+      },
+    },
+    maintenance: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      description: 'Maintenance mode: after a manual wake, when the monitor asks, or when a Badger button is held. ssh is started and the node stays awake while someone is logged in.',
+      examples: [{ checkMinutes: 15 }],
+      properties: {
+        checkMinutes: { type: 'number', exclusiveMinimum: 0, description: 'How often to look for logged-in users (the first look is after this long too).', default: 15, examples: [15] },
+        maxHours: { type: 'number', exclusiveMinimum: 0, description: 'Go to sleep after this long even with a session open (a forgotten login must not keep the node up for days).', default: 12, examples: [12] },
+        backupFirst: { type: 'boolean', description: 'Do the backup before maintenance (false: maintenance first when it is asked for at the start).', default: true, examples: [true] },
       },
     },
     check: {

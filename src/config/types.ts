@@ -62,6 +62,9 @@ export interface Config {
     maintenanceUrl?: string;
   };
   notify: { onWarning: boolean; targets: AlertTarget[] };
+  schedule: { times: string[]; minMarginMinutes: number; wakeToleranceMinutes: number; networkSettleSeconds: number };
+  suspend: { mode: 'suspend' | 'mem' | 'poweroff' | 'none'; rtc: string };
+  maintenance: { checkMinutes: number; maxHours: number; backupFirst: boolean };
   check: {
     smartDevice?: string;
     warnTemperatureC: number;
@@ -72,7 +75,7 @@ export interface Config {
   };
 }
 
-export type Program = 'smartctl' | 'systemctl' | 'rtcwake' | 'hwclock' | 'loginctl' | 'lsblk' | 'dumpe2fs';
+export type Program = 'smartctl' | 'systemctl' | 'rtcwake' | 'hwclock' | 'loginctl' | 'lsblk' | 'dumpe2fs' | 'poweroff' | 'systemd-inhibit';
 
 export interface Monitor {
   style: 'healthchecks' | 'uptime-kuma' | 'template';

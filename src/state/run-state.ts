@@ -2,6 +2,7 @@ import { appendFileSync, closeSync, fsyncSync, mkdirSync, openSync, readFileSync
 import { join } from 'node:path';
 import type { ExitCodeName } from '../exit-codes.js';
 import type { Ping } from '../monitor/pings.js';
+import type { PowerState, WakeRecord } from '../power/wake.js';
 import { writeFileAtomic } from './atomic.js';
 import { RunLock } from './lock.js';
 
@@ -37,6 +38,10 @@ export interface PassRecord {
   resumedAfter?: string;
   /** Why the node must stay up for maintenance after this pass (manual wake, the monitor, a Badger button). */
   maintenanceRequests?: string[];
+  /** Why the node was awake for this pass. */
+  wake?: WakeRecord;
+  /** Set by cycle --if-due when the slot's pass had already run: only maintenance and suspend ran. */
+  notDue?: string;
 }
 
 /** What the last pull of a source did: what verify checks, what status shows. */
@@ -62,6 +67,8 @@ export interface State {
   sources?: Record<string, SourceRecord>;
   /** Newest first, at most KEPT_PASSES. */
   passes: PassRecord[];
+  /** The wake the last suspend armed (for the wake reason of the next pass). */
+  power?: PowerState;
   /** Per monitor (by a hash of its URL): pings waiting for delivery, and the body limit the server announced. */
   heartbeat?: Record<string, MonitorState>;
   /** The pass in progress; still here at the next start means it was cut off. */

@@ -3,10 +3,17 @@ import { EXIT_CODES } from '../exit-codes.js';
 import { runPass, type PassEntry } from '../pass.js';
 import { codeLabel, heading, statusWord, table } from '../render.js';
 import type { PassRecord } from '../state/run-state.js';
+import { join } from 'node:path';
+import { holdSleepInhibitor } from '../adapters/inhibit.js';
+import { localAddress } from '../health/network.js';
+import { currentSlot } from '../power/schedule.js';
+import { wakeReason } from '../power/wake.js';
 import { checkStep } from './check.js';
 import { heartbeatStep } from './heartbeat.js';
 import { mountStep } from './mount.js';
+import { maintenanceStep } from './maintenance.js';
 import { notifyStep } from './notify.js';
+import { suspendStep } from './suspend.js';
 import { promoteStep } from './promote.js';
 import { pruneStep } from './prune.js';
 import { groupsInOrder, syncStep } from './sync.js';
@@ -15,12 +22,14 @@ import { failed, ok, type Context, type Step } from './types.js';
 
 /**
  * The daily pass (SPEC §1) as a table: which step, whether its failure is fatal, whether it runs after one.
- * Steps land here as their issues are built; the groups come from the configuration, in its order.
+ * The groups come from the configuration, in its order.
  */
 export function passPlan(config: Config): PassEntry[] {
   const end = config.storage.afterPass === 'ro' ? 'ro' : 'off';
+  const maintenance: PassEntry = { step: maintenanceStep, onFailure: 'warn', always: true };
   return [
     { step: heartbeatStep, label: 'heartbeat start', args: ['start'], onFailure: 'warn' },
+    ...(config.maintenance.backupFirst ? [] : [{ ...maintenance, always: false }]),
     { step: checkStep, onFailure: 'abort' },
     { step: mountStep, label: 'mount rw', args: ['rw'], onFailure: 'abort' },
     ...groupsInOrder(config).map((group): PassEntry => ({ step: syncStep, label: `sync ${group}`, args: [group], onFailure: 'abort' })),
@@ -34,20 +43,29 @@ export function passPlan(config: Config): PassEntry[] {
     // Reporting never fails the pass: an undelivered ping or alert is warning 21.
     { step: heartbeatStep, label: 'heartbeat', args: (pass) => [pass.firstFailure ? 'fail' : 'success'], onFailure: 'warn', always: true },
     { step: notifyStep, onFailure: 'warn', always: true },
+    ...(config.maintenance.backupFirst ? [maintenance] : []),
+    ...restPlan(),
   ];
+}
+
+/** What runs when the slot's pass is already done (cycle --if-due): maintenance if asked for, then sleep. */
+function restPlan(maintenance = false): PassEntry[] {
+  return [...(maintenance ? [{ step: maintenanceStep, onFailure: 'warn', always: true } as PassEntry] : []), { step: suspendStep, onFailure: 'abort', always: true }];
 }
 
 interface CycleOptions {
   dryRun?: boolean;
   only?: string[];
   skip?: string[];
+  ifDue?: boolean;
+  suspend?: boolean;
 }
 
 function newPass(ctx: Context): PassRecord {
   return { runId: ctx.runId, pid: process.pid, startedAt: ctx.now().toISOString(), outcome: 'running', warnings: [], steps: [] };
 }
 
-/** Records a pass that never finished (kill -9, power cut) and names it in the new pass. */
+/** Records a pass that never finished (kill -9, power cut) and names it in the new pass; notes why we woke. */
 function startPass(ctx: Context): PassRecord {
   const pass = newPass(ctx);
   ctx.state.update((state) => {
@@ -59,9 +77,13 @@ function startPass(ctx: Context): PassRecord {
       ctx.state.journal({ runId: cutOff.runId, event: 'pass-interrupted', message: `found at the start of pass ${pass.runId}` });
       ctx.log.notice(`resumed after interruption: the pass started ${cutOff.startedAt} never finished`);
     }
+    pass.wake = wakeReason(ctx.config, state, ctx.now(), join(ctx.config.stateDir, 'sleep.log'));
+    if (state.power) state.power.wakeSeenAt = ctx.now().toISOString();
     state.current = pass;
   });
-  ctx.state.journal({ runId: pass.runId, event: 'pass-start' });
+  ctx.log.notice(pass.wake!.message);
+  if (pass.wake!.reason === 'manual') pass.maintenanceRequests = [`woken by hand: ${pass.wake!.message}`];
+  ctx.state.journal({ runId: pass.runId, event: 'pass-start', message: pass.wake!.message });
   return pass;
 }
 
@@ -73,12 +95,38 @@ function finishPass(ctx: Context, pass: PassRecord): void {
   ctx.state.journal({ runId: pass.runId, event: 'pass-end', status: pass.firstFailure ? 'failed' : 'ok', code: pass.firstFailure?.code });
 }
 
+/** After a resume the link takes a moment: wait (bounded) for an address before the monitors and sources are asked. */
+async function settleNetwork(ctx: Context): Promise<void> {
+  const deadline = Date.now() + ctx.config.schedule.networkSettleSeconds * 1000;
+  while (!localAddress() && Date.now() < deadline && !ctx.signal.aborted) await new Promise((resolve) => setTimeout(resolve, 1000));
+  if (!localAddress()) ctx.log.warn(`no network address after ${ctx.config.schedule.networkSettleSeconds} s; going on`);
+}
+
+/** Not due: a completed pass already started in the current slot of the schedule (the timer and cron both fired). */
+function alreadyDone(ctx: Context): PassRecord | undefined {
+  const slot = currentSlot(ctx.config.schedule.times, ctx.now());
+  return ctx.state.read().passes.find((pass) => pass.outcome === 'completed' && !pass.notDue && Date.parse(pass.startedAt) >= slot.getTime());
+}
+
 /** Runs a pass with the given table; `cycle` uses passPlan, tests use their own steps. */
 export async function runCycle(ctx: Context, plan: PassEntry[], options: CycleOptions = {}) {
+  const done = options.ifDue ? alreadyDone(ctx) : undefined;
   const pass = ctx.dryRun ? newPass(ctx) : startPass(ctx);
-  await runPass(plan, ctx, pass, options);
+  if (done) {
+    pass.notDue = `the pass of this slot already completed (started ${done.startedAt})`;
+    plan = restPlan(Boolean(pass.maintenanceRequests?.length));
+    ctx.log.notice(`not due: ${pass.notDue}`);
+  }
+  const skip = [...(options.skip ?? []), ...(options.suspend === false ? ['suspend'] : [])];
+  if (!ctx.dryRun) await settleNetwork(ctx);
+  const inhibitor = ctx.dryRun || done ? undefined : holdSleepInhibitor(ctx.config.system.programs['systemd-inhibit'], `odbackup pass ${pass.runId}`);
+  try {
+    await runPass(plan, ctx, pass, { ...options, skip, onDataStepsDone: () => inhibitor?.release() });
+  } finally {
+    inhibitor?.release();
+  }
   if (!ctx.dryRun) finishPass(ctx, pass);
-  const summary = `pass ${pass.outcome}: ${pass.steps.filter((step) => step.status === 'ok').length} steps ok, ${pass.warnings.length} warnings`;
+  const summary = pass.notDue ? `not due: ${pass.notDue}` : `pass ${pass.outcome}: ${pass.steps.filter((step) => step.status === 'ok').length} steps ok, ${pass.warnings.length} warnings`;
   if (!pass.firstFailure) return ok(summary, pass, pass.warnings);
   const { step, code, message } = pass.firstFailure;
   return { ...failed(code, `${step}: ${message}`, undefined, pass), warnings: pass.warnings };
@@ -91,6 +139,8 @@ export const cycleStep: Step<CycleOptions> = {
     { flags: '--dry-run', description: 'show what each step would do; change nothing' },
     { flags: '--only <steps...>', description: 'run only these steps (names or labels, e.g. sync "sync images")' },
     { flags: '--skip <steps...>', description: 'leave out these steps' },
+    { flags: '--if-due', description: 'run the data steps only if no pass completed yet in the current slot of the schedule (timer and cron)' },
+    { flags: '--no-suspend', description: 'do not sleep at the end' },
   ],
   locked: true,
   run: (ctx, { options }) => runCycle(ctx, passPlan(ctx.config), options),
@@ -98,7 +148,9 @@ export const cycleStep: Step<CycleOptions> = {
     const pass = result.data as PassRecord;
     const rows = pass.steps.map((step) => [step.step, statusWord(step.status), step.code ? codeLabel(step.code) : '', step.message]);
     const lines = [heading(`odbackup pass ${pass.runId}`)];
+    if (pass.wake) lines.push(pass.wake.message);
     if (pass.resumedAfter) lines.push(`resumed after interruption of pass ${pass.resumedAfter}`);
+    if (pass.notDue) lines.push(`not due: ${pass.notDue}`);
     if (rows.length) lines.push(table(['step', 'result', 'code', 'message'], rows));
     for (const warning of pass.warnings) lines.push(`warning ${codeLabel(warning.code)}: ${warning.message}`);
     const exit = pass.exitCode ?? 0;

@@ -41,7 +41,7 @@ export function pingOf(ctx: Context, event: PingEvent, code: number): Ping {
   const meaning = Object.values(EXIT_CODES).find((entry) => entry.code === code)?.meaning ?? 'unknown code';
   const message =
     event === 'start'
-      ? `${node}: pass started`
+      ? `${node}: pass started${pass?.wake ? ` (${pass.wake.message})` : ''}`
       : event === 'success'
         ? `${node}: OK${warnings.length ? ` with ${warnings.length} warning${warnings.length === 1 ? '' : 's'}` : ''}`
         : `${node}: FAILED (${code}) ${meaning}${pass?.firstFailure ? ` — ${pass.firstFailure.step}: ${pass.firstFailure.message}` : ''}`;

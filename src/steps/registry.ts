@@ -3,11 +3,14 @@ import { codesStep } from './codes.js';
 import { configStep } from './config.js';
 import { cycleStep } from './cycle.js';
 import { heartbeatStep } from './heartbeat.js';
+import { maintenanceStep } from './maintenance.js';
 import { mountStep } from './mount.js';
 import { notifyStep } from './notify.js';
 import { promoteStep } from './promote.js';
 import { pruneStep } from './prune.js';
+import { scheduleStep } from './schedule.js';
 import { statusStep } from './status.js';
+import { suspendStep } from './suspend.js';
 import { syncStep } from './sync.js';
 import { verifyStep } from './verify.js';
 import type { AnyStep } from './types.js';
@@ -23,6 +26,9 @@ export const STEPS: readonly AnyStep[] = [
   pruneStep,
   heartbeatStep,
   notifyStep,
+  maintenanceStep,
+  suspendStep,
+  scheduleStep,
   statusStep,
   codesStep,
   configStep,

@@ -1,4 +1,6 @@
+import { localTime } from '../power/schedule.js';
 import { codeLabel, heading, statusWord, table } from '../render.js';
+import { scheduledWake } from './suspend.js';
 import { RunLock } from '../state/lock.js';
 import type { PassRecord, SourceRecord } from '../state/run-state.js';
 import { snapshotDate, SourceStore } from '../store/snapshots.js';
@@ -27,6 +29,9 @@ interface StatusData {
   /** A pass still marked as current while nobody holds the lock: cut off by kill -9 or a power cut. */
   interrupted?: PassRecord;
   passes: PassRecord[];
+  /** The wake the last suspend armed, and the next scheduled one from now. */
+  armedWake?: string;
+  nextWake: string;
 }
 
 function duration(pass: PassRecord): string {
@@ -56,7 +61,13 @@ export const statusStep: Step<StatusOptions> = {
         lastPull: state.sources?.[source.name],
       };
     });
-    const data: StatusData = { sources, verifiedWithinDays: coverageDays(state.scrub, ctx.config.verify.scrubDays, ctx.now()), passes: state.passes.slice(0, count) };
+    const data: StatusData = {
+      sources,
+      verifiedWithinDays: coverageDays(state.scrub, ctx.config.verify.scrubDays, ctx.now()),
+      passes: state.passes.slice(0, count),
+      armedWake: state.power?.scheduledWake,
+      nextWake: scheduledWake(ctx).toISOString(),
+    };
     if (state.current) {
       const owner = RunLock.liveOwner(ctx.state.lockPath);
       if (owner?.pid === state.current.pid) data.running = state.current;
@@ -76,7 +87,15 @@ export const statusStep: Step<StatusOptions> = {
     const data = result.data as StatusData;
     const shown = [data.running, data.interrupted, ...data.passes].filter((pass): pass is PassRecord => Boolean(pass));
     const coverage = data.verifiedWithinDays === undefined ? 'the scrub has not read the whole store yet' : `every byte verified within the last ${data.verifiedWithinDays} days`;
-    const lines = [result.message, coverage, '', heading('sources')];
+    const wake = shown[0]?.wake;
+    const lines = [
+      result.message,
+      coverage,
+      ...(wake ? [`woke: ${wake.message}`] : []),
+      `next wake: ${localTime(new Date(data.nextWake))}${data.armedWake && data.armedWake !== data.nextWake ? ` (the alarm last armed was for ${localTime(new Date(data.armedWake))})` : ''}`,
+      '',
+      heading('sources'),
+    ];
     lines.push(
       table(
         ['source', 'group', 'latest', 'age', 'snapshots', 'last pull'],
@@ -99,7 +118,7 @@ export const statusStep: Step<StatusOptions> = {
         shown.map((pass) => [
           pass.startedAt,
           duration(pass),
-          statusWord(pass.outcome) + (pass.resumedAfter ? ' (resumed after interruption)' : ''),
+          statusWord(pass.outcome) + (pass.resumedAfter ? ' (resumed after interruption)' : '') + (pass.notDue ? ' (not due)' : ''),
           pass.exitCode === undefined ? '' : String(pass.exitCode),
           pass.firstFailure ? `${pass.firstFailure.step}: ${pass.firstFailure.message}` : '',
           String(pass.warnings.length),

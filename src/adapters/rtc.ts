@@ -1,0 +1,30 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { exec, type ExecResult } from '../exec.js';
+
+/** The RTC's wake alarm in sysfs (REFERENCE §4.2): reads the alarm's epoch only while it is armed. */
+export function wakealarmPath(root: string, rtc: string): string {
+  return join(root, 'sys/class/rtc', rtc, 'wakealarm');
+}
+
+/** The armed alarm (epoch seconds), undefined when none is armed; throws when the file cannot be read. */
+export function readWakealarm(root: string, rtc: string): number | undefined {
+  const text = readFileSync(wakealarmPath(root, rtc), 'utf8').trim();
+  return text ? Number(text) : undefined;
+}
+
+/** Writes the alarm: 0 first (a future time over an armed alarm is EBUSY), then the epoch. */
+export function armWakealarm(root: string, rtc: string, epoch: number): void {
+  writeFileSync(wakealarmPath(root, rtc), '0\n');
+  writeFileSync(wakealarmPath(root, rtc), `${epoch}\n`);
+}
+
+/** Always an explicit mode: rtcwake's compiled-in default is not what its man page says (REFERENCE §4.1). */
+export function rtcwakeArgs(mode: 'no' | 'mem', rtc: string, epoch: number): string[] {
+  return ['-m', mode, '-d', rtc, '-t', String(epoch)];
+}
+
+export function rtcwake(program: string, mode: 'no' | 'mem', rtc: string, epoch: number): Promise<ExecResult> {
+  // -m mem blocks until the node wakes again: no timeout for it.
+  return exec(program, rtcwakeArgs(mode, rtc, epoch), { timeout: mode === 'no' ? 30_000 : undefined });
+}

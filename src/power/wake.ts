@@ -1,0 +1,74 @@
+import { readFileSync } from 'node:fs';
+import { readWakealarm } from '../adapters/rtc.js';
+import type { Config } from '../config/types.js';
+import type { State } from '../state/run-state.js';
+
+/** Why this pass runs (SPEC §8): the RTC alarm we armed, a person (power button, reboot), or the first run ever. */
+export interface WakeRecord {
+  reason: 'rtc-alarm' | 'manual' | 'first-run';
+  message: string;
+  /** The wake the last suspend armed. */
+  scheduled?: string;
+  /** When the node woke (the system-sleep hook's record), else when the pass started. */
+  wokeAt: string;
+  /** wokeAt - scheduled, for an RTC wake: how far the RTC and the resume path are off. */
+  driftSeconds?: number;
+}
+
+/** What suspend leaves for the next wake. */
+export interface PowerState {
+  scheduledWake: string;
+  mode: Config['suspend']['mode'];
+  armedAt: string;
+  /** Set when a pass has classified this wake, so that a second pass by hand is not "the alarm" again. */
+  wakeSeenAt?: string;
+}
+
+/** The last wake time the system-sleep hook wrote ("wake <epoch> suspend" lines), if after `since`. */
+export function lastHookWake(sleepLog: string, since: Date): Date | undefined {
+  let text: string;
+  try {
+    text = readFileSync(sleepLog, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const wakes = text.split('\n').flatMap((line) => {
+    const match = /^wake (\d+)/.exec(line);
+    return match ? [new Date(Number(match[1]) * 1000)] : [];
+  });
+  const last = wakes.at(-1);
+  return last && last > since ? last : undefined;
+}
+
+function seconds(ms: number): string {
+  const value = Math.round(ms / 1000);
+  return `${value >= 0 ? '+' : ''}${value} s`;
+}
+
+/**
+ * RTC wake ⇔ the alarm is no longer armed and the node woke at (or a little after) the stored scheduled time;
+ * an alarm still armed, an early wake, or a start long after it is a person (REFERENCE §6.1).
+ */
+export function wakeReason(config: Config, state: State, now: Date, sleepLog: string): WakeRecord {
+  const power = state.power;
+  if (!power) return { reason: 'first-run', message: 'first run: no wake alarm was armed before', wokeAt: now.toISOString() };
+  const scheduled = new Date(power.scheduledWake);
+  const woke = lastHookWake(sleepLog, new Date(power.armedAt)) ?? now;
+  const base = { scheduled: power.scheduledWake, wokeAt: woke.toISOString() };
+  if (power.wakeSeenAt) return { ...base, reason: 'manual', message: `started by hand: the wake of ${power.scheduledWake} was already handled` };
+  let armed: number | undefined;
+  try {
+    armed = readWakealarm(config.system.root, config.suspend.rtc);
+  } catch {
+    armed = undefined; // no sysfs alarm (mem mode disarms it anyway): judge by the time alone
+  }
+  if (armed !== undefined && armed * 1000 > now.getTime()) {
+    return { ...base, reason: 'manual', message: `woken before the alarm (power button or reboot); the alarm is still set for ${new Date(armed * 1000).toISOString()}` };
+  }
+  const drift = woke.getTime() - scheduled.getTime();
+  if (drift < -60_000) return { ...base, reason: 'manual', message: `woken ${seconds(-drift)} before the scheduled time (power button or reboot)` };
+  if (drift > config.schedule.wakeToleranceMinutes * 60_000) {
+    return { ...base, reason: 'manual', message: `started ${Math.round(drift / 60_000)} min after the scheduled wake (power restored, reboot, or by hand)` };
+  }
+  return { ...base, reason: 'rtc-alarm', driftSeconds: Math.round(drift / 1000), message: `woken by the RTC alarm, drift ${seconds(drift)}` };
+}

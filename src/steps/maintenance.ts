@@ -1,0 +1,81 @@
+import { userSessions, type Session } from '../adapters/logind.js';
+import { exec, lastLine } from '../exec.js';
+import { serviceState } from '../health/network.js';
+import { failed, ok, skipped, type Context, type Step } from './types.js';
+
+interface MaintenanceOptions {
+  dryRun?: boolean;
+}
+
+/** Waits, unless the pass is stopped (SIGINT/SIGTERM): then it returns at once. */
+function pause(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
+
+const describe = (sessions: Session[]) => sessions.map((session) => `${session.user} (session ${session.id}${session.remote ? ', remote' : ''})`).join(', ');
+
+/**
+ * Maintenance mode (SPEC §1): ssh up, then awake while a user session exists, looking every checkMinutes (the first
+ * look after that long too, so that someone who pressed the power button has time to log in), at most maxHours;
+ * then ssh goes back to how it was.
+ */
+async function holdForUsers(ctx: Context): Promise<{ checks: number; seen: string[]; problem?: string; reason: string }> {
+  const { checkMinutes, maxHours } = ctx.config.maintenance;
+  const deadline = Date.now() + maxHours * 3_600_000;
+  const seen = new Set<string>();
+  let checks = 0;
+  for (;;) {
+    await pause(checkMinutes * 60_000, ctx.finalSignal);
+    if (ctx.finalSignal.aborted) return { checks, seen: [...seen], reason: 'stopped by a signal' };
+    checks += 1;
+    const sessions = await userSessions(ctx.config.system.programs.loginctl);
+    if ('error' in sessions) return { checks, seen: [...seen], problem: `cannot list user sessions: ${sessions.error}`, reason: 'user sessions unknown' };
+    if (sessions.length === 0) return { checks, seen: [...seen], reason: 'no user logged in' };
+    for (const session of sessions) seen.add(session.user);
+    ctx.log.info(`maintenance: ${describe(sessions)} logged in; looking again in ${checkMinutes} min`);
+    if (Date.now() >= deadline) return { checks, seen: [...seen], reason: `still logged in after ${maxHours} h: going to sleep anyway` };
+  }
+}
+
+export const maintenanceStep: Step<MaintenanceOptions> = {
+  name: 'maintenance',
+  summary: 'maintenance mode: start ssh, stay awake while a user is logged in, then stop ssh again',
+  options: [{ flags: '--dry-run', description: 'say whether maintenance would be entered and why; start nothing' }],
+  locked: false,
+  async run(ctx) {
+    // In a pass: only when something asked for it. By hand: because the operator asked.
+    const reasons = ctx.pass ? (ctx.pass.maintenanceRequests ?? []) : ['asked on the command line'];
+    if (reasons.length === 0) return skipped('not requested');
+    const why = reasons.join('; ');
+    if (ctx.dryRun) return ok(`would enter maintenance mode: ${why}`);
+    const { systemctl } = ctx.config.system.programs;
+    const unit = ctx.config.check.sshService;
+    ctx.log.notice(`maintenance mode: ${why}`);
+    const problems: string[] = [];
+    const before = await serviceState(systemctl, unit);
+    const startSsh = before !== 'active';
+    if (startSsh) {
+      const started = await exec(systemctl, ['start', unit], { timeout: 60_000 });
+      if (started.exitCode !== 0) problems.push(`systemctl start ${unit}: ${lastLine(started.stderr) || `exit ${started.exitCode}`}`);
+    }
+    const held = await holdForUsers(ctx);
+    if (held.problem) problems.push(held.problem);
+    if (startSsh) {
+      const stopped = await exec(systemctl, ['stop', unit], { timeout: 60_000 });
+      if (stopped.exitCode !== 0) problems.push(`systemctl stop ${unit}: ${lastLine(stopped.stderr) || `exit ${stopped.exitCode}`}`);
+    }
+    const summary = `maintenance (${why}) ended after ${held.checks} check${held.checks === 1 ? '' : 's'}: ${held.reason}${held.seen.length ? `; logged in were ${held.seen.join(', ')}` : ''}${startSsh ? `; ${unit} started and stopped again` : `; ${unit} was already running and stays`}`;
+    const data = { reasons, ...held, sshStarted: startSsh };
+    if (problems.length) return failed('maintenanceFailed', `${summary}; ${problems.join('; ')}`, undefined, data);
+    return ok(summary, data);
+  },
+};
