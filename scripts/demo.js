@@ -35,8 +35,13 @@ const odbackup = join(root, 'bin', 'odbackup.js');
 const schema = execFileSync(process.execPath, [odbackup, 'config', 'schema']);
 writeFileSync(join(root, 'dist', 'odbackup.schema.json'), schema);
 const pass = spawnSync(process.execPath, [odbackup, '--config', config, 'cycle'], { stdio: 'inherit' });
+// What the e-ink would show after this pass, drawn by the board program in MicroPython.
+const screen = pass.status === 0 ? ['ready'] : ['failed', '--code', String(pass.status)];
+const preview = join(demo, 'eink.png');
+spawnSync(process.execPath, [odbackup, '--config', config, 'display', ...screen, '--preview', preview], { stdio: 'inherit' });
 console.log(`
 Where to look:
+  the e-ink preview:              ${preview}
   the store (snapshots, latest):  ${join(demo, 'store')}
   the run journal and state:      ${join(demo, 'state')}
   the passes:                     node bin/odbackup.js --config examples/demo.json status

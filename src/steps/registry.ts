@@ -2,6 +2,7 @@ import { checkStep } from './check.js';
 import { codesStep } from './codes.js';
 import { configStep } from './config.js';
 import { cycleStep } from './cycle.js';
+import { displayStep } from './display.js';
 import { heartbeatStep } from './heartbeat.js';
 import { maintenanceStep } from './maintenance.js';
 import { mountStep } from './mount.js';
@@ -26,6 +27,7 @@ export const STEPS: readonly AnyStep[] = [
   pruneStep,
   heartbeatStep,
   notifyStep,
+  displayStep,
   maintenanceStep,
   suspendStep,
   scheduleStep,

@@ -1,0 +1,81 @@
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import pngjs from 'pngjs';
+import { odbackupAsync, removeDir, ROOT, tempDir, writeConfig, writeFiles } from './helpers.js';
+
+let dir: string;
+let config: string;
+before(() => {
+  dir = tempDir();
+  writeFiles(join(dir, 'src'), { 'a.txt': 'a' });
+  config = writeConfig(dir, [{ name: 'db', group: 'databases', from: join(dir, 'src') }], { node: 'odroidm1' });
+});
+after(() => removeDir(dir));
+
+const WIDTH = 296;
+const HEIGHT = 128;
+/** The rows of the large state line (scale 3 at y = 22). */
+const STATE_ROWS = [22, 46] as const;
+
+interface Screen {
+  black(x: number, y: number): boolean;
+  rows(from: number, to: number): string;
+}
+
+async function draw(args: string[], api = 'new', env: Record<string, string> = {}): Promise<Screen & { png: Buffer }> {
+  const file = join(dir, `screen-${args.join('-').replace(/[^a-z0-9-]/gi, '')}-${api}.png`);
+  const run = await odbackupAsync(['-c', config, 'display', ...args, '--api', api, '--preview', file], { TZ: 'UTC', ...env }, ['faketime', '2026-11-22 15:40:00']);
+  assert.equal(run.status, 0, run.stderr);
+  const png = readFileSync(file);
+  const image = pngjs.PNG.sync.read(png);
+  assert.equal(image.width, WIDTH);
+  assert.equal(image.height, HEIGHT);
+  const black = (x: number, y: number) => image.data[(y * WIDTH + x) * 4] === 0;
+  const rows = (from: number, to: number) => {
+    const lines: string[] = [];
+    for (let y = from; y < to; y++) lines.push(Array.from({ length: WIDTH }, (_, x) => (black(x, y) ? '#' : '.')).join(''));
+    return lines.join('\n');
+  };
+  return { black, rows, png };
+}
+
+const inked = (screen: Screen, from: number, to: number) => (screen.rows(from, to).match(/#/g) ?? []).length;
+
+test('every screen with both badger2040 APIs: node bar, a state line that says what it should, detail lines', async () => {
+  const cases: [string[], string][] = [
+    [['start'], 'START'],
+    [['failed', '--code', '40', '--text', 'sync images'], 'FAILED (40)'],
+    [['ready'], 'BACKUP READY'],
+    [['maintenance'], 'MAINTENANCE'],
+  ];
+  for (const [args, state] of cases) {
+    // The same state drawn alone as a message: its pixels are what the state line must be.
+    const expected = await draw(['message', '--text', state]);
+    for (const api of ['old', 'new']) {
+      const screen = await draw(args, api);
+      assert.ok(inked(screen, 2, 14) > 2000, `${args[0]}/${api}: the black top bar with the node name`);
+      assert.ok(inked(screen, 22, 46) > 200, `${args[0]}/${api}: the state line is not blank`);
+      assert.equal(screen.rows(...STATE_ROWS), expected.rows(...STATE_ROWS), `${args[0]}/${api}: the state line reads ${state}`);
+      assert.ok(inked(screen, 52, 68) > 100, `${args[0]}/${api}: the first detail line is not blank`);
+    }
+  }
+});
+
+test('the screen matches the golden PNG committed under test/ (both APIs draw the same pixels)', async () => {
+  const golden = join(ROOT, 'test', 'golden', 'message-backup-ready.png');
+  const newApi = await draw(['message', '--text', 'BACKUP READY']);
+  const oldApi = await draw(['message', '--text', 'BACKUP READY'], 'old');
+  assert.deepEqual(oldApi.png, newApi.png);
+  if (!existsSync(golden) && process.env.UPDATE_GOLDEN) writeFileSync(golden, newApi.png);
+  const expected = pngjs.PNG.sync.read(readFileSync(golden));
+  const actual = pngjs.PNG.sync.read(newApi.png);
+  assert.ok(expected.data.equals(actual.data), 'pixels differ from test/golden/message-backup-ready.png');
+});
+
+test('text reaches the board program as a JSON literal: quotes, backslashes and newlines cannot break out', async () => {
+  const nasty = 'a"b\\c\')\nimport os\nos.remove("x")';
+  const screen = await draw(['failed', '--code', '43', '--text', nasty]);
+  assert.ok(inked(screen, 52, 68) > 50, 'the text is drawn, not executed');
+});
