@@ -6,26 +6,24 @@
  */
 export function nextWake(times: readonly string[], now: Date, marginMinutes: number): Date {
   const earliest = now.getTime() + marginMinutes * 60_000;
-  const candidates: Date[] = [];
-  for (let day = 0; day <= 2; day++) {
-    for (const time of times) {
-      const [hours, minutes] = time.split(':').map(Number) as [number, number];
-      candidates.push(new Date(now.getFullYear(), now.getMonth(), now.getDate() + day, hours, minutes, 0, 0));
-    }
-  }
-  return candidates.filter((date) => date.getTime() >= earliest).sort((a, b) => a.getTime() - b.getTime())[0]!;
+  return scheduledTimes(times, now, 0, 2).find((date) => date.getTime() >= earliest)!;
 }
 
 /** The latest scheduled time at or before now: the slot a pass started now belongs to. */
 export function currentSlot(times: readonly string[], now: Date): Date {
-  const candidates: Date[] = [];
-  for (let day = -1; day <= 0; day++) {
+  return scheduledTimes(times, now, -1, 0).filter((date) => date <= now).at(-1)!;
+}
+
+/** Every scheduled local time from `fromDay` to `toDay` days after now's date, in order. */
+function scheduledTimes(times: readonly string[], now: Date, fromDay: number, toDay: number): Date[] {
+  const dates: Date[] = [];
+  for (let day = fromDay; day <= toDay; day++) {
     for (const time of times) {
       const [hours, minutes] = time.split(':').map(Number) as [number, number];
-      candidates.push(new Date(now.getFullYear(), now.getMonth(), now.getDate() + day, hours, minutes, 0, 0));
+      dates.push(new Date(now.getFullYear(), now.getMonth(), now.getDate() + day, hours, minutes, 0, 0));
     }
   }
-  return candidates.filter((date) => date <= now).sort((a, b) => b.getTime() - a.getTime())[0]!;
+  return dates.sort((a, b) => a.getTime() - b.getTime());
 }
 
 /** systemd OnCalendar= lines for the schedule (the timer unit's drop-in). */
