@@ -64,6 +64,8 @@ export function writeConfig(dir: string, sources: object[], extra: Record<string
     // Tests never put the machine they run on to sleep; the suspend tests give fake programs instead.
     suspend: { mode: 'none' },
     schedule: { networkSettleSeconds: 0 },
+    // No Badger on the machine that runs the tests; the display tests give the emulator's port.
+    display: { port: 'none' },
     ...extra,
   };
   mkdirSync(join(dir, 'store'), { recursive: true });

@@ -4,6 +4,7 @@ import { chmodSync, cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFi
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { nextWake } from '../src/power/schedule.js';
+import { fakes } from './harness/programs.js';
 import { odbackupAsync, removeDir, ROOT, tempDir, waitFor, writeConfig, writeFiles } from './helpers.js';
 
 let dir: string;
@@ -11,47 +12,6 @@ before(() => {
   dir = tempDir();
 });
 after(() => removeDir(dir));
-
-/**
- * Programs that need hardware, as small executables that append their argv to calls.log and behave like the real
- * ones where it matters: rtcwake -m no arms the (test root's) sysfs wakealarm unless the RTC is "not enabled for
- * wakeup events" or the alarm "reads back empty"; rtcwake -m mem spends the alarm; systemctl answers is-active from
- * a file; loginctl lists the sessions written to a file.
- */
-function fakes(home: string, root: string): Record<string, string> {
-  const bin = join(home, 'bin');
-  mkdirSync(bin, { recursive: true });
-  const alarm = join(root, 'sys/class/rtc/rtc0/wakealarm');
-  const scripts: Record<string, string> = {
-    rtcwake: `
-if [ -e "${home}/rtc-not-wakeup" ]; then echo "rtcwake: /dev/rtc0 not enabled for wakeup events" >&2; exit 1; fi
-mode=$2; epoch=$6
-case "$mode" in
-  no) [ -e "${home}/alarm-empty" ] || echo "$epoch" > "${alarm}"; echo "rtcwake: wakeup using /dev/rtc0 at whenever" ;;
-  mem) : > "${alarm}" ;;
-esac`,
-    hwclock: '',
-    systemctl: `
-case "$1" in
-  is-active) cat "${home}/ssh-state" 2>/dev/null || echo inactive; [ "$(cat "${home}/ssh-state" 2>/dev/null)" = active ] ;;
-  suspend) [ ! -e "${home}/suspend-fails" ] || { echo "Failed to suspend system via logind: Sleep verb \\"suspend\\" not supported" >&2; exit 1; } ;;
-esac`,
-    poweroff: '',
-    loginctl: `
-case "$1" in
-  list-sessions) [ -e "${home}/sessions" ] && awk '{ print $1, 1000, $2, "", "pts/0" }' "${home}/sessions" ;;
-  show-session) awk -v id="$2" '$1 == id { print "Class=" $3; print "Name=" $2; print "Remote=yes"; print "State=active" }' "${home}/sessions" ;;
-esac
-exit 0`,
-    'systemd-inhibit': 'exec "$@"',
-  };
-  for (const [name, body] of Object.entries(scripts)) {
-    const file = join(bin, name);
-    writeFileSync(file, `#!/bin/sh\necho "${name} $*" >> "${home}/calls.log"\n${body}\n`);
-    chmodSync(file, 0o755);
-  }
-  return Object.fromEntries(Object.keys(scripts).map((name) => [name, join(bin, name)]));
-}
 
 let counter = 0;
 function node(suspend: Record<string, unknown>, extra: Record<string, unknown> = {}) {
@@ -229,7 +189,7 @@ test('cycle --if-due: the timer and cron both firing make one pass; the second d
   const second = JSON.parse((await at('2026-11-22 03:35:00', ['-c', n.config, '--json', 'cycle', '--if-due'])).stdout) as PassJson;
   assert.match(second.data.notDue!, /^the pass of this slot already completed \(started 2026-11-22T01:31:0/);
   // Started while the alarm is armed, so it counts as started by hand: maintenance, then sleep.
-  assert.deepEqual(second.data.steps.map((step) => step.step), ['maintenance', 'suspend']);
+  assert.deepEqual(second.data.steps.map((step) => step.step), ['maintenance', 'display', 'suspend']);
   // After a day missed (the node was off), the next start does the pass once.
   const catchUp = JSON.parse((await at('2026-11-24 09:00:00', ['-c', n.config, '--json', 'cycle', '--if-due'])).stdout) as PassJson;
   assert.ok(catchUp.data.steps.some((step) => step.step === 'sync databases'));

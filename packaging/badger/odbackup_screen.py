@@ -1,11 +1,13 @@
 # odbackup status screen for the Pimoroni Badger 2040 (296x128, 1 bit). odbackup sends this file followed by
-# draw(json.loads("...")): the values arrive as a JSON literal, never as text pasted into Python source.
+# show(json.loads("...")): the values arrive as a JSON literal, never as text pasted into Python source.
+# `odbackup display install` also stores it on the Badger's flash, where main.py calls redraw() at power-up.
 # Works with the old badger2040 API (pen, thickness, text(..., scale)) and the new one (set_pen, set_font).
 import badger2040
 
 WIDTH = 296
 BLACK = 0
 WHITE = 15
+STATUS_FILE = "odbackup_status.json"
 
 
 class Pen:
@@ -35,8 +37,7 @@ def fit(text, scale):
     return text if len(text) <= limit else text[: limit - 1] + "~"
 
 
-def draw(status):
-    display = badger2040.Badger2040()
+def draw(display, status):
     if hasattr(display, "set_update_speed"):
         display.set_update_speed(badger2040.UPDATE_NORMAL)
     else:
@@ -61,9 +62,50 @@ def draw(status):
     display.update()
 
 
-def save(status, path="odbackup_status.json"):
-    # the last status, for main.py to redraw at power-up
+BUTTONS = ("A", "B", "C", "UP", "DOWN")
+
+
+def held(display, seen=()):
+    # the buttons down right now, added to those seen before
+    names = list(seen)
+    for name in BUTTONS:
+        pin = getattr(badger2040, "BUTTON_" + name, None)
+        if pin is not None and name not in names and display.pressed(pin):
+            names.append(name)
+    return names
+
+
+def write_atomically(path, text):
+    # a power cut leaves the old file or the new one, never half of one
+    import os
+
+    with open(path + ".tmp", "w") as f:
+        f.write(text)
+    try:
+        os.rename(path + ".tmp", path)
+    except OSError:
+        os.remove(path)
+        os.rename(path + ".tmp", path)
+
+
+def show(status):
+    # what odbackup runs: store the status for main.py, draw it, say which buttons were held meanwhile
     import json
 
-    with open(path, "w") as f:
-        json.dump(status, f)
+    display = badger2040.Badger2040()
+    before = held(display)
+    write_atomically(STATUS_FILE, json.dumps(status))
+    draw(display, status)
+    print(json.dumps({"held": held(display, before)}))
+
+
+def redraw():
+    # what main.py runs at power-up: the last status odbackup stored
+    import json
+
+    try:
+        with open(STATUS_FILE) as f:
+            status = json.load(f)
+    except (OSError, ValueError):
+        status = {"node": "odbackup", "time": "", "state": "NO STATUS YET", "lines": ["waiting for the", "first odbackup pass"]}
+    draw(badger2040.Badger2040(), status)

@@ -218,5 +218,6 @@ function resolveConfig(raw: RawConfig, base: string): Config {
     storage: { ...raw.storage, path: path(raw.storage.path) },
     sources,
     system: { root: path(raw.system.root), programs },
+    display: { ...raw.display, preview: raw.display.preview && path(raw.display.preview) },
   };
 }

@@ -411,6 +411,38 @@ export const configSchema = {
         backupFirst: { type: 'boolean', description: 'Do the backup before maintenance (false: maintenance first when it is asked for at the start).', default: true, examples: [true] },
       },
     },
+    display: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      description: 'The e-ink: a Pimoroni Badger 2040 on USB (SPEC §5). A display that is missing or hung is warning 60, never a failed backup.',
+      examples: [{ port: 'auto' }],
+      properties: {
+        port: {
+          type: 'string',
+          minLength: 1,
+          description:
+            'auto: the Badger found by its USB id 2E8A:0005 (/dev/serial/by-id/usb-MicroPython_*); a device path; none: this node has no display (the display steps are skipped).',
+          default: 'auto',
+          examples: ['auto', '/dev/serial/by-id/usb-MicroPython_Board_in_FS_mode_e6614c311b7e6f35-if00', 'none'],
+        },
+        timeoutSeconds: {
+          type: 'number',
+          exclusiveMinimum: 0,
+          maximum: 15,
+          description: 'One screen update (open, interrupt, soft reset, draw, refresh) gets at most this long; then it is warning 60.',
+          default: 15,
+          examples: [15],
+        },
+        preview: {
+          type: 'string',
+          minLength: 1,
+          description: 'Also write every screen to this PNG, drawn by the same board program in MicroPython here (relative to this file).',
+          examples: ['/var/lib/odbackup/eink.png'],
+        },
+        api: { type: 'string', enum: ['old', 'new'], description: 'The badger2040 API the preview emulates (the board program works with both).', default: 'new', examples: ['new'] },
+      },
+    },
     check: {
       type: 'object',
       additionalProperties: false,

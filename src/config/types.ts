@@ -65,6 +65,7 @@ export interface Config {
   schedule: { times: string[]; minMarginMinutes: number; wakeToleranceMinutes: number; networkSettleSeconds: number };
   suspend: { mode: 'suspend' | 'mem' | 'poweroff' | 'none'; rtc: string };
   maintenance: { checkMinutes: number; maxHours: number; backupFirst: boolean };
+  display: { port: string; timeoutSeconds: number; preview?: string; api: 'old' | 'new' };
   check: {
     smartDevice?: string;
     warnTemperatureC: number;

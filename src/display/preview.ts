@@ -1,28 +1,17 @@
-import { readFileSync } from 'node:fs';
 import { loadMicroPython } from '@micropython/micropython-webassembly-pyscript';
 import pngjs from 'pngjs';
-import type { ScreenStatus } from './screens.js';
+import { standInModule } from './programs.js';
 
 export const WIDTH = 296;
 export const HEIGHT = 128;
-
-const BADGER_DIR = new URL('../../../packaging/badger/', import.meta.url);
-export const boardProgram = () => readFileSync(new URL('odbackup_screen.py', BADGER_DIR), 'utf8');
-export const standInModule = () => readFileSync(new URL('badger2040_standin.py', BADGER_DIR), 'utf8');
-
-/** The Python that draws a status: the board program, then a call with the values as a quoted JSON literal. */
-export function drawProgram(status: ScreenStatus): string {
-  // JSON.stringify of the JSON text is a valid Python string literal: only \" \\ \n \uXXXX style escapes.
-  return `${boardProgram()}\nimport json\ndraw(json.loads(${JSON.stringify(JSON.stringify(status))}))\n`;
-}
 
 /**
  * Runs the board program in real MicroPython (WebAssembly) with the badger2040 stand-in; returns the screen as
  * 1-bit rows (MONO_HLSB, a set bit is black).
  */
 export async function renderScreen(program: string, api: 'old' | 'new'): Promise<Uint8Array> {
-  const errors: string[] = [];
-  const mp = await loadMicroPython({ stdout: () => undefined, stderr: (line: string) => errors.push(line) });
+  // A Python error throws (PythonError, with the traceback); the program's printed output is not wanted here.
+  const mp = await loadMicroPython({ stdout: () => undefined });
   mp.FS.writeFile('/badger2040.py', standInModule());
   mp.runPython(`import sys\nsys.path.insert(0, '/')\nimport badger2040\nbadger2040.API = ${JSON.stringify(api)}`);
   mp.runPython(program);

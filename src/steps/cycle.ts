@@ -9,6 +9,7 @@ import { localAddress } from '../health/network.js';
 import { currentSlot } from '../power/schedule.js';
 import { wakeReason } from '../power/wake.js';
 import { checkStep } from './check.js';
+import { displayStep } from './display.js';
 import { heartbeatStep } from './heartbeat.js';
 import { mountStep } from './mount.js';
 import { maintenanceStep } from './maintenance.js';
@@ -26,10 +27,11 @@ import { failed, ok, type Context, type Step } from './types.js';
  */
 export function passPlan(config: Config): PassEntry[] {
   const end = config.storage.afterPass === 'ro' ? 'ro' : 'off';
-  const maintenance: PassEntry = { step: maintenanceStep, onFailure: 'warn', always: true };
   return [
+    // The e-ink and the monitors never fail a pass: a display that does not answer is warning 60.
+    { step: displayStep, label: 'display start', args: ['start'], onFailure: 'warn' },
     { step: heartbeatStep, label: 'heartbeat start', args: ['start'], onFailure: 'warn' },
-    ...(config.maintenance.backupFirst ? [] : [{ ...maintenance, always: false }]),
+    ...(config.maintenance.backupFirst ? [] : [{ step: maintenanceStep, onFailure: 'warn' } as PassEntry]),
     { step: checkStep, onFailure: 'abort' },
     { step: mountStep, label: 'mount rw', args: ['rw'], onFailure: 'abort' },
     ...groupsInOrder(config).map((group): PassEntry => ({ step: syncStep, label: `sync ${group}`, args: [group], onFailure: 'abort' })),
@@ -43,14 +45,20 @@ export function passPlan(config: Config): PassEntry[] {
     // Reporting never fails the pass: an undelivered ping or alert is warning 21.
     { step: heartbeatStep, label: 'heartbeat', args: (pass) => [pass.firstFailure ? 'fail' : 'success'], onFailure: 'warn', always: true },
     { step: notifyStep, onFailure: 'warn', always: true },
-    ...(config.maintenance.backupFirst ? [maintenance] : []),
-    ...restPlan(),
+    ...restPlan(config.maintenance.backupFirst),
   ];
 }
 
-/** What runs when the slot's pass is already done (cycle --if-due): maintenance if asked for, then sleep. */
+/**
+ * The end of every pass, and all of one that is not due (cycle --if-due): maintenance if asked for, the final
+ * screen (drawn after maintenance, so that its next wake is right), then sleep.
+ */
 function restPlan(maintenance = false): PassEntry[] {
-  return [...(maintenance ? [{ step: maintenanceStep, onFailure: 'warn', always: true } as PassEntry] : []), { step: suspendStep, onFailure: 'abort', always: true }];
+  return [
+    ...(maintenance ? [{ step: maintenanceStep, onFailure: 'warn', always: true } as PassEntry] : []),
+    { step: displayStep, label: 'display', args: (pass) => [pass.firstFailure ? 'failed' : 'ready'], onFailure: 'warn', always: true },
+    { step: suspendStep, onFailure: 'abort', always: true },
+  ];
 }
 
 interface CycleOptions {

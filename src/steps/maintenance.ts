@@ -1,6 +1,8 @@
 import { userSessions, type Session } from '../adapters/logind.js';
 import { exec, lastLine } from '../exec.js';
 import { serviceState } from '../health/network.js';
+import type { Warning } from '../state/run-state.js';
+import { showScreen } from './display.js';
 import { failed, ok, skipped, type Context, type Step } from './types.js';
 
 interface MaintenanceOptions {
@@ -67,6 +69,9 @@ export const maintenanceStep: Step<MaintenanceOptions> = {
       const started = await exec(systemctl, ['start', unit], { timeout: 60_000 });
       if (started.exitCode !== 0) problems.push(`systemctl start ${unit}: ${lastLine(started.stderr) || `exit ${started.exitCode}`}`);
     }
+    // The e-ink says so, for whoever walks up to the node; a display that does not answer is only a warning.
+    const screen = await showScreen(ctx, 'maintenance');
+    const warnings: Warning[] = screen.status === 'failed' ? [{ code: screen.code!, message: `maintenance screen: ${screen.message}` }] : [];
     const held = await holdForUsers(ctx);
     if (held.problem) problems.push(held.problem);
     if (startSsh) {
@@ -75,7 +80,7 @@ export const maintenanceStep: Step<MaintenanceOptions> = {
     }
     const summary = `maintenance (${why}) ended after ${held.checks} check${held.checks === 1 ? '' : 's'}: ${held.reason}${held.seen.length ? `; logged in were ${held.seen.join(', ')}` : ''}${startSsh ? `; ${unit} started and stopped again` : `; ${unit} was already running and stays`}`;
     const data = { reasons, ...held, sshStarted: startSsh };
-    if (problems.length) return failed('maintenanceFailed', `${summary}; ${problems.join('; ')}`, undefined, data);
-    return ok(summary, data);
+    if (problems.length) return { ...failed('maintenanceFailed', `${summary}; ${problems.join('; ')}`, undefined, data), warnings };
+    return ok(summary, data, warnings);
   },
 };
