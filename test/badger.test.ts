@@ -121,6 +121,9 @@ test('display install: our main.py replaces the launcher (kept), and a power-up 
   const ready = badger.screen();
   assert.deepEqual(JSON.parse(badger.flash('odbackup_status.json') ?? '{}').state, 'BACKUP READY');
   assert.ok(!badger.events().includes('overflow'), 'raw-paste kept within the window the board granted');
+  // Three soft resets from the raw REPL, and main.py ran only at power-up (REFERENCE §1.1).
+  assert.equal(badger.events().filter((event) => event === 'soft reset').length, 3);
+  assert.equal(badger.events().filter((event) => event === 'main.py').length, 1);
   await badger.stop();
 
   // The Odroid slept, its USB power dropped; now the Badger starts again and runs main.py by itself.
