@@ -57,7 +57,9 @@ generate(source);
 execFileSync('sync');
 
 const config = join(work, 'odbackup.json');
-writeFileSync(config, JSON.stringify({ node: 'bench', stateDir: join(work, 'state'), storage: { path: join(work, 'store') }, sources: [{ name: 'tree', group: 'images', from: source }] }));
+writeFileSync(config, JSON.stringify({ node: 'bench', stateDir: join(work, 'state'), storage: { path: join(work, 'store') }, sources: [{ name: 'tree', group: 'images', from: source }],
+  // The bench machine has no RTC to wake it and no Badger: stay awake, draw nothing.
+  suspend: { mode: 'none' }, display: { port: 'none' }, schedule: { networkSettleSeconds: 0 } }));
 mkdirSync(join(work, 'store'));
 const odbackup = [join(root, 'bin', 'odbackup.js'), '--quiet', '--config', config, 'sync'];
 

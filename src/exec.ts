@@ -1,4 +1,3 @@
-import { execa } from 'execa';
 
 /** The result of one external program: never thrown, always interpreted by the adapter that ran it. */
 export interface ExecResult {
@@ -38,6 +37,8 @@ export async function exec(file: string, args: readonly string[], options: ExecO
       : undefined;
   const stdoutTransform = lines(options.onStdoutLine);
   const stderrTransform = lines(options.onStderrLine);
+  // Loaded on first use: commands that run no program (status, verify of a plain directory) start faster.
+  const { execa } = await import('execa');
   const result = await execa(file, args, {
     reject: false,
     cancelSignal: options.signal,

@@ -1,4 +1,4 @@
-import { got, HTTPError, RequestError } from 'got';
+import type { RequestError } from 'got';
 
 export interface HttpRequest {
   method: 'GET' | 'POST' | 'HEAD';
@@ -38,6 +38,8 @@ const MAX_RETRY_AFTER_MS = 30_000;
  * Resolves on 2xx; throws DeliveryError otherwise.
  */
 export async function send(request: HttpRequest, policy: HttpPolicy): Promise<HttpAnswer> {
+  // Loaded on first use: most commands never send a request, and got is a tenth of a second to load.
+  const { got, HTTPError, RequestError } = await import('got');
   try {
     const response = await got(request.url, {
       method: request.method,

@@ -1,6 +1,6 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { SerialPort } from 'serialport';
+import type { SerialPort } from 'serialport';
 
 /** MicroPython's rp2 USB ids, which the Badger 2040's firmware keeps (REFERENCE §1.6). */
 export const BADGER_USB_ID = { vendorId: '2e8a', productId: '0005' };
@@ -22,6 +22,7 @@ export async function findBadger(root: string): Promise<string | undefined> {
     // no serial device at all: the directory exists only while one is plugged in
   }
   if (names.length > 0) return join(byId, names[0]!);
+  const { SerialPort } = await import('serialport');
   const ports = await SerialPort.list().catch(() => []);
   const badger = ports.find((port) => port.vendorId?.toLowerCase() === BADGER_USB_ID.vendorId && port.productId?.toLowerCase() === BADGER_USB_ID.productId);
   return badger?.path;
@@ -33,6 +34,8 @@ export async function findBadger(root: string): Promise<string | undefined> {
  * and need not be.
  */
 export async function openSerial(path: string): Promise<SerialPort> {
+  // Loaded on first use, like the native binding under it: only the display needs it.
+  const { SerialPort } = await import('serialport');
   const port = new SerialPort({ path, baudRate: 115200, lock: true, autoOpen: false });
   await new Promise<void>((resolve, reject) =>
     port.open((error) => {

@@ -15,30 +15,36 @@ interface Request {
 
 type Result = { id: number; hash: string; bytes: number } | { id: number; error: string };
 
+/** Files per message to a worker, and messages a worker may have at once: small batches keep both busy to the end. */
+const BATCH = 64;
+const BATCHES_PER_WORKER = 2;
+
 /**
- * Hashes files on one worker thread per core. Requests made in the same turn of the event loop go to the workers
- * as batches, so that a tree of small files costs one message per batch, not per file.
+ * Hashes files on one worker thread per core. Requests wait in one queue and go to the workers as small batches,
+ * a worker getting the next one when it hands results back: a tree of small files costs one message per batch,
+ * and a worker busy with a large file does not hold back the rest.
  */
 export class HashPool {
   private readonly workers: Worker[];
   private readonly waiting = new Map<number, Request>();
   private readonly queued: Request[] = [];
-  private readonly busy: number[];
-  private flushScheduled = false;
+  private readonly inFlight: number[];
+  private dispatchScheduled = false;
   private nextId = 0;
 
   constructor(threads = Math.min(4, availableParallelism())) {
     this.workers = Array.from({ length: Math.max(1, threads) }, () => new Worker(new URL('./worker.js', import.meta.url)));
-    this.busy = this.workers.map(() => 0);
+    this.inFlight = this.workers.map(() => 0);
     this.workers.forEach((worker, index) =>
       worker.on('message', (results: Result[]) => {
-        this.busy[index]! -= results.length;
+        this.inFlight[index]! -= 1;
         for (const result of results) {
           const request = this.waiting.get(result.id)!;
           this.waiting.delete(result.id);
           if ('error' in result) request.reject(new Error(result.error));
           else request.resolve({ hash: result.hash, bytes: result.bytes });
         }
+        this.dispatch();
       }),
     );
   }
@@ -46,24 +52,25 @@ export class HashPool {
   hash(path: string): Promise<FileHash> {
     return new Promise((resolve, reject) => {
       this.queued.push({ id: this.nextId++, path, resolve, reject });
-      if (!this.flushScheduled) {
-        this.flushScheduled = true;
-        setImmediate(() => this.flush());
+      // Requests made in the same turn of the event loop fill whole batches.
+      if (!this.dispatchScheduled) {
+        this.dispatchScheduled = true;
+        setImmediate(() => {
+          this.dispatchScheduled = false;
+          this.dispatch();
+        });
       }
     });
   }
 
-  /** Splits what was asked for between the workers, the least busy getting the most. */
-  private flush(): void {
-    this.flushScheduled = false;
-    const requests = this.queued.splice(0);
-    const share = Math.ceil(requests.length / this.workers.length);
-    for (let start = 0; start < requests.length; start += share) {
-      const batch = requests.slice(start, start + share);
-      const index = this.busy.indexOf(Math.min(...this.busy));
-      this.busy[index]! += batch.length;
-      for (const request of batch) this.waiting.set(request.id, request);
-      this.workers[index]!.postMessage(batch.map(({ id, path }) => ({ id, path })));
+  private dispatch(): void {
+    for (let index = 0; index < this.workers.length && this.queued.length > 0; index++) {
+      while (this.inFlight[index]! < BATCHES_PER_WORKER && this.queued.length > 0) {
+        const batch = this.queued.splice(0, BATCH);
+        this.inFlight[index]! += 1;
+        for (const request of batch) this.waiting.set(request.id, request);
+        this.workers[index]!.postMessage(batch.map(({ id, path }) => ({ id, path })));
+      }
     }
   }
 

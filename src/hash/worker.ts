@@ -1,8 +1,8 @@
 import { parentPort } from 'node:worker_threads';
-import { xxh64File } from './xxh64.js';
+import { CHUNK, xxh64File } from './xxh64.js';
 
 /** One hashing thread: a batch of `{ id, path }` in, one `{ id, hash, bytes }` or `{ id, error }` each out. */
-const buffer = Buffer.allocUnsafe(4 * 1024 * 1024);
+const buffer = Buffer.allocUnsafe(CHUNK);
 parentPort!.on('message', async (batch: { id: number; path: string }[]) => {
   const results = [];
   for (const { id, path } of batch) {

@@ -127,7 +127,7 @@ export async function runCycle(ctx: Context, plan: PassEntry[], options: CycleOp
   }
   const skip = [...(options.skip ?? []), ...(options.suspend === false ? ['suspend'] : [])];
   if (!ctx.dryRun) await settleNetwork(ctx);
-  const inhibitor = ctx.dryRun || done ? undefined : holdSleepInhibitor(ctx.config.system.programs['systemd-inhibit'], `odbackup pass ${pass.runId}`);
+  const inhibitor = ctx.dryRun || done ? undefined : await holdSleepInhibitor(ctx.config.system.programs['systemd-inhibit'], `odbackup pass ${pass.runId}`);
   try {
     await runPass(plan, ctx, pass, { ...options, skip, onDataStepsDone: () => inhibitor?.release() });
   } finally {

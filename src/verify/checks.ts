@@ -23,17 +23,30 @@ export interface CheckCount {
 }
 
 /** How many files are being hashed at once: enough to keep every worker busy, few enough to bound memory. */
-const IN_FLIGHT = 256;
+const IN_FLIGHT = 1024;
 
-/** each(item) for every item, at most IN_FLIGHT at a time (a sliding window: one large file stalls nothing). */
+/**
+ * each(item) for every item, at most IN_FLIGHT at a time (a sliding window: one large file stalls nothing). A counter
+ * and one waiting resolver: constant work per item, however wide the window. The first error is thrown at the end.
+ */
 async function inBatches<T>(items: Iterable<T>, each: (item: T) => Promise<void>): Promise<void> {
-  const running = new Set<Promise<void>>();
+  let running = 0;
+  let failed: { error: unknown } | undefined;
+  let wake: (() => void) | undefined;
+  const slotFreed = () => new Promise<void>((resolve) => (wake = resolve));
   for (const item of items) {
-    const task: Promise<void> = each(item).finally(() => running.delete(task));
-    running.add(task);
-    if (running.size >= IN_FLIGHT) await Promise.race(running);
+    while (running >= IN_FLIGHT) await slotFreed();
+    if (failed) break;
+    running += 1;
+    each(item)
+      .catch((error: unknown) => void (failed ??= { error }))
+      .finally(() => {
+        running -= 1;
+        wake?.();
+      });
   }
-  await Promise.all(running);
+  while (running > 0) await slotFreed();
+  if (failed) throw failed.error;
 }
 
 /** A file that cannot be read (EIO from a failing disk) is a finding, not a crash. */
