@@ -33,17 +33,23 @@ export async function findBadger(root: string): Promise<string | undefined> {
  * asserts DTR: without it the rp2 firmware drops its output. A pty has no modem lines: there DTR cannot be set,
  * and need not be.
  */
-export async function openSerial(path: string): Promise<SerialPort> {
+export async function openSerial(path: string, timeoutMs = 5000): Promise<SerialPort> {
   // Loaded on first use, like the native binding under it: only the display needs it.
   const { SerialPort } = await import('serialport');
   const port = new SerialPort({ path, baudRate: 115200, lock: true, autoOpen: false });
-  await new Promise<void>((resolve, reject) =>
+  await new Promise<void>((resolve, reject) => {
+    // open() of a wedged USB device can block in the kernel: give up, and close the port if it opens later.
+    const timer = setTimeout(() => {
+      port.once('open', () => void closeSerial(port));
+      reject(new SerialError(`${path} did not open within ${timeoutMs / 1000} s`));
+    }, timeoutMs);
     port.open((error) => {
+      clearTimeout(timer);
       if (!error) return resolve();
       const busy = /lock|busy/i.test(error.message);
       reject(new SerialError(busy ? `${path} is in use by another program (mpremote, a second odbackup?)` : `cannot open ${path}: ${error.message.replace(/^Error:?\s*/, '')}`));
-    }),
-  );
+    });
+  });
   await new Promise<void>((resolve) => port.set({ dtr: true, rts: true }, () => resolve()));
   closeWhenGone(port, path);
   return port;

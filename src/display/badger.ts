@@ -9,7 +9,7 @@ import type { ScreenStatus } from './screens.js';
  */
 async function converse(path: string, timeoutMs: number, signal: AbortSignal | undefined, program: string): Promise<ExecResult> {
   const deadline = Date.now() + timeoutMs;
-  const port = await openSerial(path);
+  const port = await openSerial(path, timeoutMs);
   try {
     const repl = new RawRepl(port, deadline, signal);
     await repl.enter();
