@@ -1,4 +1,3 @@
-
 /** The result of one external program: never thrown, always interpreted by the adapter that ran it. */
 export interface ExecResult {
   command: string;

@@ -9,7 +9,7 @@ import { showOnBadger } from '../src/display/badger.js';
 import { BoardError, RawRepl, ReplError } from '../src/display/raw-repl.js';
 import { startBadger } from './harness/badger.js';
 import { fakes } from './harness/programs.js';
-import { odbackupAsync, removeDir, ROOT, tempDir, writeConfig, writeFiles } from './helpers.js';
+import { odbackupAsync, removeDir, ROOT, sleep, tempDir, writeConfig, writeFiles } from './helpers.js';
 
 /**
  * The e-ink over a real serial device: socat's pty pair, serialport on odbackup's end, and on the other end the
@@ -56,12 +56,12 @@ test('the emulator answers the raw-paste example of MicroPython\'s docs byte for
   let received = Buffer.alloc(0);
   port.on('data', (chunk: Buffer) => (received = Buffer.concat([received, chunk])));
   await new Promise((resolve) => port.on('open', resolve));
-  await new Promise((resolve) => setTimeout(resolve, 300));
+  await sleep(300);
   assert.match(received.toString(), /MicroPython v1\.23\.0.*\r\nType "help\(\)" for more information\.\r\n>>> $/s);
   received = Buffer.alloc(0);
   port.write('\x01\x05A\x01print(123)\x04');
   const expected = '\r\nraw REPL; CTRL-B to exit\r\n>R\x01\x80\x00\x01\x04123\r\n\x04\x04>';
-  for (let i = 0; i < 50 && received.length < expected.length; i++) await new Promise((resolve) => setTimeout(resolve, 50));
+  for (let i = 0; i < 50 && received.length < expected.length; i++) await sleep(50);
   assert.equal(received.toString('latin1'), expected);
   await new Promise((resolve) => port.close(resolve));
   await badger.stop();
@@ -128,7 +128,7 @@ test('display install: our main.py replaces the launcher (kept), and a power-up 
 
   // The Odroid slept, its USB power dropped; now the Badger starts again and runs main.py by itself.
   badger = await startBadger(badger.dir);
-  for (let i = 0; i < 100 && !badger.screen(); i++) await new Promise((resolve) => setTimeout(resolve, 50));
+  for (let i = 0; i < 100 && !badger.screen(); i++) await sleep(50);
   assert.deepEqual(badger.events(), ['power-up', 'main.py', 'update']);
   assert.ok(pixels(badger.screen()).equals(pixels(ready)), 'the power-up screen is the last status, not the launcher');
   await badger.stop();

@@ -1,4 +1,3 @@
-
 /**
  * Holds a logind sleep inhibitor (`systemd-inhibit --mode=block … sleep infinity`) while the data steps run, so that
  * nothing suspends the node mid-transfer; released before the pass's own suspend, which it would otherwise block.

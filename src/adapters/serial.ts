@@ -7,6 +7,7 @@ export const BADGER_USB_ID = { vendorId: '2e8a', productId: '0005' };
 /** udev's stable name for it: /dev/serial/by-id/usb-MicroPython_Board_in_FS_mode_<serial>-if00 */
 const BY_ID_NAME = /^usb-MicroPython_.*-if00$/;
 
+/** A port that cannot be had; the message does not repeat the path (whoever reports it names the port). */
 export class SerialError extends Error {}
 
 /**
@@ -41,13 +42,15 @@ export async function openSerial(path: string, timeoutMs = 5000): Promise<Serial
     // open() of a wedged USB device can block in the kernel: give up, and close the port if it opens later.
     const timer = setTimeout(() => {
       port.once('open', () => void closeSerial(port));
-      reject(new SerialError(`${path} did not open within ${timeoutMs / 1000} s`));
+      reject(new SerialError(`the port did not open within ${timeoutMs / 1000} s`));
     }, timeoutMs);
     port.open((error) => {
       clearTimeout(timer);
       if (!error) return resolve();
       const busy = /lock|busy/i.test(error.message);
-      reject(new SerialError(busy ? `${path} is in use by another program (mpremote, a second odbackup?)` : `cannot open ${path}: ${error.message.replace(/^Error:?\s*/, '')}`));
+      // serialport says "Error: <reason>, cannot open <path>"; the caller names the path once.
+      const reason = error.message.replace(/^Error:?\s*/, '').replace(/, cannot open .*$/, '');
+      reject(new SerialError(busy ? 'the port is in use by another program (mpremote, a second odbackup?)' : `cannot open it: ${reason}`));
     });
   });
   await new Promise<void>((resolve) => port.set({ dtr: true, rts: true }, () => resolve()));

@@ -1,4 +1,5 @@
 import type { Duplex } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /**
  * MicroPython's raw REPL, host side, over any byte stream (REFERENCE §1): interrupt, enter, soft reset, run a program
@@ -43,8 +44,6 @@ export function shown(bytes: Buffer, limit = 160): string {
   const tail = bytes.length > limit ? bytes.subarray(bytes.length - limit) : bytes;
   return (bytes.length > limit ? '…' : '') + JSON.stringify(tail.toString('latin1')).slice(1, -1);
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export interface ExecResult {
   stdout: string;

@@ -17,7 +17,7 @@
  * after N bytes of a program).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -25,6 +25,8 @@ import { Worker } from 'node:worker_threads';
 import { SerialPort } from 'serialport';
 import { pngOf } from '../../../src/display/preview.js';
 import { RAW_PROMPT } from '../../../src/display/raw-repl.js';
+import { writeFileAtomic } from '../../../src/state/atomic.js';
+import { waitFor } from '../../helpers.js';
 import type { VmData, VmMessage } from './vm.js';
 
 export interface EmulatorOptions {
@@ -161,9 +163,7 @@ export class Board {
   }
 
   private showScreen(bits: Buffer): void {
-    const png = join(this.options.dir, 'screen.png');
-    writeFileSync(`${png}.tmp`, pngOf(bits));
-    renameSync(`${png}.tmp`, png);
+    writeFileAtomic(join(this.options.dir, 'screen.png'), pngOf(bits));
     this.event('update');
   }
 
@@ -333,14 +333,6 @@ function chatter(port: SerialPort): void {
   setInterval(() => port.write(`$GPGGA,1234${n++ % 10},6010.1,N,02456.2,E,1,08,0.9,12.0,M,,,,*47\r\n`), 100);
 }
 
-async function waitForPath(path: string, timeoutMs: number): Promise<void> {
-  const start = Date.now();
-  while (!existsSync(path)) {
-    if (Date.now() - start > timeoutMs) throw new Error(`socat did not create ${path}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
 export async function runEmulator(options: EmulatorOptions): Promise<void> {
   const flash = join(options.dir, 'flash');
   mkdirSync(flash, { recursive: true });
@@ -355,8 +347,7 @@ export async function runEmulator(options: EmulatorOptions): Promise<void> {
     setTimeout(() => process.exit(0), 50);
   };
   for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, unplug);
-  await waitForPath(hostEnd, 5000);
-  await waitForPath(boardEnd, 5000);
+  await waitFor(() => existsSync(hostEnd) && existsSync(boardEnd), `socat to create ${hostEnd} and ${boardEnd}`, 5000);
   const port = new SerialPort({ path: boardEnd, baudRate: 115200 });
   await new Promise<void>((resolve, reject) => port.on('open', resolve).on('error', reject));
   if (options.firmware === 'nmea') chatter(port);
