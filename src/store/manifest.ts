@@ -108,17 +108,16 @@ const LOOKAHEAD = 256;
 export async function writeManifest(snapshotDir: string, manifestPath: string, pool: HashPool, previous?: { dir: string; manifest: string }): Promise<ManifestStats> {
   const stats: ManifestStats = { files: 0, hashed: 0, reused: 0, bytesRead: 0 };
   const output = new AtomicFile(manifestPath);
-  const earlier = previous ? readManifest(previous.manifest) : undefined;
-  let before = earlier?.next();
+  const earlier = previous ? new ManifestCursor(previous.manifest) : undefined;
   // Lines in walk order: a reused hash is written at once unless hashing is still under way ahead of it.
   const queue: (string | Promise<string>)[] = [];
   try {
     for (const file of walkFiles(snapshotDir)) {
-      while (before && !before.done && comparePaths(before.value.name, file.name) < 0) before = earlier!.next();
       stats.files++;
-      if (before && !before.done && before.value.name === file.name && sameInode(join(previous!.dir, file.name), file.ino)) {
+      const hash = earlier?.hashOf(file.name);
+      if (hash && sameInode(join(previous!.dir, file.name), file.ino)) {
         stats.reused++;
-        const line = formatEntry({ hash: before.value.hash, name: file.name });
+        const line = formatEntry({ hash, name: file.name });
         if (queue.length === 0) output.write(line);
         else queue.push(line);
         continue;
@@ -137,9 +136,36 @@ export async function writeManifest(snapshotDir: string, manifestPath: string, p
     await Promise.allSettled(queue);
     output.abandon();
     throw error;
+  } finally {
+    // The merge stops reading the previous manifest wherever the walk ends: an open manifest pins the mount.
+    earlier?.close();
   }
   output.commit();
   return stats;
+}
+
+/**
+ * A previous manifest read forward in walk order, for a merge with a walk in the same order. Who opens one
+ * closes it: a generator left before its end keeps its file open until the process exits.
+ */
+class ManifestCursor {
+  private readonly entries: Generator<ManifestEntry>;
+  private current: IteratorResult<ManifestEntry>;
+
+  constructor(path: string) {
+    this.entries = readManifest(path);
+    this.current = this.entries.next();
+  }
+
+  /** The hash listed for name, if the manifest has it; names must be asked for in walk order. */
+  hashOf(name: string): string | undefined {
+    while (!this.current.done && comparePaths(this.current.value.name, name) < 0) this.current = this.entries.next();
+    return !this.current.done && this.current.value.name === name ? this.current.value.hash : undefined;
+  }
+
+  close(): void {
+    this.entries.return(undefined);
+  }
 }
 
 function sameInode(path: string, ino: number): boolean {

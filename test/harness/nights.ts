@@ -1,0 +1,32 @@
+import { readdirSync, readlinkSync } from 'node:fs';
+import { join } from 'node:path';
+
+/**
+ * A pass at a chosen UTC time (libfaketime, REFERENCE §9). File times are not faked (NO_FAKE_STAT), or rsync
+ * would see every file as changed and --link-dest would never link; timeouts and sleeps keep real time.
+ */
+export function nightClock(time: string): { prefix: string[]; env: Record<string, string> } {
+  return { prefix: ['faketime', time], env: { TZ: 'UTC', NO_FAKE_STAT: '1', FAKETIME_DONT_FAKE_MONOTONIC: '1' } };
+}
+
+/** Every process's open files and working directory under dir (what would pin a mount), as `pid path`. */
+export function filesOpenUnder(dir: string): string[] {
+  const open: string[] = [];
+  for (const pid of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
+    const links = [join('/proc', pid, 'cwd')];
+    try {
+      for (const fd of readdirSync(join('/proc', pid, 'fd'))) links.push(join('/proc', pid, 'fd', fd));
+    } catch {
+      continue; // the process ended meanwhile
+    }
+    for (const link of links) {
+      try {
+        const target = readlinkSync(link);
+        if (target === dir || target.startsWith(`${dir}/`)) open.push(`${pid} ${target}`);
+      } catch {
+        // closed meanwhile
+      }
+    }
+  }
+  return open;
+}
