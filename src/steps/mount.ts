@@ -24,7 +24,8 @@ async function mountAs(storage: Config['storage'], device: string, readOnly: boo
 }
 
 async function release(storage: Config['storage'], code: 'mountRwFailed' | 'mountRoFailed'): Promise<void> {
-  await syncFilesystem(storage.path);
+  const flushError = await syncFilesystem(storage.path);
+  if (flushError) throw new OdbackupError('storageWriteFailed', `writing back ${storage.path} before unmounting failed: ${flushError}`, 'the disk may be failing: `odbackup check`, and the kernel log (`journalctl -k`)');
   const error = await unmount(storage.path);
   if (error) throw new OdbackupError(code, `unmount of ${storage.path} failed: ${error}`, 'is a file on the store still open? `fuser -vm` shows who holds it');
 }

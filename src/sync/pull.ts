@@ -8,6 +8,7 @@ import { OdbackupError } from '../errors.js';
 import type { ExitCodeName } from '../exit-codes.js';
 import type { SourceRecord } from '../state/run-state.js';
 import type { Context } from '../steps/types.js';
+import { syncFilesystem } from '../adapters/storage.js';
 import { assertStoreWritable } from '../store/storage.js';
 import { HashPool } from '../hash/pool.js';
 import { writeManifest, type ManifestStats } from '../store/manifest.js';
@@ -175,8 +176,11 @@ export async function pullSource(ctx: Context, source: Source): Promise<PullResu
     throw new OdbackupError('sourceIntegrity', `${source.name}: ${problems[0]!.file}: ${problems[0]!.problem}${problems.length > 1 ? ` (and ${problems.length - 1} more)` : ''}`, 'the snapshot is not promoted; latest stays on the previous one');
   }
 
+  // Each durable before the next (SPEC §3): the data, then its manifest, then the snapshot's name, then latest.
+  // Without this flush a power cut within the kernel's 30 s write-back leaves named snapshots of empty files.
+  const flushError = await syncFilesystem(store.partial, ctx.signal);
+  if (flushError) throw new OdbackupError('storageWriteFailed', `${source.name}: writing back ${store.partial} failed: ${flushError}`, 'the snapshot is not named; the disk may be failing: `odbackup check`, `journalctl -k`');
   const snapshot = snapshotName(ctx.now());
-  // The manifest first, then the rename: a snapshot directory never exists without its manifest.
   const pool = new HashPool();
   try {
     const previousManifest = previousSnapshot && store.manifest(previousSnapshot);
