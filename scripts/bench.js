@@ -69,6 +69,8 @@ writeFileSync(rsnapshotConfig, ['config_version\t1.2', `snapshot_root\t${join(wo
 console.log('first pass (everything is new):');
 const odFirst = time('odbackup sync', process.execPath, odbackup);
 const rsFirst = time('rsync -a', 'rsync', ['-a', '--delete', `${source}/`, join(work, 'rsync-1') + '/']);
+// What odbackup pays to make a snapshot durable before naming it (README, "What reaches the disk when").
+const flushFirst = time('sync -f after it (durability)', 'sync', ['-f', join(work, 'rsync-1')]);
 const snapFirst = have('rsnapshot') ? time('rsnapshot daily', 'rsnapshot', ['-c', rsnapshotConfig, 'daily']) : undefined;
 // latest moves only after verify: promote (untimed) so that the next pull links against it.
 execFileSync(process.execPath, [join(root, 'bin', 'odbackup.js'), '--quiet', '--config', config, 'cycle', '--skip', 'sync', 'prune']);
@@ -76,6 +78,7 @@ await new Promise((done) => setTimeout(done, 1100));
 console.log('no-change pass (everything is hard-linked):');
 const odSecond = time('odbackup sync', process.execPath, odbackup);
 const rsSecond = time('rsync -a --link-dest', 'rsync', ['-a', '--delete', `--link-dest=${join(work, 'rsync-1')}`, `${source}/`, join(work, 'rsync-2') + '/']);
+const flushSecond = time('sync -f after it (durability)', 'sync', ['-f', join(work, 'rsync-2')]);
 const snapSecond = have('rsnapshot') ? time('rsnapshot daily', 'rsnapshot', ['-c', rsnapshotConfig, 'daily']) : undefined;
 
 const ratio = (a, b) => (b === undefined ? 'n/a (not installed)' : `${(a / b).toFixed(2)}x`);
@@ -83,7 +86,9 @@ console.log(`
 odbackup / bare rsync, first pass:        ${ratio(odFirst, rsFirst)}
 odbackup / bare rsync, no-change pass:    ${ratio(odSecond, rsSecond)}   (target <= 1.3x)
 odbackup / rsnapshot, first pass:         ${ratio(odFirst, snapFirst)}
-odbackup / rsnapshot, no-change pass:     ${ratio(odSecond, snapSecond)}   (target <= 1.0x)`);
+odbackup / rsnapshot, no-change pass:     ${ratio(odSecond, snapSecond)}   (target <= 1.0x)
+durability: (rsync + sync -f) / rsync, first pass:      ${ratio(rsFirst + flushFirst, rsFirst)}
+durability: (rsync + sync -f) / rsync, no-change pass:  ${ratio(rsSecond + flushSecond, rsSecond)}`);
 
 // verify --full against xxh64sum and b3sum over the same files, warm cache (each read once before).
 const odbackupCli = (...args) => [join(root, 'bin', 'odbackup.js'), '--quiet', '--config', config, ...args];

@@ -41,12 +41,15 @@ async function smartFindings(ctx: Context, storage: StorageState | undefined): P
   const facts = [
     smart.model,
     smart.temperatureC !== undefined ? `${smart.temperatureC} °C` : undefined,
-    `reallocated ${smart.reallocatedSectors ?? 0}`,
-    `pending ${smart.pendingSectors ?? 0}`,
+    ...(smart.mediaErrors !== undefined ? [`media errors ${smart.mediaErrors}`] : [`reallocated ${smart.reallocatedSectors ?? 0}`, `pending ${smart.pendingSectors ?? 0}`]),
     smart.wearPercent !== undefined ? `wear ${smart.wearPercent}%` : undefined,
   ].filter(Boolean);
-  if (smart.failing) return [{ check: 'smart', level: 'fatal', code: 'smartFailed', message: `${disk}: DISK FAILING (smartctl exit status ${smart.exitStatus}; ${[...smart.warnings, ...facts].join(', ')})` }];
-  const findings: Finding[] = [{ check: 'smart', level: 'ok', message: `${disk}: PASSED (${facts.join(', ')})` }];
+  const basis = smart.healthFromAttributes ? `; health from attributes: ${smart.healthFromAttributes}` : '';
+  if (smart.failures.length > 0) {
+    const what = [...smart.failures, ...smart.warnings, ...facts].join(', ');
+    return [{ check: 'smart', level: 'fatal', code: 'smartFailed', message: `${disk}: DISK FAILING (smartctl exit status ${smart.exitStatus}; ${what})${basis}` }];
+  }
+  const findings: Finding[] = [{ check: 'smart', level: 'ok', message: `${disk}: PASSED (${facts.join(', ')})${basis}` }];
   for (const warning of smart.warnings) findings.push({ check: 'smart', level: 'warning', code: 'smartFailed', message: `${disk}: ${warning}` });
   return findings;
 }
