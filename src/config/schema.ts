@@ -224,7 +224,7 @@ export const configSchema = {
       additionalProperties: false,
       default: {},
       description: 'How the store proves itself.',
-      examples: [{ scrubDays: 30 }],
+      examples: [{ scrubDays: 30, scrubCatchUp: 1 }],
       properties: {
         scrubDays: {
           type: 'integer',
@@ -233,6 +233,14 @@ export const configSchema = {
           description: 'Every pass re-reads 1/scrubDays of the stored data against the manifests: every byte is read once per this many days.',
           default: 30,
           examples: [30],
+        },
+        scrubCatchUp: {
+          type: 'integer',
+          minimum: 0,
+          maximum: 366,
+          description: 'After nights the node was off or failed before verify, each pass reads up to this many extra slices that would otherwise be older than scrubDays: the cost of catching up, per night.',
+          default: 1,
+          examples: [1],
         },
       },
     },

@@ -50,7 +50,7 @@ export interface Config {
     afterPass: 'ro' | 'unmounted';
     minFreeGiB: number;
   };
-  verify: { scrubDays: number };
+  verify: { scrubDays: number; scrubCatchUp: number };
   sources: Source[];
   retention: { daily: number; weekly: number; monthly: number };
   system: { root: string; programs: Record<Program, string> };

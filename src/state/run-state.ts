@@ -62,8 +62,8 @@ export interface SourceRecord {
 
 export interface State {
   version: 1;
-  /** When each scrub slice (0 … scrubDays-1) was last read in full against the manifests. */
-  scrub?: { days: number; slices: Record<string, string> };
+  /** Per source, when each scrub slice (0 … scrubDays-1) was last read in full against the manifests. */
+  scrub?: { days: number; sources?: Record<string, Record<string, string>>; /** before per-source reads: one set for all */ slices?: Record<string, string> };
   sources?: Record<string, SourceRecord>;
   /** Newest first, at most KEPT_PASSES. */
   passes: PassRecord[];

@@ -5,7 +5,7 @@ import { RunLock } from '../state/lock.js';
 import type { PassRecord, SourceRecord } from '../state/run-state.js';
 import { snapshotDate, SourceStore } from '../store/snapshots.js';
 import { ok, type Step } from './types.js';
-import { coverageDays } from './verify.js';
+import { coverageDays, coverageText, sliceReads, worstCoverage } from '../verify/scrub.js';
 
 interface StatusOptions {
   last?: string;
@@ -19,6 +19,8 @@ interface SourceStatus {
   ageHours?: number;
   snapshots: number;
   lastPull?: SourceRecord;
+  /** Every byte of this source was read against its manifest within this many days (absent: not yet). */
+  verifiedWithinDays?: number;
 }
 
 interface StatusData {
@@ -59,11 +61,12 @@ export const statusStep: Step<StatusOptions> = {
         ageHours: latest ? Math.round((now - snapshotDate(latest).getTime()) / 360_000) / 10 : undefined,
         snapshots: store.snapshots().length,
         lastPull: state.sources?.[source.name],
+        verifiedWithinDays: coverageDays(sliceReads(state.scrub, source.name, ctx.config.verify.scrubDays), ctx.config.verify.scrubDays, ctx.now()),
       };
     });
     const data: StatusData = {
       sources,
-      verifiedWithinDays: coverageDays(state.scrub, ctx.config.verify.scrubDays, ctx.now()),
+      verifiedWithinDays: worstCoverage(sources.map((source) => source.verifiedWithinDays)),
       passes: state.passes.slice(0, count),
       armedWake: state.power?.scheduledWake,
       nextWake: scheduledWake(ctx).toISOString(),
@@ -86,11 +89,10 @@ export const statusStep: Step<StatusOptions> = {
   render(result) {
     const data = result.data as StatusData;
     const shown = [data.running, data.interrupted, ...data.passes].filter((pass): pass is PassRecord => Boolean(pass));
-    const coverage = data.verifiedWithinDays === undefined ? 'the scrub has not read the whole store yet' : `every byte verified within the last ${data.verifiedWithinDays} days`;
     const wake = shown[0]?.wake;
     const lines = [
       result.message,
-      coverage,
+      coverageText(data.verifiedWithinDays),
       ...(wake ? [`woke: ${wake.message}`] : []),
       `next wake: ${localTime(new Date(data.nextWake))}${data.armedWake && data.armedWake !== data.nextWake ? ` (the alarm last armed was for ${localTime(new Date(data.armedWake))})` : ''}`,
       '',
@@ -98,13 +100,14 @@ export const statusStep: Step<StatusOptions> = {
     ];
     lines.push(
       table(
-        ['source', 'group', 'latest', 'age', 'snapshots', 'last pull'],
+        ['source', 'group', 'latest', 'age', 'snapshots', 'verified within', 'last pull'],
         data.sources.map((source) => [
           source.name,
           source.group,
           source.latest ?? 'none',
           source.ageHours === undefined ? '' : source.ageHours < 48 ? `${source.ageHours}h` : `${Math.round(source.ageHours / 24)}d`,
           String(source.snapshots),
+          source.verifiedWithinDays === undefined ? 'not yet' : `${source.verifiedWithinDays}d`,
           source.lastPull ? `${source.lastPull.added} added, ${source.lastPull.changed} changed${source.lastPull.promoted ? '' : ' (not promoted)'}` : '',
         ]),
       ),

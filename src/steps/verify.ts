@@ -3,10 +3,10 @@ import type { Source } from '../config/types.js';
 import { EXIT_CODES, type ExitCodeName } from '../exit-codes.js';
 import { HashPool } from '../hash/pool.js';
 import { formatBytes, table } from '../render.js';
-import type { State } from '../state/run-state.js';
 import { SourceStore } from '../store/snapshots.js';
 import { readTransferList } from '../sync/pull.js';
-import { checkAgainstManifests, copyCheck, rsyncDifferences, scrubSelector, type CheckCount, type Problem } from '../verify/checks.js';
+import { checkAgainstManifests, copyCheck, rsyncDifferences, type Problem } from '../verify/checks.js';
+import { coverageDays, coverageText, sliceReads, worstCoverage, sliceSelector, slicesToScrub, type SliceReads } from '../verify/scrub.js';
 import { sourcesFor } from './sync.js';
 import { failed, ok, skipped, type Context, type Step, type StepResult } from './types.js';
 
@@ -18,26 +18,17 @@ interface VerifyOptions {
 
 interface VerifyReport {
   copyChecked: { source: string; snapshot: string; files: number; bytes: number }[];
-  scrub?: { slice: number; days: number; files: number; bytes: number };
+  scrub?: { days: number; slices: number; files: number; bytes: number; sources: { source: string; slices: number[]; verifiedWithinDays?: number }[] };
   full?: { source: string; snapshot: string; files: number; bytes: number }[];
   /** The oldest last read of any scrub slice: every byte was verified within this many days (absent: not yet). */
   coverageDays?: number;
   problems: Problem[];
 }
 
-const DAY = 86_400_000;
-
 /** Where a source's files are on this machine (git sources: their mirrors in the store). */
 function localRoot(ctx: Context, source: Source): string | undefined {
   if (source.kind === 'git') return join(ctx.config.storage.path, source.name, '.mirror');
   return source.ssh ? undefined : source.from;
-}
-
-export function coverageDays(scrub: State['scrub'], days: number, now: Date): number | undefined {
-  if (!scrub || scrub.days !== days) return undefined;
-  const dates = Array.from({ length: days }, (_, slice) => scrub.slices[slice]);
-  if (dates.some((date) => !date)) return undefined;
-  return Math.ceil((now.getTime() - Math.min(...dates.map((date) => Date.parse(date!)))) / DAY);
 }
 
 async function copyChecks(ctx: Context, sources: Source[], pool: HashPool, report: VerifyReport): Promise<void> {
@@ -67,23 +58,26 @@ async function copyChecks(ctx: Context, sources: Source[], pool: HashPool, repor
 }
 
 async function scrub(ctx: Context, sources: Source[], pool: HashPool, report: VerifyReport): Promise<void> {
-  const days = ctx.config.verify.scrubDays;
-  const slice = Math.floor(ctx.now().getTime() / DAY) % days;
+  const { scrubDays: days, scrubCatchUp } = ctx.config.verify;
+  const before = ctx.state.read().scrub;
   const seen = new Set<number>();
-  const total: CheckCount = { files: 0, bytes: 0 };
+  const reads: Record<string, SliceReads> = Object.fromEntries(ctx.config.sources.map((source) => [source.name, sliceReads(before, source.name, days)]));
+  report.scrub = { days, slices: 0, files: 0, bytes: 0, sources: [] };
   for (const source of sources) {
+    const slices = slicesToScrub(reads[source.name]!, days, scrubCatchUp, ctx.now());
     const store = new SourceStore(ctx.config.storage.path, source.name);
-    const { problems, count } = await checkAgainstManifests(store, store.snapshots(), pool, await scrubSelector(days, slice), seen);
+    const { problems, count } = await checkAgainstManifests(store, store.snapshots(), pool, await sliceSelector(days, slices), seen);
     report.problems.push(...problems);
-    total.files += count.files;
-    total.bytes += count.bytes;
+    report.scrub.slices += slices.length;
+    report.scrub.files += count.files;
+    report.scrub.bytes += count.bytes;
+    for (const slice of slices) reads[source.name]![slice] = ctx.now().toISOString();
+    report.scrub.sources.push({ source: source.name, slices: slices.map((slice) => slice + 1), verifiedWithinDays: coverageDays(reads[source.name]!, days, ctx.now()) });
   }
-  report.scrub = { slice, days, ...total };
-  const state = ctx.state.update((current) => {
-    const slices = current.scrub?.days === days ? current.scrub.slices : {};
-    current.scrub = { days, slices: { ...slices, [slice]: ctx.now().toISOString() } };
+  ctx.state.update((state) => {
+    state.scrub = { days, sources: reads };
   });
-  report.coverageDays = coverageDays(state.scrub, days, ctx.now());
+  report.coverageDays = worstCoverage(report.scrub.sources.map((entry) => entry.verifiedWithinDays));
 }
 
 async function fullCheck(ctx: Context, sources: Source[], options: VerifyOptions, pool: HashPool, report: VerifyReport): Promise<void> {
@@ -143,8 +137,8 @@ export const verifyStep: Step<VerifyOptions> = {
       await pool.close();
     }
     const copied = report.copyChecked.reduce((sum, check) => sum + check.files, 0);
-    const coverage = report.coverageDays === undefined ? `scrub ${Object.keys(ctx.state.read().scrub?.slices ?? {}).length} of ${report.scrub!.days} slices done` : `every byte verified within the last ${report.coverageDays === 1 ? 'day' : `${report.coverageDays} days`}`;
-    return verdict(report, `copy check: ${copied} files of ${report.copyChecked.length} new snapshots; scrub slice ${report.scrub!.slice + 1}/${report.scrub!.days}: ${report.scrub!.files} files, ${formatBytes(report.scrub!.bytes)}; ${coverage}`);
+    const scrubbed = report.scrub!;
+    return verdict(report, `copy check: ${copied} files of ${report.copyChecked.length} new snapshots; scrub: ${scrubbed.slices} slices of 1/${scrubbed.days}, ${scrubbed.files} files, ${formatBytes(scrubbed.bytes)}; ${coverageText(report.coverageDays)}`);
   },
   render(result) {
     const report = result.data as VerifyReport | undefined;

@@ -6,7 +6,6 @@ import { OdbackupError } from '../errors.js';
 import { lastLine } from '../exec.js';
 import type { ExitCodeName } from '../exit-codes.js';
 import type { FileHash, HashPool } from '../hash/pool.js';
-import { loadH32 } from '../hash/xxh64.js';
 import { readManifest } from '../store/manifest.js';
 import type { SourceStore } from '../store/snapshots.js';
 
@@ -176,10 +175,4 @@ export async function checkAgainstManifests(
     }
   });
   return { problems, count };
-}
-
-/** The scrub's slice of a file: a stable hash of its path, so each day reads a different 1/days of the store. */
-export async function scrubSelector(days: number, slice: number): Promise<(name: string) => boolean> {
-  const h32 = await loadH32();
-  return (name) => h32(name) % days === slice;
 }

@@ -1,0 +1,55 @@
+import { loadH32 } from '../hash/xxh64.js';
+import type { State } from '../state/run-state.js';
+
+/**
+ * The scrub (SPEC §4.2): every file belongs to one of `days` slices (a stable hash of its path); each pass reads
+ * the slices of each source that were verified longest ago, so a missed night is made up the next, not a whole
+ * period later.
+ */
+const DAY = 86_400_000;
+
+/** Slice index → when it was last read in full against the manifests (ISO time). */
+export type SliceReads = Record<string, string>;
+
+/** When each slice of a source was last read; a state from before per-source reads kept one set for all sources. */
+export function sliceReads(scrub: State['scrub'], source: string, days: number): SliceReads {
+  if (!scrub || scrub.days !== days) return {};
+  return scrub.sources?.[source] ?? scrub.slices ?? {};
+}
+
+/**
+ * Tonight's slices: the one read longest ago (never read counts as oldest), and up to `catchUp` more that would be
+ * older than `days` by the next pass (after nights the node was off or failed before verify).
+ */
+export function slicesToScrub(reads: SliceReads, days: number, catchUp: number, now: Date): number[] {
+  const age = (slice: number) => (reads[slice] ? now.getTime() - Date.parse(reads[slice]!) : Number.POSITIVE_INFINITY);
+  const oldestFirst = Array.from({ length: days }, (_, slice) => slice).sort((a, b) => (age(a) === age(b) ? a - b : age(b) > age(a) ? 1 : -1));
+  // Half a day of slack: passes start a few minutes apart from night to night.
+  const late = (days - 1) * DAY + DAY / 2;
+  return [oldestFirst[0]!, ...oldestFirst.slice(1).filter((slice) => age(slice) > late).slice(0, catchUp)];
+}
+
+/** Every byte of the source was read within this many days; undefined until every slice has been read once. */
+export function coverageDays(reads: SliceReads, days: number, now: Date): number | undefined {
+  const dates = Array.from({ length: days }, (_, slice) => reads[slice]);
+  if (dates.some((date) => !date)) return undefined;
+  return Math.ceil((now.getTime() - Math.min(...dates.map((date) => Date.parse(date!)))) / DAY);
+}
+
+/** The store's coverage is its least covered source's (undefined while any source's scrub has not come round). */
+export function worstCoverage(days: (number | undefined)[]): number | undefined {
+  return days.some((value) => value === undefined) ? undefined : Math.max(0, ...(days as number[]));
+}
+
+/** Whether a file (by its path in the snapshot) is in one of these slices. */
+export async function sliceSelector(days: number, slices: readonly number[]): Promise<(name: string) => boolean> {
+  const h32 = await loadH32();
+  const wanted = new Set(slices);
+  return (name) => wanted.has(h32(name) % days);
+}
+
+/** How status, verify and the heartbeat say it. */
+export function coverageText(days: number | undefined): string {
+  if (days === undefined) return 'the scrub has not read the whole store yet';
+  return `every byte verified within the last ${days <= 1 ? 'day' : `${days} days`}`;
+}
