@@ -62,11 +62,7 @@ export async function runPass(entries: PassEntry[], ctx: Context, pass: PassReco
   const journal: typeof ctx.state.journal = (event) => !ctx.dryRun && ctx.state.journal(event);
   const record = (step: StepRecord) => {
     pass.steps.push(step);
-    if (!ctx.dryRun) {
-      ctx.state.update((state) => {
-        state.current = pass;
-      });
-    }
+    if (!ctx.dryRun) ctx.state.recordCurrent(pass);
   };
   let dataStepsDone = false;
   const endDataSteps = () => {

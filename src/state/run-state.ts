@@ -1,9 +1,9 @@
-import { appendFileSync, closeSync, fsyncSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { appendFileSync, closeSync, fstatSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ExitCodeName } from '../exit-codes.js';
 import type { Ping } from '../monitor/pings.js';
 import type { PowerState, WakeRecord } from '../power/wake.js';
-import { writeFileAtomic } from './atomic.js';
+import { fsyncDirectory, writeFileAtomic } from './atomic.js';
 import { RunLock } from './lock.js';
 
 export interface Warning {
@@ -84,6 +84,9 @@ export interface MonitorState {
 
 const KEPT_PASSES = 60;
 
+/** The journal is rotated past this size, one older generation kept: at most about twice this on the eMMC. */
+export const JOURNAL_ROTATE_BYTES = 256 * 1024;
+
 export interface JournalEvent {
   time: string;
   runId: string;
@@ -94,14 +97,20 @@ export interface JournalEvent {
   message?: string;
 }
 
-/** state.json (atomic), journal.jsonl (append-only, fsync'd) and the run lock, all under stateDir. */
+/**
+ * state.json (atomic), the pass in progress in current.json (atomic, small: rewritten after every step, so a
+ * step's cost does not grow with the history in state.json), journal.jsonl (append-only, fsync'd, rotated) and
+ * the run lock, all under stateDir.
+ */
 export class RunState {
   readonly statePath: string;
+  readonly currentPath: string;
   readonly journalPath: string;
   readonly lockPath: string;
 
   constructor(readonly directory: string) {
     this.statePath = join(directory, 'state.json');
+    this.currentPath = join(directory, 'current.json');
     this.journalPath = join(directory, 'journal.jsonl');
     this.lockPath = join(directory, 'lock');
   }
@@ -116,17 +125,25 @@ export class RunState {
   }
 
   read(): State {
-    try {
-      return JSON.parse(readFileSync(this.statePath, 'utf8')) as State;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { version: 1, passes: [] };
-      throw error;
-    }
+    const state = readJson<State>(this.statePath) ?? { version: 1, passes: [] };
+    // A state written before current.json kept the pass in progress inside.
+    const current = readJson<PassRecord>(this.currentPath) ?? state.current;
+    if (current) state.current = current;
+    return state;
   }
 
   write(state: State): void {
     this.ensureDirectory();
-    writeFileAtomic(this.statePath, JSON.stringify({ ...state, passes: state.passes.slice(0, KEPT_PASSES) }, null, 2) + '\n');
+    const { current, ...rest } = state;
+    writeFileAtomic(this.statePath, JSON.stringify({ ...rest, passes: rest.passes.slice(0, KEPT_PASSES) }, null, 2) + '\n');
+    this.recordCurrent(current);
+  }
+
+  /** The pass in progress after each step (or none once it ended): only current.json is written. */
+  recordCurrent(pass: PassRecord | undefined): void {
+    this.ensureDirectory();
+    if (pass) writeFileAtomic(this.currentPath, JSON.stringify(pass) + '\n');
+    else rmSync(this.currentPath, { force: true });
   }
 
   update(change: (state: State) => void): State {
@@ -139,11 +156,26 @@ export class RunState {
   journal(event: Omit<JournalEvent, 'time'>): void {
     this.ensureDirectory();
     const fd = openSync(this.journalPath, 'a', 0o644);
+    let size: number;
     try {
       appendFileSync(fd, JSON.stringify({ time: new Date().toISOString(), ...event }) + '\n');
       fsyncSync(fd);
+      size = fstatSync(fd).size;
     } finally {
       closeSync(fd);
     }
+    if (size > JOURNAL_ROTATE_BYTES) {
+      renameSync(this.journalPath, `${this.journalPath}.1`);
+      fsyncDirectory(this.directory);
+    }
+  }
+}
+
+function readJson<T>(path: string): T | undefined {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as T;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
   }
 }

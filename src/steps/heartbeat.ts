@@ -1,5 +1,6 @@
 import { DeliveryError, send, type HttpPolicy } from '../adapters/http.js';
 import type { Config, Monitor } from '../config/types.js';
+import { coverageDays, coverageText, sliceReads } from '../verify/scrub.js';
 import { EXIT_CODES } from '../exit-codes.js';
 import { maskedUrl, asksForMaintenance, DEFAULT_BODY_LIMIT, monitorKey, monitorName, PING_EVENTS, pingRequest, type Ping, type PingEvent } from '../monitor/pings.js';
 import { table } from '../render.js';
@@ -45,7 +46,10 @@ export function pingOf(ctx: Context, event: PingEvent, code: number): Ping {
       : event === 'success'
         ? `${node}: OK${warnings.length ? ` with ${warnings.length} warning${warnings.length === 1 ? '' : 's'}` : ''}`
         : `${node}: FAILED (${code}) ${meaning}${pass?.firstFailure ? ` — ${pass.firstFailure.step}: ${pass.firstFailure.message}` : ''}`;
-  const body = event === 'fail' ? [...warnings, ...ctx.log.tail(60)].join('\n') : warnings.join('\n');
+  const { scrubDays } = ctx.config.verify;
+  const scrub = ctx.state.read().scrub;
+  const coverage = event === 'start' ? [] : ctx.config.sources.map((source) => `${source.name}: ${coverageText(coverageDays(sliceReads(scrub, source.name, scrubDays), scrubDays, ctx.now()))}`);
+  const body = [...warnings, ...coverage, ...(event === 'fail' ? ctx.log.tail(60) : [])].join('\n');
   return { event, code, time: ctx.now().toISOString(), runId: ctx.runId, node, message, body };
 }
 
