@@ -134,4 +134,39 @@ if (rssFiles > 0 && have('/usr/bin/time')) {
   const measured = spawnSync('/usr/bin/time', ['-f', '%M', process.execPath, join(root, 'bin', 'odbackup.js'), '--quiet', '--config', rssConfig, 'verify', '--full'], { encoding: 'utf8' });
   console.log(`peak RSS of verify --full over ${rssFiles} files: ${(Number(measured.stderr.trim().split('\n').at(-1)) / 1024).toFixed(0)} MiB`);
 }
+// A pass's cost must not grow with the store's age: one cycle on a store with 1 night of snapshots against one
+// after BENCH_NIGHTS (default 365) nights (retention, state, journal and scrub at their steady size), faketime.
+const nights = Number(process.env.BENCH_NIGHTS ?? 365);
+if (nights > 1 && have('faketime')) {
+  const aged = join(work, 'aged');
+  const agedSource = join(aged, 'source');
+  for (let i = 0; i < 2000; i++) {
+    if (i % 100 === 0) mkdirSync(join(agedSource, String(i / 100)), { recursive: true });
+    writeFileSync(join(agedSource, String(Math.floor(i / 100)), `f${i}`), `file ${i}\n`.repeat(50));
+  }
+  const agedConfig = join(aged, 'odbackup.json');
+  mkdirSync(join(aged, 'store'));
+  writeFileSync(agedConfig, JSON.stringify({ node: 'bench', stateDir: join(aged, 'state'), storage: { path: join(aged, 'store') }, sources: [{ name: 'aged', group: 'databases', from: agedSource }],
+    suspend: { mode: 'none' }, display: { port: 'none' }, schedule: { networkSettleSeconds: 0 } }));
+  const night = (n) => {
+    writeFileSync(join(agedSource, 'nightly.txt'), `night ${n}\n`);
+    const day = new Date(Date.UTC(2027, 0, 1 + n, 3)).toISOString().replace('T', ' ').slice(0, 19);
+    const env = { ...process.env, TZ: 'UTC', NO_FAKE_STAT: '1', FAKETIME_DONT_FAKE_MONOTONIC: '1' };
+    return () => spawnSync('faketime', [day, process.execPath, join(root, 'bin', 'odbackup.js'), '--quiet', '--config', agedConfig, 'cycle'], { env, stdio: 'ignore' }).status;
+  };
+  console.log(`a pass on a young store and after ${nights} nights (2000 files, faketime):`);
+  night(0)();
+  const young = timed(night(1));
+  for (let n = 2; n < nights; n++) night(n)();
+  const old = timed(night(nights));
+  console.log(`  cycle, night 2                     ${young.toFixed(2)} s\n  cycle, night ${nights + 1}                   ${old.toFixed(2)} s`);
+  console.log(`pass after ${nights} nights / pass on night 2:   ${(old / young).toFixed(2)}x   (target <= 1.1x)`);
+}
+
+function timed(run) {
+  const start = process.hrtime.bigint();
+  if (run() !== 0) throw new Error('a night of the aged store failed');
+  return Number(process.hrtime.bigint() - start) / 1e9;
+}
+
 if (!process.env.BENCH_KEEP) rmSync(work, { recursive: true, force: true });

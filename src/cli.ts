@@ -4,11 +4,12 @@ import { configPathFrom } from './config/load.js';
 import { createContext } from './context.js';
 import { codeTable, EXIT_CODES, exitCodeOf, type ExitCodeName } from './exit-codes.js';
 import { createLogger } from './log.js';
-import { resultOfError, runStep } from './pass.js';
+import { resultOfError, runStep } from './pass/run.js';
 import { failureLines, warningLines } from './render.js';
 import type { RunLock } from './state/lock.js';
-import { STEPS } from './steps/registry.js';
-import type { AnyStep, StepResult } from './steps/types.js';
+import { STEPS } from './registry.js';
+import type { StepResult } from './result.js';
+import type { AnyStep } from './steps/types.js';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 

@@ -3,8 +3,25 @@ import { loadConfig } from './config/load.js';
 import type { Config } from './config/types.js';
 import { secretsOfConfig } from './config/secrets.js';
 import type { Logger } from './log.js';
-import { RunState } from './state/run-state.js';
-import type { Context } from './steps/types.js';
+import { RunState, type PassRecord } from './state/run-state.js';
+
+/** What every step gets. `config` loads the configuration on first use, so `codes` works without one. */
+export interface Context {
+  readonly configPath: string;
+  readonly config: Config;
+  readonly state: RunState;
+  readonly log: Logger;
+  /** Aborted by SIGINT/SIGTERM (for the always-run steps of a pass: by a second signal). */
+  readonly signal: AbortSignal;
+  /** Aborted only by a second signal: what the always-run steps of a pass (final heartbeat, display, suspend) get. */
+  readonly finalSignal: AbortSignal;
+  readonly dryRun: boolean;
+  /** The pass this step runs in, when it runs inside `cycle`. */
+  readonly runId: string;
+  /** The pass so far, when the step runs inside `cycle` (the final heartbeat, alert and screen report on it). */
+  readonly pass?: PassRecord;
+  now(): Date;
+}
 
 export interface ContextOptions {
   configPath: string;

@@ -1,6 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { codeTable } from './exit-codes.js';
-import { STEPS } from './steps/registry.js';
+import { STEPS } from './registry.js';
 import type { AnyStep } from './steps/types.js';
 
 /**

@@ -13,8 +13,8 @@ export interface ExecResult {
 
 export interface ExecOptions {
   signal?: AbortSignal;
-  /** Milliseconds; the program is killed after it. */
-  timeout?: number;
+  /** Milliseconds; the program is killed after it. Required: nothing the node runs may hang it. */
+  timeout: number;
   cwd?: string;
   env?: Record<string, string>;
   input?: string;
@@ -26,7 +26,7 @@ export interface ExecOptions {
 }
 
 /** The one place that runs a process: an argv array, never a shell string. */
-export async function exec(file: string, args: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
+export async function exec(file: string, args: readonly string[], options: ExecOptions): Promise<ExecResult> {
   const lines = (handler: ((line: string) => void) | undefined) =>
     handler
       ? function* (line: unknown) {
@@ -62,6 +62,28 @@ export async function exec(file: string, args: readonly string[], options: ExecO
     timedOut: Boolean(result.timedOut),
     stdout: String(result.stdout ?? ''),
     stderr: String(result.stderr ?? ''),
+  };
+}
+
+/**
+ * A program that runs beside the pass until stopped (a sleep inhibitor), in a process group of its own so that
+ * stopping ends it and its children together. Bounded like every other: it is killed after `timeout` ms anyway.
+ */
+export async function startBackground(file: string, args: readonly string[], timeout: number): Promise<{ stop(): void }> {
+  const { execa } = await import('execa');
+  const child = execa(file, args, { reject: false, stdio: 'ignore', detached: true, timeout });
+  void child.catch(() => undefined);
+  let stopped = false;
+  return {
+    stop() {
+      if (stopped || child.pid === undefined || child.exitCode !== null) return;
+      stopped = true;
+      try {
+        process.kill(-child.pid, 'SIGTERM');
+      } catch {
+        // already gone
+      }
+    },
   };
 }
 

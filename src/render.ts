@@ -1,6 +1,6 @@
 import chalk from 'chalk';
 import { EXIT_CODES, type ExitCodeName } from './exit-codes.js';
-import type { StepResult } from './steps/types.js';
+import type { StepResult } from './result.js';
 
 /** The one place that colours text: chalk turns itself off when stdout is not a terminal. */
 

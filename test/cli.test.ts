@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { test } from 'node:test';
 import { updateDocs } from '../src/docs.js';
 import { codeTable, EXIT_CODES } from '../src/exit-codes.js';
-import { STEPS } from '../src/steps/registry.js';
+import { STEPS } from '../src/registry.js';
 import { odbackup, ROOT } from './helpers.js';
 
 test('--help lists every registered step and the exit codes, and exits 0', () => {

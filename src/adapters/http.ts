@@ -1,3 +1,4 @@
+import type { Config } from '../config/types.js';
 import type { RequestError } from 'got';
 
 export interface HttpRequest {
@@ -74,4 +75,9 @@ function describe(error: RequestError): string {
   if (error.code === 'ENOTFOUND' || error.code === 'EAI_AGAIN') return `host not found (${error.code})`;
   // got's messages name the host and port at most, never the path or query.
   return error.code ? `${error.code}: ${error.message}` : error.message;
+}
+
+/** How monitors and alert targets are asked: heartbeat.timeoutSeconds per request, heartbeat.retries more tries. */
+export function httpPolicy(config: Config, signal?: AbortSignal): HttpPolicy {
+  return { timeoutMs: config.heartbeat.timeoutSeconds * 1000, retries: config.heartbeat.retries, signal };
 }

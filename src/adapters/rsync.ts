@@ -120,10 +120,17 @@ export interface RsyncRunOptions {
   onChange?: (change: ItemizedChange) => void;
 }
 
+/**
+ * A whole transfer's bound: a first pull of terabytes takes hours, and the next pass is due in a day. What a
+ * stalled connection costs is bounded much sooner by the source's --timeout.
+ */
+const RSYNC_MS = 20 * 3_600_000;
+
 /** Runs rsync; itemized changes are passed on as they arrive (a first pass may list a million files). */
-export async function runRsync(request: RsyncRequest, options: RsyncRunOptions = {}, rsync = 'rsync'): Promise<ExecResult> {
+export async function runRsync(rsync: string, request: RsyncRequest, options: RsyncRunOptions = {}): Promise<ExecResult> {
   return exec(rsync, rsyncArgs(request), {
     signal: options.signal,
+    timeout: RSYNC_MS,
     onStdoutLine(line) {
       // --info=progress2 rewrites its line with \r; an itemized line may follow the last \r.
       const parts = line.split('\r');

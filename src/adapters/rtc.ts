@@ -13,10 +13,9 @@ export function readWakealarm(root: string, rtc: string): number | undefined {
   return text ? Number(text) : undefined;
 }
 
-/** Writes the alarm: 0 first (a future time over an armed alarm is EBUSY), then the epoch. */
-export function armWakealarm(root: string, rtc: string, epoch: number): void {
-  writeFileSync(wakealarmPath(root, rtc), '0\n');
-  writeFileSync(wakealarmPath(root, rtc), `${epoch}\n`);
+/** Writes the alarm's file: 0 clears it, an epoch arms it (over an armed alarm that is EBUSY: clear first). */
+export function writeWakealarm(root: string, rtc: string, value: number): void {
+  writeFileSync(wakealarmPath(root, rtc), `${value}\n`);
 }
 
 /** Always an explicit mode: rtcwake's compiled-in default is not what its man page says (REFERENCE §4.1). */
@@ -25,6 +24,6 @@ export function rtcwakeArgs(mode: 'no' | 'mem', rtc: string, epoch: number): str
 }
 
 export function rtcwake(program: string, mode: 'no' | 'mem', rtc: string, epoch: number): Promise<ExecResult> {
-  // -m mem blocks until the node wakes again: no timeout for it.
-  return exec(program, rtcwakeArgs(mode, rtc, epoch), { timeout: mode === 'no' ? 30_000 : undefined });
+  // -m mem blocks until the node wakes again: at most a day and a half on any schedule.
+  return exec(program, rtcwakeArgs(mode, rtc, epoch), { timeout: mode === 'no' ? 30_000 : 36 * 3_600_000 });
 }

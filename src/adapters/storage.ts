@@ -1,7 +1,16 @@
 import { realpathSync } from 'node:fs';
+import type { Programs } from '../config/types.js';
 import { exec, lastLine } from '../exec.js';
 
-/** Thin adapters around util-linux and e2fsprogs (REFERENCE §5). Argv builders are plain functions. */
+/**
+ * Thin adapters around util-linux, coreutils and e2fsprogs (REFERENCE §5). Argv builders are plain functions; every
+ * program comes from system.programs and runs with a timeout: a wedged USB disk must not keep the node awake.
+ */
+const QUICK_MS = 30_000;
+/** e2fsck -n of a 3.84 TB filesystem reads every inode table: minutes, not hours. */
+const FSCK_MS = 60 * 60_000;
+/** A night's new data written back at well under the SSD's 550 MB/s still takes minutes, never half an hour. */
+const SYNC_MS = 30 * 60_000;
 
 export interface Mounted {
   source: string;
@@ -21,15 +30,15 @@ const canonical = (path: string) => {
  * `UUID=…` / `LABEL=…` → the block device, by probing the devices now (no blkid cache: a disk unplugged since
  * must not be found; and no need for udev's /dev/disk links).
  */
-export async function findDevice(spec: string): Promise<string | undefined> {
-  const result = await exec('blkid', ['--cache-file', '/dev/null', '--match-token', spec, '--output', 'device']);
+export async function findDevice(programs: Programs, spec: string): Promise<string | undefined> {
+  const result = await exec(programs.blkid, ['--cache-file', '/dev/null', '--match-token', spec, '--output', 'device'], { timeout: QUICK_MS });
   const device = result.stdout.trim().split('\n')[0];
   return result.exitCode === 0 && device ? canonical(device) : undefined;
 }
 
 /** What is mounted exactly at mountPoint (findmnt exits 1 when nothing is). */
-export async function mountedAt(mountPoint: string): Promise<Mounted | undefined> {
-  const result = await exec('findmnt', ['--json', '--output', 'SOURCE,FSTYPE,OPTIONS', '--mountpoint', mountPoint]);
+export async function mountedAt(programs: Programs, mountPoint: string): Promise<Mounted | undefined> {
+  const result = await exec(programs.findmnt, ['--json', '--output', 'SOURCE,FSTYPE,OPTIONS', '--mountpoint', mountPoint], { timeout: QUICK_MS });
   if (result.exitCode !== 0) return undefined;
   const [filesystem] = (JSON.parse(result.stdout) as { filesystems: { source: string; fstype: string; options: string }[] }).filesystems;
   if (!filesystem) return undefined;
@@ -40,13 +49,13 @@ export function mountArgs(device: string, mountPoint: string, fsType: string, op
   return ['-t', fsType, '-o', options.join(','), device, mountPoint];
 }
 
-export async function mount(device: string, mountPoint: string, fsType: string, options: readonly string[]): Promise<string | undefined> {
-  const result = await exec('mount', mountArgs(device, mountPoint, fsType, options));
+export async function mount(programs: Programs, device: string, mountPoint: string, fsType: string, options: readonly string[]): Promise<string | undefined> {
+  const result = await exec(programs.mount, mountArgs(device, mountPoint, fsType, options), { timeout: QUICK_MS });
   return result.exitCode === 0 ? undefined : lastLine(result.stderr) || `mount exit ${result.exitCode}`;
 }
 
-export async function unmount(mountPoint: string): Promise<string | undefined> {
-  const result = await exec('umount', [mountPoint]);
+export async function unmount(programs: Programs, mountPoint: string): Promise<string | undefined> {
+  const result = await exec(programs.umount, [mountPoint], { timeout: SYNC_MS });
   return result.exitCode === 0 ? undefined : lastLine(result.stderr) || `umount exit ${result.exitCode}`;
 }
 
@@ -55,14 +64,11 @@ export async function unmount(mountPoint: string): Promise<string | undefined> {
  * where rsync --fsync pays an fsync per file (20,000 small files: 3.2 s against 21.6 s, measured on ext4).
  * Returns what went wrong (an I/O error of the disk), or undefined.
  */
-export async function syncFilesystem(path: string, signal?: AbortSignal): Promise<string | undefined> {
-  const result = await exec('sync', ['-f', path], { signal, timeout: SYNC_TIMEOUT_MS });
+export async function syncFilesystem(programs: Programs, path: string, signal?: AbortSignal): Promise<string | undefined> {
+  const result = await exec(programs.sync, ['-f', path], { signal, timeout: SYNC_MS });
   if (result.exitCode === 0) return undefined;
-  return lastLine(result.stderr) || (result.timedOut ? `sync -f ${path} did not finish in ${SYNC_TIMEOUT_MS / 60_000} min` : `sync -f exit ${result.exitCode}`);
+  return lastLine(result.stderr) || (result.timedOut ? `sync -f ${path} did not finish in ${SYNC_MS / 60_000} min` : `sync -f exit ${result.exitCode}`);
 }
-
-/** A night's new data written back at well under the SSD's 550 MB/s still takes minutes, never half an hour. */
-const SYNC_TIMEOUT_MS = 30 * 60_000;
 
 export interface FsckResult {
   /** e2fsck's exit status: 0 clean, 4 errors left uncorrected, 8 operational error… */
@@ -71,21 +77,21 @@ export interface FsckResult {
 }
 
 /** A read-only check of an unmounted filesystem: `e2fsck -f -n` answers "no" to every repair. */
-export async function fsck(device: string, signal?: AbortSignal): Promise<FsckResult> {
-  const result = await exec('e2fsck', ['-f', '-n', device], { signal });
+export async function fsck(programs: Programs, device: string, signal?: AbortSignal): Promise<FsckResult> {
+  const result = await exec(programs.e2fsck, ['-f', '-n', device], { signal, timeout: FSCK_MS });
   return { exitCode: result.notFound ? 8 : (result.exitCode ?? 8), output: `${result.stdout}\n${result.stderr}`.trim() };
 }
 
 /** The whole disk a partition is on (`lsblk -no PKNAME`); the device itself when it has no parent. */
-export async function parentDisk(lsblk: string, device: string): Promise<string> {
-  const result = await exec(lsblk, ['--nodeps', '--noheadings', '--output', 'PKNAME', device]);
+export async function parentDisk(programs: Programs, device: string): Promise<string> {
+  const result = await exec(programs.lsblk, ['--nodeps', '--noheadings', '--output', 'PKNAME', device], { timeout: QUICK_MS });
   const parent = result.stdout.trim();
   return result.exitCode === 0 && parent ? `/dev/${parent}` : device;
 }
 
 /** Bytes free for files of an unmounted ext4 filesystem, from its superblock (`dumpe2fs -h`), without mounting it. */
-export async function superblockFreeBytes(dumpe2fs: string, device: string): Promise<number | undefined> {
-  const result = await exec(dumpe2fs, ['-h', device]);
+export async function superblockFreeBytes(programs: Programs, device: string): Promise<number | undefined> {
+  const result = await exec(programs.dumpe2fs, ['-h', device], { timeout: QUICK_MS });
   const field = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+)$`, 'm').exec(result.stdout)?.[1]);
   const free = field('Free blocks') - (field('Reserved block count') || 0);
   const size = field('Block size');

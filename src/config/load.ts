@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import { Ajv, type ErrorObject } from 'ajv';
-import { mirrorName } from '../adapters/git.js';
+import { mirrorName } from './sources.js';
 import { OdbackupError } from '../errors.js';
 import { configSchema } from './schema.js';
 import type { Config, Source, SshOptions } from './types.js';

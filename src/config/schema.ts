@@ -6,6 +6,9 @@ const NAME_PATTERN = '^[a-z0-9][a-z0-9._-]*$';
 
 export const SCHEMA_ID = 'https://odbackup.invalid/schema/odbackup.schema.json';
 
+/** Every program odbackup runs: each can be pointed elsewhere (system.programs), and each runs with a timeout. */
+export const PROGRAMS = ['rsync', 'git', 'blkid', 'findmnt', 'mount', 'umount', 'sync', 'e2fsck', 'dumpe2fs', 'lsblk', 'smartctl', 'systemctl', 'systemd-inhibit', 'loginctl', 'rtcwake', 'hwclock', 'poweroff'] as const;
+
 export const configSchema = {
   $schema: 'http://json-schema.org/draft-07/schema#',
   $id: SCHEMA_ID,
@@ -262,10 +265,10 @@ export const configSchema = {
           type: 'object',
           additionalProperties: false,
           default: {},
-          description: 'The programs run for hardware facts and power; a name is looked up in PATH.',
+          description: 'Every program the node runs; a name is looked up in PATH.',
           examples: [{ smartctl: 'smartctl', rtcwake: '/usr/sbin/rtcwake' }],
           properties: Object.fromEntries(
-            ['smartctl', 'systemctl', 'rtcwake', 'hwclock', 'loginctl', 'lsblk', 'dumpe2fs', 'poweroff', 'systemd-inhibit'].map((program) => [
+            PROGRAMS.map((program) => [
               program,
               { type: 'string', minLength: 1, description: `The ${program} program.`, default: program, examples: [`/usr/sbin/${program}`] },
             ]),

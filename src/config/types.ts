@@ -1,3 +1,5 @@
+import type { PROGRAMS } from './schema.js';
+
 /** The configuration after validation and resolution: paths absolute, defaults filled in. */
 export interface SshOptions {
   port: number;
@@ -53,7 +55,7 @@ export interface Config {
   verify: { scrubDays: number; scrubCatchUp: number };
   sources: Source[];
   retention: { daily: number; weekly: number; monthly: number };
-  system: { root: string; programs: Record<Program, string> };
+  system: { root: string; programs: Programs };
   heartbeat: {
     monitors: Monitor[];
     timeoutSeconds: number;
@@ -76,7 +78,8 @@ export interface Config {
   };
 }
 
-export type Program = 'smartctl' | 'systemctl' | 'rtcwake' | 'hwclock' | 'loginctl' | 'lsblk' | 'dumpe2fs' | 'poweroff' | 'systemd-inhibit';
+export type Program = (typeof PROGRAMS)[number];
+export type Programs = Record<Program, string>;
 
 export interface Monitor {
   style: 'healthchecks' | 'uptime-kuma' | 'template';

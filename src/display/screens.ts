@@ -1,9 +1,4 @@
-import { EXIT_CODES } from '../exit-codes.js';
-import { localAddress } from '../health/network.js';
 import { localTime } from '../power/schedule.js';
-import { internetFinding, sshFinding } from '../steps/check.js';
-import { scheduledWake } from '../steps/suspend.js';
-import type { Context } from '../steps/types.js';
 
 export const SCREENS = ['start', 'failed', 'ready', 'maintenance', 'message'] as const;
 export type ScreenName = (typeof SCREENS)[number];
@@ -16,41 +11,49 @@ export interface ScreenStatus {
   lines: string[];
 }
 
+/** Everything a screen shows, gathered by whoever draws it: the screen itself asks nothing of the machine. */
+export interface ScreenFacts {
+  node: string;
+  now: Date;
+  address?: string;
+  /** The START and FAILED screens' network line: internet and ssh server, when they were asked. */
+  network?: { internet: 'OK' | 'FAIL' | '-'; ssh: 'OK' | 'FAIL' };
+  /** The FAILED screen: the code and what failed (a step, or the source named in its message). */
+  failure?: { code: string; what: string };
+  warnings: number;
+  /** The READY screen: the next scheduled wake. */
+  wake: Date;
+}
+
 /** After the next wake plus this long, a READY screen is stale: the node should have redrawn it by then. */
 const VALID_GRACE_HOURS = 6;
 
 /** "11-23 03:00": short enough for a line of large type on 296 pixels. */
 const short = (date: Date) => localTime(date).replace(/^\d{4}-/, '').replace(/ \S+$/, '');
 
-async function networkLines(ctx: Context): Promise<string[]> {
-  const [internet, ssh] = await Promise.all([internetFinding(ctx), sshFinding(ctx)]);
-  const word = (ok: boolean) => (ok ? 'OK' : 'FAIL');
-  return [`IP ${localAddress() ?? 'none'}`, `net ${internet.level === 'ok' ? 'OK' : internet.level === 'info' ? '-' : 'FAIL'}  ssh ${word(ssh.message.endsWith(' active'))}`];
-}
+/** The screens that show the network line (and so need it gathered). */
+export const NETWORK_SCREENS: readonly ScreenName[] = ['start', 'failed'];
 
-export async function screenFor(ctx: Context, name: ScreenName, options: { code?: string; text?: string }): Promise<ScreenStatus> {
-  const base = { node: ctx.config.node, time: localTime(ctx.now()).replace(/^\d{4}-/, '') };
+export function screenFor(facts: ScreenFacts, name: ScreenName, text?: string): ScreenStatus {
+  const base = { node: facts.node, time: localTime(facts.now).replace(/^\d{4}-/, '') };
+  const ip = `IP ${facts.address ?? 'none'}`;
+  const network = facts.network ? [ip, `net ${facts.network.internet}  ssh ${facts.network.ssh}`] : [ip];
   switch (name) {
     case 'start':
-      return { ...base, state: 'START', lines: await networkLines(ctx) };
-    case 'failed': {
-      const failure = ctx.pass?.firstFailure;
-      const code = options.code ?? String(failure ? EXIT_CODES[failure.code].code : 1);
-      return { ...base, state: `FAILED (${code})`, lines: [options.text ?? failure?.step ?? 'see odbackup status', ...(await networkLines(ctx))] };
-    }
+      return { ...base, state: 'START', lines: network };
+    case 'failed':
+      return { ...base, state: `FAILED (${facts.failure?.code ?? '1'})`, lines: [text ?? facts.failure?.what ?? 'see odbackup status', ...network] };
     case 'ready': {
-      const wake = scheduledWake(ctx);
-      const validUntil = new Date(wake.getTime() + VALID_GRACE_HOURS * 3_600_000);
-      const warnings = ctx.pass?.warnings.length ?? 0;
+      const validUntil = new Date(facts.wake.getTime() + VALID_GRACE_HOURS * 3_600_000);
       return {
         ...base,
         state: 'BACKUP READY',
-        lines: [`SLEEPING...${warnings ? ` (${warnings} warn)` : ''}`, `wake ${short(wake)}`, `valid ${short(validUntil)}`, `IP ${localAddress() ?? 'none'}`],
+        lines: [`SLEEPING...${facts.warnings ? ` (${facts.warnings} warn)` : ''}`, `wake ${short(facts.wake)}`, `valid ${short(validUntil)}`, ip],
       };
     }
     case 'maintenance':
-      return { ...base, state: 'MAINTENANCE', lines: [`IP ${localAddress() ?? 'none'}`, 'ssh open'] };
+      return { ...base, state: 'MAINTENANCE', lines: [ip, 'ssh open'] };
     case 'message':
-      return { ...base, state: options.text ?? '', lines: [] };
+      return { ...base, state: text ?? '', lines: [] };
   }
 }

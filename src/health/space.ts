@@ -9,7 +9,7 @@ import type { StorageState } from '../store/storage.js';
  */
 export async function storeFreeBytes(config: Config, storage: StorageState | undefined): Promise<number | undefined> {
   const mounted = storage?.mounted && storage.mounted.source === storage.device;
-  if (storage && !mounted) return superblockFreeBytes(config.system.programs.dumpe2fs, storage.device);
+  if (storage && !mounted) return superblockFreeBytes(config.system.programs, storage.device);
   try {
     const stats = statfsSync(config.storage.path);
     return stats.bavail * stats.bsize;

@@ -1,24 +1,9 @@
 import { createHash } from 'node:crypto';
 import type { Monitor } from '../config/types.js';
 import type { HttpRequest } from '../adapters/http.js';
+import type { Ping } from '../state/run-state.js';
 
-export const PING_EVENTS = ['start', 'success', 'fail'] as const;
-export type PingEvent = (typeof PING_EVENTS)[number];
 
-/** One heartbeat as it happened; kept as it is when it has to wait in the queue. */
-export interface Ping {
-  event: PingEvent;
-  /** The exit code: 0 for start and success. */
-  code: number;
-  /** When it happened (ISO), which is not when a queued ping is delivered. */
-  time: string;
-  runId: string;
-  node: string;
-  /** One line: "FAILED (40) rsync transfer failed: sync images: …". */
-  message: string;
-  /** The log tail (fail) or the summary (start, success). */
-  body: string;
-}
 
 /** What healthchecks.io stores of a body unless the server says otherwise (self-hosted default). */
 export const DEFAULT_BODY_LIMIT = 10_000;
@@ -33,20 +18,6 @@ export function monitorName(monitor: { style: string; url: string }): string {
   return `${monitor.style} ${new URL(monitor.url).host}`;
 }
 
-/**
- * What the logger masks of a URL: the whole URL, its password, and every path segment or query value long enough to
- * be a key (UUIDs, ping keys, push tokens, webhook tokens), wherever they turn up.
- */
-export function secretsOf(url: string): string[] {
-  const parsed = new URL(url);
-  const pieces = [...parsed.pathname.split('/'), ...parsed.searchParams.values()].filter((piece) => piece.length >= 16);
-  return [url, parsed.password, ...pieces.map((piece) => decodeURIComponent(piece))].filter(Boolean);
-}
-
-/** A URL as output shows it: where it goes, not what it carries. */
-export function maskedUrl(url: string): string {
-  return `${new URL(url).origin}/***`;
-}
 
 /** The end of a text within a byte limit: the last lines of a log tail matter most. */
 export function lastBytes(text: string, limit: number): string {

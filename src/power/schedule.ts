@@ -1,3 +1,10 @@
+import type { Config } from '../config/types.js';
+
+/** The next wake of this node's schedule, from now. */
+export function scheduledWake(config: Config, now: Date): Date {
+  return nextWake(config.schedule.times, now, config.schedule.minMarginMinutes);
+}
+
 /**
  * The next wake: the next scheduled wall-clock time in the system time zone (TZ), at least a margin away, so that
  * the schedule never drifts the way "now + 24 h" does. JavaScript's local-time Date constructor gives the DST rules:

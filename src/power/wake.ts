@@ -1,28 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { readWakealarm } from '../adapters/rtc.js';
 import type { Config } from '../config/types.js';
-import type { State } from '../state/run-state.js';
-
-/** Why this pass runs (SPEC §8): the RTC alarm we armed, a person (power button, reboot), or the first run ever. */
-export interface WakeRecord {
-  reason: 'rtc-alarm' | 'manual' | 'first-run';
-  message: string;
-  /** The wake the last suspend armed. */
-  scheduled?: string;
-  /** When the node woke (the system-sleep hook's record), else when the pass started. */
-  wokeAt: string;
-  /** wokeAt - scheduled, for an RTC wake: how far the RTC and the resume path are off. */
-  driftSeconds?: number;
-}
-
-/** What suspend leaves for the next wake. */
-export interface PowerState {
-  scheduledWake: string;
-  mode: Config['suspend']['mode'];
-  armedAt: string;
-  /** Set when a pass has classified this wake, so that a second pass by hand is not "the alarm" again. */
-  wakeSeenAt?: string;
-}
+import type { State, WakeRecord } from '../state/run-state.js';
 
 /** The last wake time the system-sleep hook wrote ("wake <epoch> suspend" lines), if after `since`. */
 export function lastHookWake(sleepLog: string, since: Date): Date | undefined {

@@ -1,10 +1,48 @@
 import { appendFileSync, closeSync, fstatSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ExitCodeName } from '../exit-codes.js';
-import type { Ping } from '../monitor/pings.js';
-import type { PowerState, WakeRecord } from '../power/wake.js';
+import type { Config } from '../config/types.js';
 import { fsyncDirectory, writeFileAtomic } from './atomic.js';
 import { RunLock } from './lock.js';
+
+/** Why this pass runs (SPEC §8): the RTC alarm we armed, a person (power button, reboot), or the first run ever. */
+export interface WakeRecord {
+  reason: 'rtc-alarm' | 'manual' | 'first-run';
+  message: string;
+  /** The wake the last suspend armed. */
+  scheduled?: string;
+  /** When the node woke (the system-sleep hook's record), else when the pass started. */
+  wokeAt: string;
+  /** wokeAt - scheduled, for an RTC wake: how far the RTC and the resume path are off. */
+  driftSeconds?: number;
+}
+
+/** What suspend leaves for the next wake. */
+export interface PowerState {
+  scheduledWake: string;
+  mode: Config['suspend']['mode'];
+  armedAt: string;
+  /** Set when a pass has classified this wake, so that a second pass by hand is not "the alarm" again. */
+  wakeSeenAt?: string;
+}
+
+export const PING_EVENTS = ['start', 'success', 'fail'] as const;
+export type PingEvent = (typeof PING_EVENTS)[number];
+
+/** One heartbeat as it happened; kept as it is when it has to wait in the queue. */
+export interface Ping {
+  event: PingEvent;
+  /** The exit code: 0 for start and success. */
+  code: number;
+  /** When it happened (ISO), which is not when a queued ping is delivered. */
+  time: string;
+  runId: string;
+  node: string;
+  /** One line: "FAILED (40) rsync transfer failed: sync images: …". */
+  message: string;
+  /** The log tail (fail) or the summary (start, success). */
+  body: string;
+}
 
 export interface Warning {
   code: ExitCodeName;

@@ -1,8 +1,9 @@
 import { parentDisk } from '../adapters/storage.js';
 import { readSmart } from '../adapters/smartctl.js';
-import { EXIT_CODES, type ExitCodeName } from '../exit-codes.js';
+import { EXIT_CODES } from '../exit-codes.js';
 import { clockTrust } from '../health/clock.js';
-import { internetReachable, localAddress, serviceState } from '../health/network.js';
+import { internetFinding, sshFinding, type Finding } from '../health/findings.js';
+import { localAddress } from '../health/network.js';
 import { storeFreeBytes } from '../health/space.js';
 import { readTemperatures } from '../health/thermal.js';
 import { OdbackupError } from '../errors.js';
@@ -10,20 +11,13 @@ import { codeLabel, formatBytes, statusWord, table } from '../render.js';
 import { storageState, type StorageState } from '../store/storage.js';
 import { failed, ok, type Context, type Step } from './types.js';
 
-export interface Finding {
-  check: 'storage' | 'smart' | 'temperature' | 'free space' | 'clock' | 'internet' | 'address' | 'ssh';
-  level: 'ok' | 'info' | 'warning' | 'fatal';
-  code?: ExitCodeName;
-  message: string;
-}
-
 const GIB = 1024 ** 3;
 
 async function storageFindings(ctx: Context): Promise<{ findings: Finding[]; storage?: StorageState }> {
   const { storage } = ctx.config;
   if (!storage.device) return { findings: [{ check: 'storage', level: 'info', message: `plain directory ${storage.path} (no storage.device)` }] };
   try {
-    const state = await storageState(storage);
+    const state = await storageState(ctx.config);
     const where = state.mounted ? `mounted ${state.mounted.options.includes('rw') ? 'rw' : 'ro'} at ${storage.path}` : 'not mounted';
     return { findings: [{ check: 'storage', level: 'ok', message: `${storage.device} is ${state.device}, ${where}` }], storage: state };
   } catch (error) {
@@ -34,7 +28,7 @@ async function storageFindings(ctx: Context): Promise<{ findings: Finding[]; sto
 
 async function smartFindings(ctx: Context, storage: StorageState | undefined): Promise<Finding[]> {
   const { programs } = ctx.config.system;
-  const disk = ctx.config.check.smartDevice ?? (storage && (await parentDisk(programs.lsblk, storage.device)));
+  const disk = ctx.config.check.smartDevice ?? (storage && (await parentDisk(programs, storage.device)));
   if (!disk) return [{ check: 'smart', level: 'info', message: 'no disk to ask (no storage.device, no check.smartDevice)' }];
   const smart = await readSmart(programs.smartctl, disk, ctx.signal);
   if (!smart.assessable) return [{ check: 'smart', level: 'warning', code: 'smartFailed', message: `${disk}: health could not be read: ${smart.reason}` }];
@@ -81,26 +75,6 @@ async function spaceFindings(ctx: Context, storage: StorageState | undefined, st
 function clockFindings(ctx: Context): Finding[] {
   const clock = clockTrust(ctx.config.system.root, ctx.state.read(), ctx.now());
   return [{ check: 'clock', level: clock.trusted ? 'ok' : 'fatal', code: clock.trusted ? undefined : 'clockUntrusted', message: clock.message }];
-}
-
-/** Where to test the internet: the configured URL, else the first monitor's or alert target's origin. */
-function internetUrl(ctx: Context): string | undefined {
-  const { check, heartbeat, notify } = ctx.config;
-  const first = heartbeat.monitors[0]?.url ?? notify.targets[0]?.url;
-  return check.internetUrl ?? (first && `${new URL(first).origin}/`);
-}
-
-export async function internetFinding(ctx: Context): Promise<Finding> {
-  const url = internetUrl(ctx);
-  if (!url) return { check: 'internet', level: 'info', message: 'not tested (no check.internetUrl and no monitor)' };
-  const answer = await internetReachable(url, { timeoutMs: 5000, retries: 1, signal: ctx.signal });
-  if (answer.reachable) return { check: 'internet', level: 'ok', message: `${new URL(url).host} answers` };
-  return { check: 'internet', level: ctx.config.check.internetRequired ? 'fatal' : 'warning', code: 'networkDown', message: `${new URL(url).host}: ${answer.error}` };
-}
-
-export async function sshFinding(ctx: Context): Promise<Finding> {
-  const state = await serviceState(ctx.config.system.programs.systemctl, ctx.config.check.sshService);
-  return { check: 'ssh', level: 'info', message: `${ctx.config.check.sshService} ${state}` };
 }
 
 export async function hardwareFindings(ctx: Context): Promise<Finding[]> {

@@ -1,10 +1,11 @@
-import { DeliveryError, send, type HttpPolicy } from '../adapters/http.js';
+import { DeliveryError, httpPolicy, send, type HttpPolicy } from '../adapters/http.js';
 import type { Config, Monitor } from '../config/types.js';
 import { coverageDays, coverageText, sliceReads } from '../verify/scrub.js';
 import { EXIT_CODES } from '../exit-codes.js';
-import { maskedUrl, asksForMaintenance, DEFAULT_BODY_LIMIT, monitorKey, monitorName, PING_EVENTS, pingRequest, type Ping, type PingEvent } from '../monitor/pings.js';
+import { maskedUrl } from '../config/secrets.js';
+import { asksForMaintenance, DEFAULT_BODY_LIMIT, monitorKey, monitorName, pingRequest } from '../monitor/pings.js';
 import { table } from '../render.js';
-import type { MonitorState, PassRecord } from '../state/run-state.js';
+import { PING_EVENTS, type MonitorState, type PassRecord, type Ping, type PingEvent } from '../state/run-state.js';
 import { failed, ok, skipped, type Context, type Step } from './types.js';
 
 interface HeartbeatOptions {
@@ -22,10 +23,6 @@ export interface MonitorReport {
   dropped: number;
   error?: string;
   request?: string;
-}
-
-export function httpPolicy(config: Config, signal?: AbortSignal): HttpPolicy {
-  return { timeoutMs: config.heartbeat.timeoutSeconds * 1000, retries: config.heartbeat.retries, signal };
 }
 
 /** The exit code a fail ping reports: --code, else the pass's first fatal failure, else 1. */

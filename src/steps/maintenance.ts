@@ -2,7 +2,7 @@ import { userSessions, type Session } from '../adapters/logind.js';
 import { exec, lastLine } from '../exec.js';
 import { serviceState } from '../health/network.js';
 import type { Warning } from '../state/run-state.js';
-import { showScreen } from './display.js';
+import { showScreen } from '../display/show.js';
 import { failed, ok, skipped, type Context, type Step } from './types.js';
 
 interface MaintenanceOptions {

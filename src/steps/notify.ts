@@ -1,7 +1,7 @@
-import { DeliveryError, send } from '../adapters/http.js';
+import { DeliveryError, send, httpPolicy } from '../adapters/http.js';
 import { alertOf, alertRequest, alertTitle, type Alert } from '../monitor/alerts.js';
-import { maskedUrl, monitorName } from '../monitor/pings.js';
-import { httpPolicy } from './heartbeat.js';
+import { maskedUrl } from '../config/secrets.js';
+import { monitorName } from '../monitor/pings.js';
 import { failed, ok, skipped, type Step } from './types.js';
 
 interface NotifyOptions {

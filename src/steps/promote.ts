@@ -1,6 +1,6 @@
+import { sourcesFor } from '../config/sources.js';
 import { assertStoreWritable } from '../store/storage.js';
 import { SourceStore } from '../store/snapshots.js';
-import { sourcesFor } from './sync.js';
 import { ok, type Step } from './types.js';
 
 /** Moves each source's latest to its newest pull that verify passed: latest only ever points at a verified one. */
@@ -15,7 +15,7 @@ export const promoteStep: Step = {
     const ready = sources.filter((source) => records[source.name]?.verifiedAt && !records[source.name]!.promoted);
     if (ready.length === 0) return ok('nothing verified to promote');
     if (ctx.dryRun) return ok(`would promote ${ready.map((source) => `${source.name} → ${records[source.name]!.snapshot}`).join(', ')}`);
-    await assertStoreWritable(ctx.config.storage);
+    await assertStoreWritable(ctx.config);
     for (const source of ready) {
       new SourceStore(ctx.config.storage.path, source.name).promote(records[source.name]!.snapshot);
       ctx.state.update((state) => {

@@ -1,9 +1,9 @@
+import { sourcesFor } from '../config/sources.js';
 import { statfsSync } from 'node:fs';
 import { table } from '../render.js';
 import { expiredSnapshots } from '../store/retention.js';
 import { SourceStore } from '../store/snapshots.js';
 import { assertStoreWritable } from '../store/storage.js';
-import { sourcesFor } from './sync.js';
 import { ok, type Context, type Step } from './types.js';
 
 interface PruneOptions {
@@ -61,7 +61,7 @@ export const pruneStep: Step<PruneOptions> = {
   options: [{ flags: '--dry-run', description: 'list what would be removed; remove nothing' }],
   locked: true,
   async run(ctx, { args: [target] }) {
-    await assertStoreWritable(ctx.config.storage);
+    await assertStoreWritable(ctx.config);
     const stores = sourcesFor(ctx.config, target).map((source) => new SourceStore(ctx.config.storage.path, source.name));
     const minimum = ctx.config.storage.minFreeGiB;
     const removed: Removal[] = [];

@@ -1,6 +1,5 @@
-import { localTime } from '../power/schedule.js';
+import { localTime, scheduledWake } from '../power/schedule.js';
 import { codeLabel, heading, statusWord, table } from '../render.js';
-import { scheduledWake } from './suspend.js';
 import { RunLock } from '../state/lock.js';
 import type { PassRecord, SourceRecord } from '../state/run-state.js';
 import { snapshotDate, SourceStore } from '../store/snapshots.js';
@@ -69,7 +68,7 @@ export const statusStep: Step<StatusOptions> = {
       verifiedWithinDays: worstCoverage(sources.map((source) => source.verifiedWithinDays)),
       passes: state.passes.slice(0, count),
       armedWake: state.power?.scheduledWake,
-      nextWake: scheduledWake(ctx).toISOString(),
+      nextWake: scheduledWake(ctx.config, ctx.now()).toISOString(),
     };
     if (state.current) {
       const owner = RunLock.liveOwner(ctx.state.lockPath);

@@ -1,10 +1,11 @@
-import { armWakealarm, readWakealarm, rtcwake, rtcwakeArgs, wakealarmPath } from '../adapters/rtc.js';
+import { readWakealarm, rtcwakeArgs, wakealarmPath, writeWakealarm } from '../adapters/rtc.js';
 import { mountedAt } from '../adapters/storage.js';
 import type { Config } from '../config/types.js';
-import { exec, lastLine } from '../exec.js';
+import type { Context } from '../context.js';
+import { exec, lastLine, type ExecResult } from '../exec.js';
 import { clockTrust } from '../health/clock.js';
-import { localTime, nextWake } from '../power/schedule.js';
-import { failed, ok, skipped, type Context, type Step } from './types.js';
+import { localTime, scheduledWake } from '../power/schedule.js';
+import { failed, ok, skipped, type Step, type StepResult } from './types.js';
 
 interface SuspendOptions {
   dryRun?: boolean;
@@ -13,60 +14,74 @@ interface SuspendOptions {
 /** An alarm that reads back further than this from the intended time is not the alarm we meant. */
 const ALARM_TOLERANCE_SECONDS = 120;
 
-/** The next wake of this node's schedule. */
-export function scheduledWake(ctx: Context): Date {
-  return nextWake(ctx.config.schedule.times, ctx.now(), ctx.config.schedule.minMarginMinutes);
+/** One thing suspend does: as `--dry-run` prints it, and as it runs (a failed result stops the node from sleeping). */
+interface SuspendAction {
+  text: string;
+  run(): Promise<StepResult | undefined>;
 }
 
-/** The commands of each mode, in order, as `--dry-run` prints them and as they run. */
-export function suspendPlan(config: Config, epoch: number, writeRtc: boolean): string[] {
+const commandError = (result: ExecResult) => lastLine(result.stderr) || lastLine(result.stdout) || (result.notFound ? 'not found' : `exit ${result.exitCode}`);
+
+/**
+ * Everything suspend does, in order, built once: `--dry-run` prints it and the real run executes it, so the two
+ * cannot differ. Set the RTC from a trusted clock, arm the alarm the mode's way, read it back, sleep.
+ */
+function suspendPlan(ctx: Context, wake: Date, trusted: boolean): SuspendAction[] {
+  const { config } = ctx;
   const { programs, root } = config.system;
   const { mode, rtc } = config.suspend;
-  const readBack = `read ${wakealarmPath(root, rtc)} (expect ${epoch})`;
-  const arm =
-    mode === 'poweroff'
-      ? [`write 0 > ${wakealarmPath(root, rtc)}`, `write ${epoch} > ${wakealarmPath(root, rtc)}`]
-      : [[programs.rtcwake, ...rtcwakeArgs('no', rtc, epoch)].join(' ')];
-  const sleep = sleepCommand(config, epoch).flat().join(' ');
-  return [...(writeRtc ? [`${programs.hwclock} --systohc`] : []), ...arm, readBack, sleep];
-}
-
-/** The command that puts the node to sleep (or off). */
-function sleepCommand(config: Config, epoch: number): [string, string[]] {
-  const { programs } = config.system;
-  if (config.suspend.mode === 'mem') return [programs.rtcwake, rtcwakeArgs('mem', config.suspend.rtc, epoch)];
-  if (config.suspend.mode === 'poweroff') return [programs.poweroff, []];
-  return [programs.systemctl, ['suspend']];
+  const epoch = Math.floor(wake.getTime() / 1000);
+  const when = `${localTime(wake)} (${wake.toISOString()})`;
+  const alarmFile = wakealarmPath(root, rtc);
+  const notSet = (why: string) => failed('alarmNotSet', `wake alarm for ${when} not set: ${why}; not sleeping (a node that sleeps without an alarm never wakes)`);
+  const run = (file: string, args: string[], timeout: number, onError: (error: string) => StepResult | undefined): SuspendAction => ({
+    text: [file, ...args].join(' '),
+    async run() {
+      const result = await exec(file, args, { timeout });
+      return result.exitCode === 0 ? undefined : onError(commandError(result));
+    },
+  });
+  const write = (value: number): SuspendAction => ({
+    text: `write ${value} > ${alarmFile}`,
+    async run() {
+      try {
+        writeWakealarm(root, rtc, value);
+        return undefined;
+      } catch (error) {
+        return notSet(`writing ${alarmFile}: ${(error as Error).message}`);
+      }
+    },
+  });
+  const readBack: SuspendAction = {
+    text: `read ${alarmFile} (expect ${epoch})`,
+    async run() {
+      let armed: number | undefined;
+      try {
+        armed = readWakealarm(root, rtc);
+      } catch (error) {
+        return failed('alarmNotSet', `wake alarm cannot be read back: ${(error as Error).message}; not sleeping`);
+      }
+      if (armed === undefined) return failed('alarmNotSet', `wake alarm reads back empty: not armed; not sleeping (meant ${when})`);
+      if (Math.abs(armed - epoch) > ALARM_TOLERANCE_SECONDS) return failed('alarmNotSet', `wake alarm reads back ${new Date(armed * 1000).toISOString()}, not ${wake.toISOString()}; not sleeping`);
+      ctx.state.update((state) => {
+        state.power = { scheduledWake: wake.toISOString(), mode, armedAt: ctx.now().toISOString() };
+      });
+      ctx.log.notice(`wake alarm armed for ${when}; sleeping (${mode})`);
+      return undefined;
+    },
+  };
+  const setRtc = run(programs.hwclock, ['--systohc'], 30_000, (error) => void ctx.log.warn(`${programs.hwclock} --systohc: ${error}; the RTC keeps its own time`));
+  const arm = mode === 'poweroff' ? [write(0), write(epoch)] : [run(programs.rtcwake, rtcwakeArgs('no', rtc, epoch), 30_000, notSet)];
+  // rtcwake -m mem returns only after the node woke again; systemctl suspend and poweroff return at once.
+  const [file, args, timeout]: [string, string[], number] =
+    mode === 'mem' ? [programs.rtcwake, rtcwakeArgs('mem', rtc, epoch), 36 * 3_600_000] : mode === 'poweroff' ? [programs.poweroff, [], 60_000] : [programs.systemctl, ['suspend'], 60_000];
+  const sleep = run(file, args, timeout, (error) => failed('suspendFailed', `${[file, ...args].join(' ')}: ${error}`));
+  return [...(trusted ? [setRtc] : []), ...arm, readBack, sleep];
 }
 
 async function storeMountedReadWrite(config: Config): Promise<boolean> {
   if (!config.storage.device) return false;
-  return Boolean((await mountedAt(config.storage.path))?.options.includes('rw'));
-}
-
-/** Arms the alarm the mode's way; returns what went wrong, or undefined. */
-async function arm(config: Config, epoch: number): Promise<string | undefined> {
-  const { programs, root } = config.system;
-  const { mode, rtc } = config.suspend;
-  if (mode === 'poweroff') {
-    try {
-      armWakealarm(root, rtc, epoch);
-      return undefined;
-    } catch (error) {
-      return `writing ${wakealarmPath(root, rtc)}: ${(error as Error).message}`;
-    }
-  }
-  const result = await rtcwake(programs.rtcwake, 'no', rtc, epoch);
-  if (result.notFound) return `${programs.rtcwake} not found (Debian package util-linux)`;
-  return result.exitCode === 0 ? undefined : `${lastLine(result.stderr) || lastLine(result.stdout) || `exit ${result.exitCode}`}`;
-}
-
-function readBack(config: Config): number | undefined | Error {
-  try {
-    return readWakealarm(config.system.root, config.suspend.rtc);
-  } catch (error) {
-    return error as Error;
-  }
+  return Boolean((await mountedAt(config.system.programs, config.storage.path))?.options.includes('rw'));
 }
 
 export const suspendStep: Step<SuspendOptions> = {
@@ -76,39 +91,22 @@ export const suspendStep: Step<SuspendOptions> = {
   locked: true,
   async run(ctx) {
     const { config } = ctx;
-    const wake = scheduledWake(ctx);
-    const epoch = Math.floor(wake.getTime() / 1000);
+    const wake = scheduledWake(config, ctx.now());
     const when = `${localTime(wake)} (${wake.toISOString()})`;
     if (config.suspend.mode === 'none') return skipped(`suspend.mode is none: staying awake; next scheduled pass ${when}`, { wake: wake.toISOString() });
     // A clock we do not trust must not overwrite the RTC (it may be the better clock of the two).
     const trusted = clockTrust(config.system.root, ctx.state.read(), ctx.now()).trusted;
-    const plan = suspendPlan(config, epoch, trusted);
-    if (ctx.dryRun) return ok(`would wake at ${when}:\n${plan.map((line) => `  ${line}`).join('\n')}`, { wake: wake.toISOString(), epoch, commands: plan });
+    const plan = suspendPlan(ctx, wake, trusted);
+    const data = { wake: wake.toISOString(), epoch: Math.floor(wake.getTime() / 1000), commands: plan.map((action) => action.text) };
+    if (ctx.dryRun) return ok(`would wake at ${when}:\n${data.commands.map((line) => `  ${line}`).join('\n')}`, data);
     if (await storeMountedReadWrite(config)) {
       return failed('suspendFailed', `the store ${config.storage.path} is mounted read-write: not sleeping`, 'run `odbackup mount ro` (or `mount off`) first');
     }
-    if (trusted) {
-      const hwclock = await exec(config.system.programs.hwclock, ['--systohc'], { timeout: 30_000 });
-      if (hwclock.exitCode !== 0) ctx.log.warn(`${config.system.programs.hwclock} --systohc: ${lastLine(hwclock.stderr) || `exit ${hwclock.exitCode}`}; the RTC keeps its own time`);
-    } else {
-      ctx.log.warn('the system clock is not trusted: the RTC is not set from it');
+    if (!trusted) ctx.log.warn('the system clock is not trusted: the RTC is not set from it');
+    for (const action of plan) {
+      const failure = await action.run();
+      if (failure) return { ...failure, data };
     }
-    const armError = await arm(config, epoch);
-    if (armError) return failed('alarmNotSet', `wake alarm for ${when} not set: ${armError}; not sleeping (a node that sleeps without an alarm never wakes)`);
-    const armed = readBack(config);
-    if (armed instanceof Error) return failed('alarmNotSet', `wake alarm cannot be read back: ${armed.message}; not sleeping`);
-    if (armed === undefined) return failed('alarmNotSet', `wake alarm reads back empty: not armed; not sleeping (meant ${when})`);
-    if (Math.abs(armed - epoch) > ALARM_TOLERANCE_SECONDS) {
-      return failed('alarmNotSet', `wake alarm reads back ${new Date(armed * 1000).toISOString()}, not ${wake.toISOString()}; not sleeping`);
-    }
-    ctx.state.update((state) => {
-      state.power = { scheduledWake: wake.toISOString(), mode: config.suspend.mode, armedAt: ctx.now().toISOString() };
-    });
-    ctx.log.notice(`wake alarm armed for ${when}; sleeping (${config.suspend.mode})`);
-    const [file, args] = sleepCommand(config, epoch);
-    // rtcwake -m mem returns only after the node woke again; systemctl suspend and poweroff return at once.
-    const sleep = await exec(file, args, { timeout: config.suspend.mode === 'mem' ? undefined : 60_000 });
-    if (sleep.exitCode !== 0) return failed('suspendFailed', `${sleep.command}: ${lastLine(sleep.stderr) || (sleep.notFound ? 'not found' : `exit ${sleep.exitCode}`)}`);
-    return ok(`alarm armed for ${when}; ${config.suspend.mode === 'mem' ? 'woke again' : 'sleep requested'}`, { wake: wake.toISOString(), epoch, commands: plan });
+    return ok(`alarm armed for ${when}; ${config.suspend.mode === 'mem' ? 'woke again' : 'sleep requested'}`, data);
   },
 };

@@ -1,5 +1,4 @@
-import type { Config, Source } from '../config/types.js';
-import { OdbackupError } from '../errors.js';
+import { sourcesFor } from '../config/sources.js';
 import { formatBytes, table } from '../render.js';
 import { pullSource, type PullResult } from '../sync/pull.js';
 import { clockTrust } from '../health/clock.js';
@@ -7,22 +6,6 @@ import { failed, ok, type Step } from './types.js';
 
 interface SyncOptions {
   dryRun?: boolean;
-}
-
-/** `sync`, `sync <group>` or `sync <source>`: the sources meant, in configuration order. */
-export function sourcesFor(config: Config, target: string | undefined): Source[] {
-  if (!target) return config.sources;
-  const selected = config.sources.filter((source) => source.name === target || source.group === target);
-  if (selected.length === 0) {
-    const known = [...new Set(config.sources.flatMap((source) => [source.group, source.name]))].join(', ');
-    throw new OdbackupError('usage', `no source or group named "${target}" in ${config.sources.length} sources`, `known: ${known}`);
-  }
-  return selected;
-}
-
-/** The groups in the order they first appear in the configuration: the order `cycle` pulls them. */
-export function groupsInOrder(config: Config): string[] {
-  return [...new Set(config.sources.map((source) => source.group))];
 }
 
 export const syncStep: Step<SyncOptions> = {

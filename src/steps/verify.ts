@@ -1,3 +1,4 @@
+import { sourcesFor } from '../config/sources.js';
 import { join } from 'node:path';
 import type { Source } from '../config/types.js';
 import { EXIT_CODES, type ExitCodeName } from '../exit-codes.js';
@@ -7,7 +8,6 @@ import { SourceStore } from '../store/snapshots.js';
 import { readTransferList } from '../sync/pull.js';
 import { checkAgainstManifests, copyCheck, rsyncDifferences, type Problem } from '../verify/checks.js';
 import { coverageDays, coverageText, sliceReads, worstCoverage, sliceSelector, slicesToScrub, type SliceReads } from '../verify/scrub.js';
-import { sourcesFor } from './sync.js';
 import { failed, ok, skipped, type Context, type Step, type StepResult } from './types.js';
 
 interface VerifyOptions {
@@ -38,6 +38,7 @@ async function copyChecks(ctx: Context, sources: Source[], pool: HashPool, repor
     if (!record || record.verifiedAt) continue;
     const store = new SourceStore(ctx.config.storage.path, source.name);
     const { problems, count } = await copyCheck({
+      rsync: ctx.config.system.programs.rsync,
       source,
       sourceRoot: localRoot(ctx, source) ?? '',
       store,
@@ -90,7 +91,7 @@ async function fullCheck(ctx: Context, sources: Source[], options: VerifyOptions
     // One snapshot: no inode is met twice, and memory must not grow with the number of files.
     const { problems, count } = await checkAgainstManifests(store, [snapshot], pool, () => true, undefined, compareWith);
     report.problems.push(...problems);
-    if (options.againstSource && source.kind === 'rsync' && source.ssh) report.problems.push(...(await rsyncDifferences(source, store.path(snapshot), undefined, ctx.signal)));
+    if (options.againstSource && source.kind === 'rsync' && source.ssh) report.problems.push(...(await rsyncDifferences(ctx.config.system.programs.rsync, source, store.path(snapshot), undefined, ctx.signal)));
     report.full.push({ source: source.name, snapshot, ...count });
   }
 }

@@ -9,19 +9,21 @@ export interface StorageState {
 }
 
 /** The configured storage device (10 when it is not there) and what is mounted at the store's path. */
-export async function storageState(storage: Config['storage']): Promise<StorageState> {
-  const device = await findDevice(storage.device!);
+export async function storageState(config: Config): Promise<StorageState> {
+  const { storage, system } = config;
+  const device = await findDevice(system.programs, storage.device!);
   if (!device) throw new OdbackupError('storageMissing', `storage device ${storage.device} not found`, 'is the disk connected? `blkid` lists the filesystems');
-  return { device, mounted: await mountedAt(storage.path) };
+  return { device, mounted: await mountedAt(system.programs, storage.path) };
 }
 
 /**
  * Refuses to write unless the store is really there: with a device, that very filesystem mounted read-write at
  * the store's path (never fill the root filesystem because the disk is missing); without, an existing directory.
  */
-export async function assertStoreWritable(storage: Config['storage']): Promise<void> {
+export async function assertStoreWritable(config: Config): Promise<void> {
+  const { storage } = config;
   if (storage.device) {
-    const { device, mounted } = await storageState(storage);
+    const { device, mounted } = await storageState(config);
     if (!mounted || mounted.source !== device) {
       throw new OdbackupError('mountRwFailed', `storage ${storage.device} is not mounted at ${storage.path}; nothing is written`, 'run `odbackup mount rw` first');
     }

@@ -2,12 +2,13 @@ import { closeSync, existsSync, fsyncSync, lstatSync, mkdirSync, openSync, readF
 import { dirname, join } from 'node:path';
 import fg from 'fast-glob';
 import { classifyRsyncFailure, isTransferredFile, RSYNC_PARTIAL_DIR, runRsync, type RsyncRequest } from '../adapters/rsync.js';
-import { mirrorName, updateMirror } from '../adapters/git.js';
+import { updateMirror } from '../adapters/git.js';
+import { mirrorName } from '../config/sources.js';
 import type { Source } from '../config/types.js';
 import { OdbackupError } from '../errors.js';
 import type { ExitCodeName } from '../exit-codes.js';
 import type { SourceRecord } from '../state/run-state.js';
-import type { Context } from '../steps/types.js';
+import type { Context } from '../context.js';
 import { syncFilesystem } from '../adapters/storage.js';
 import { assertStoreWritable } from '../store/storage.js';
 import { HashPool } from '../hash/pool.js';
@@ -92,7 +93,7 @@ async function mirrorRepositories(ctx: Context, source: Extract<Source, { kind: 
   const mirrors = join(store.directory, '.mirror');
   mkdirSync(mirrors, { recursive: true });
   for (const url of source.repositories) {
-    const error = await updateMirror(url, join(mirrors, mirrorName(url)), ctx.signal);
+    const error = await updateMirror(ctx.config.system.programs.git, url, join(mirrors, mirrorName(url)), ctx.signal);
     if (error) throw new OdbackupError('gitFailed', `${source.name}: mirror of ${url} failed: ${error}`);
   }
   return mirrors;
@@ -101,7 +102,7 @@ async function mirrorRepositories(ctx: Context, source: Extract<Source, { kind: 
 /** Pulls one source into a new snapshot (SPEC §3): .partial, checks, manifest, rename. */
 export async function pullSource(ctx: Context, source: Source): Promise<PullResult> {
   const config = ctx.config;
-  await assertStoreWritable(config.storage);
+  await assertStoreWritable(config);
   const store = new SourceStore(config.storage.path, source.name);
   const previousSnapshot = store.latest();
   const previous = previousSnapshot && store.path(previousSnapshot);
@@ -126,7 +127,7 @@ export async function pullSource(ctx: Context, source: Source): Promise<PullResu
   for (;;) {
     result.attempts++;
     const log = ctx.dryRun ? undefined : new TransferLog(listPath, previous);
-    const run = await runRsync(request, {
+    const run = await runRsync(config.system.programs.rsync, request, {
       signal: ctx.signal,
       onProgress: (line) => ctx.log.progress(`${source.name}: ${line}`),
       onChange(change) {
@@ -178,7 +179,7 @@ export async function pullSource(ctx: Context, source: Source): Promise<PullResu
 
   // Each durable before the next (SPEC §3): the data, then its manifest, then the snapshot's name, then latest.
   // Without this flush a power cut within the kernel's 30 s write-back leaves named snapshots of empty files.
-  const flushError = await syncFilesystem(store.partial, ctx.signal);
+  const flushError = await syncFilesystem(config.system.programs, store.partial, ctx.signal);
   if (flushError) throw new OdbackupError('storageWriteFailed', `${source.name}: writing back ${store.partial} failed: ${flushError}`, 'the snapshot is not named; the disk may be failing: `odbackup check`, `journalctl -k`');
   const snapshot = snapshotName(ctx.now());
   const pool = new HashPool();

@@ -70,11 +70,11 @@ function manifestOf(store: SourceStore, snapshot: string): string {
   return manifest;
 }
 
-/** The source's side of the copy check: for a local source its own files' hashes; over ssh rsync's checksums. */
 /** rsync's own checksum comparison with an ssh source, of the listed files or (no list) the whole tree. */
-export async function rsyncDifferences(source: Extract<Source, { kind: 'rsync' }>, snapshotDir: string, listFile: string | undefined, signal: AbortSignal): Promise<Problem[]> {
+export async function rsyncDifferences(rsync: string, source: Extract<Source, { kind: 'rsync' }>, snapshotDir: string, listFile: string | undefined, signal: AbortSignal): Promise<Problem[]> {
   const differing: string[] = [];
   const run = await runRsync(
+    rsync,
     { from: source.from, to: snapshotDir, ssh: source.ssh, compareOnly: true, checksum: true, dryRun: true, filesFrom: listFile },
     { signal, onChange: (change) => void (isTransferredFile(change) && differing.push(change.name)) },
   );
@@ -82,8 +82,9 @@ export async function rsyncDifferences(source: Extract<Source, { kind: 'rsync' }
   return differing.map((file) => ({ source: source.name, file, problem: 'differs from the source (rsync --checksum)', code: 'copyMismatch' }));
 }
 
-async function sourceDifferences(source: Source, sourceRoot: string, snapshotDir: string, files: readonly string[], expected: Map<string, string>, pool: HashPool, listFile: string, signal: AbortSignal): Promise<Problem[]> {
-  if (source.kind === 'rsync' && source.ssh) return rsyncDifferences(source, snapshotDir, listFile, signal);
+/** The source's side of the copy check: for a local source its own files' hashes; over ssh rsync's checksums. */
+async function sourceDifferences(rsync: string, source: Source, sourceRoot: string, snapshotDir: string, files: readonly string[], expected: Map<string, string>, pool: HashPool, listFile: string, signal: AbortSignal): Promise<Problem[]> {
+  if (source.kind === 'rsync' && source.ssh) return rsyncDifferences(rsync, source, snapshotDir, listFile, signal);
   const problems: Problem[] = [];
   await inBatches(files, async (file) => {
     const want = expected.get(file);
@@ -100,6 +101,8 @@ async function sourceDifferences(source: Source, sourceRoot: string, snapshotDir
  * remount: from the media) and compared with its manifest entry and with the source.
  */
 export async function copyCheck(options: {
+  /** The rsync program (system.programs.rsync), for an ssh source's side. */
+  rsync: string;
   source: Source;
   sourceRoot: string;
   store: SourceStore;
@@ -123,7 +126,7 @@ export async function copyCheck(options: {
     count.bytes += read.bytes;
     if (read.hash !== want) problems.push({ source: source.name, file, problem: 'on the media differs from what was written (manifest)', code: 'copyMismatch' });
   });
-  problems.push(...(await sourceDifferences(source, options.sourceRoot, dir, transferred, expected, pool, options.listFile, options.signal)));
+  problems.push(...(await sourceDifferences(options.rsync, source, options.sourceRoot, dir, transferred, expected, pool, options.listFile, options.signal)));
   return { problems, count };
 }
 

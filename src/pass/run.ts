@@ -1,9 +1,11 @@
-import { deriveContext } from './context.js';
-import { OdbackupError } from './errors.js';
-import { EXIT_CODES, type ExitCodeName } from './exit-codes.js';
-import type { Logger } from './log.js';
-import type { PassRecord, StepRecord, Warning } from './state/run-state.js';
-import type { AnyStep, Context, StepInput, StepResult } from './steps/types.js';
+import { deriveContext } from '../context.js';
+import { OdbackupError } from '../errors.js';
+import { EXIT_CODES, type ExitCodeName } from '../exit-codes.js';
+import type { Logger } from '../log.js';
+import type { PassRecord, StepRecord, Warning } from '../state/run-state.js';
+import type { Context } from '../context.js';
+import type { StepResult } from '../result.js';
+import type { AnyStep, StepInput } from '../steps/types.js';
 
 /** An OdbackupError becomes a failed result with its code; anything else is a bug (code 1, stack in the log). */
 export function resultOfError(stepName: string, error: unknown, log: Logger): StepResult {

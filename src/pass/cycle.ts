@@ -1,6 +1,6 @@
 import type { Config } from '../config/types.js';
 import { EXIT_CODES } from '../exit-codes.js';
-import { runPass, type PassEntry } from '../pass.js';
+import { runPass, type PassEntry } from './run.js';
 import { codeLabel, heading, statusWord, table } from '../render.js';
 import type { PassRecord } from '../state/run-state.js';
 import { join } from 'node:path';
@@ -8,18 +8,19 @@ import { holdSleepInhibitor } from '../adapters/inhibit.js';
 import { localAddress } from '../health/network.js';
 import { currentSlot } from '../power/schedule.js';
 import { wakeReason } from '../power/wake.js';
-import { checkStep } from './check.js';
-import { displayStep } from './display.js';
-import { heartbeatStep } from './heartbeat.js';
-import { mountStep } from './mount.js';
-import { maintenanceStep } from './maintenance.js';
-import { notifyStep } from './notify.js';
-import { suspendStep } from './suspend.js';
-import { promoteStep } from './promote.js';
-import { pruneStep } from './prune.js';
-import { groupsInOrder, syncStep } from './sync.js';
-import { verifyStep } from './verify.js';
-import { failed, ok, type Context, type Step } from './types.js';
+import { checkStep } from '../steps/check.js';
+import { displayStep } from '../steps/display.js';
+import { heartbeatStep } from '../steps/heartbeat.js';
+import { mountStep } from '../steps/mount.js';
+import { maintenanceStep } from '../steps/maintenance.js';
+import { notifyStep } from '../steps/notify.js';
+import { suspendStep } from '../steps/suspend.js';
+import { promoteStep } from '../steps/promote.js';
+import { pruneStep } from '../steps/prune.js';
+import { syncStep } from '../steps/sync.js';
+import { groupsInOrder } from '../config/sources.js';
+import { verifyStep } from '../steps/verify.js';
+import { failed, ok, type Context, type Step } from '../steps/types.js';
 
 /**
  * The daily pass (SPEC §1) as a table: which step, whether its failure is fatal, whether it runs after one.

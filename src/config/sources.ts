@@ -1,0 +1,24 @@
+import { OdbackupError } from '../errors.js';
+import type { Config, Source } from './types.js';
+
+/** `sync`, `sync <group>` or `sync <source>`: the sources meant, in configuration order. */
+export function sourcesFor(config: Config, target: string | undefined): Source[] {
+  if (!target) return config.sources;
+  const selected = config.sources.filter((source) => source.name === target || source.group === target);
+  if (selected.length === 0) {
+    const known = [...new Set(config.sources.flatMap((source) => [source.group, source.name]))].join(', ');
+    throw new OdbackupError('usage', `no source or group named "${target}" in ${config.sources.length} sources`, `known: ${known}`);
+  }
+  return selected;
+}
+
+/** The groups in the order they first appear in the configuration: the order `cycle` pulls them. */
+export function groupsInOrder(config: Config): string[] {
+  return [...new Set(config.sources.map((source) => source.group))];
+}
+
+/** The mirror's directory name: the URL's last path part, `https://host/org/site.git` → `site.git`. */
+export function mirrorName(url: string): string {
+  const last = url.replace(/\/+$/, '').split(/[/:]/).at(-1)!.replace(/\.git$/, '');
+  return `${last.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^[-.]+/, '') || 'repository'}.git`;
+}

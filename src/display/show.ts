@@ -1,0 +1,108 @@
+import { resolve } from 'node:path';
+import { findBadger, SerialError } from '../adapters/serial.js';
+import type { Context } from '../context.js';
+import { EXIT_CODES } from '../exit-codes.js';
+import { internetFinding, sshFinding } from '../health/findings.js';
+import { localAddress } from '../health/network.js';
+import { scheduledWake } from '../power/schedule.js';
+import { failed, ok, skipped, type StepResult } from '../result.js';
+import { writeFileAtomic } from '../state/atomic.js';
+import { installOnBadger, showOnBadger } from './badger.js';
+import { pngOf, renderScreen } from './preview.js';
+import { showProgram } from './programs.js';
+import { ReplError, shown } from './raw-repl.js';
+import { NETWORK_SCREENS, screenFor, type ScreenFacts, type ScreenName, type ScreenStatus } from './screens.js';
+
+/** Drawing a screen for a step: the facts gathered, the Badger found, its errors turned into warning 60. */
+export interface DisplayOptions {
+  code?: string;
+  text?: string;
+  preview?: string;
+  api?: 'old' | 'new';
+  port?: string;
+}
+
+const UNREACHABLE_HINT = 'unplug and replug the Badger, or press RESET on its back; display.port "none" if this node has none';
+
+/** What the screen shows, asked of the machine and the pass (the network only for the screens that show it). */
+async function screenFacts(ctx: Context, name: ScreenName, code: string | undefined): Promise<ScreenFacts> {
+  const failure = ctx.pass?.firstFailure;
+  const facts: ScreenFacts = {
+    node: ctx.config.node,
+    now: ctx.now(),
+    address: localAddress(),
+    failure: { code: code ?? String(failure ? EXIT_CODES[failure.code].code : 1), what: failure?.step ?? 'see odbackup status' },
+    warnings: ctx.pass?.warnings.length ?? 0,
+    wake: scheduledWake(ctx.config, ctx.now()),
+  };
+  if (NETWORK_SCREENS.includes(name)) {
+    const [internet, ssh] = await Promise.all([internetFinding(ctx), sshFinding(ctx)]);
+    facts.network = { internet: internet.level === 'ok' ? 'OK' : internet.level === 'info' ? '-' : 'FAIL', ssh: ssh.message.endsWith(' active') ? 'OK' : 'FAIL' };
+  }
+  return facts;
+}
+
+/** Runs the board program in MicroPython here and writes the screen as a PNG (atomically: a viewer never sees half). */
+async function writePreview(status: ScreenStatus, file: string, api: 'old' | 'new'): Promise<void> {
+  writeFileAtomic(file, pngOf(await renderScreen(showProgram(status), api)));
+}
+
+/** The Badger's port: --port, else display.port; "auto" looks for it by USB id. A failed result when there is none. */
+async function badgerPort(ctx: Context, option: string | undefined): Promise<string | StepResult> {
+  const port = option ?? ctx.config.display.port;
+  if (port !== 'auto') return port;
+  return (
+    (await findBadger(ctx.config.system.root)) ??
+    failed('displayUnreachable', 'no Badger 2040 found: no /dev/serial/by-id/usb-MicroPython_* and no USB device 2e8a:0005', 'is it plugged in? display.port names it if it has another id')
+  );
+}
+
+/** Errors of the port and of the conversation are the display's (60); anything else is a bug and goes on up. */
+function unreachable(port: string, error: unknown): StepResult {
+  if (!(error instanceof ReplError || error instanceof SerialError)) throw error;
+  const received = error instanceof ReplError && error.received.length > 0 ? [`received: "${shown(error.received)}"`] : undefined;
+  return { status: 'failed', code: 'displayUnreachable', message: `${port}: ${error.message}`, hint: UNREACHABLE_HINT, details: received };
+}
+
+/** Draws a screen on the Badger (and the configured preview). Used by `display` and by the maintenance step. */
+export async function showScreen(ctx: Context, name: ScreenName, options: DisplayOptions = {}): Promise<StepResult> {
+  const status = screenFor(await screenFacts(ctx, name, options.code), name, options.text);
+  const { display } = ctx.config;
+  const api = options.api ?? display.api;
+  if (options.preview) {
+    const file = resolve(options.preview);
+    await writePreview(status, file, api);
+    return ok(`${status.state} screen written to ${file}`, { status, preview: file });
+  }
+  if (display.preview && !ctx.dryRun) await writePreview(status, display.preview, api);
+  const previewNote = display.preview ? `; preview ${display.preview}` : '';
+  if ((options.port ?? display.port) === 'none') {
+    return display.preview ? ok(`${status.state} screen written to ${display.preview} (no Badger on this node)`, { status }) : skipped('no display on this node (display.port is "none")');
+  }
+  const port = await badgerPort(ctx, options.port);
+  if (typeof port !== 'string') return port;
+  if (ctx.dryRun) return ok(`would draw ${status.state} on the Badger at ${port}`, { status, port });
+  try {
+    const drawn = await showOnBadger(port, display.timeoutSeconds * 1000, status, ctx.signal);
+    const held = drawn.held.length ? `; button ${drawn.held.join('+')} held` : '';
+    const result = ok(`${status.state} shown on the Badger at ${port}${held}${previewNote}`, { status, port, held: drawn.held, protocol: drawn.mode });
+    // A button held while the start screen is drawn is the Badger's way to ask for maintenance mode (SPEC §1).
+    if (name === 'start' && drawn.held.length) result.maintenanceRequest = `button ${drawn.held.join('+')} held on the Badger`;
+    return result;
+  } catch (error) {
+    return unreachable(port, error);
+  }
+}
+
+export async function installScreen(ctx: Context, option: string | undefined): Promise<StepResult> {
+  if ((option ?? ctx.config.display.port) === 'none') return failed('usage', 'display.port is "none": give the Badger with --port');
+  const port = await badgerPort(ctx, option);
+  if (typeof port !== 'string') return port;
+  try {
+    const { kept } = await installOnBadger(port, ctx.config.display.timeoutSeconds * 1000, ctx.signal);
+    const before = kept ? `; the main.py that was there is kept as ${kept}` : '';
+    return ok(`installed odbackup_screen.py and main.py on the Badger at ${port}: at power-up it redraws the last status${before}`, { port, kept });
+  } catch (error) {
+    return unreachable(port, error);
+  }
+}
