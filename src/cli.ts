@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { Argument, Command, CommanderError, Option } from 'commander';
+import { Argument, Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { configPathFrom } from './config/load.js';
 import { createContext } from './context.js';
 import { codeTable, EXIT_CODES, exitCodeOf, type ExitCodeName } from './exit-codes.js';
@@ -9,7 +9,7 @@ import { failureLines, warningLines } from './render.js';
 import type { RunLock } from './state/lock.js';
 import { STEPS } from './registry.js';
 import type { StepResult } from './result.js';
-import type { AnyStep } from './steps/types.js';
+import type { AnyStep, StepOption } from './steps/types.js';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -61,6 +61,21 @@ function print(step: AnyStep, result: StepResult, json: boolean, mask: (text: st
   if (result.status === 'failed') err(failureLines(step.name, result));
 }
 
+/** A step's option as commander checks it: its choices, or a whole number in its range (a bad value exits 2). */
+function optionOf(option: StepOption): Option {
+  const spec = new Option(option.flags, option.description).default(option.defaultValue);
+  if (option.choices) spec.choices(option.choices);
+  const range = option.integer;
+  if (range) {
+    spec.argParser((value: string) => {
+      const number = Number(value);
+      if (!/^-?\d+$/.test(value) || number < range.min || number > range.max) throw new InvalidArgumentError(`a whole number from ${range.min} to ${range.max}`);
+      return number;
+    });
+  }
+  return spec;
+}
+
 /** Parses argv, runs one step, prints its result; returns the exit code (bin/odbackup.js sets it, nothing else). */
 export async function main(argv: string[]): Promise<number> {
   let exitCode = 0;
@@ -83,7 +98,7 @@ export async function main(argv: string[]): Promise<number> {
       if (argument.choices) spec.choices(argument.choices);
       command.addArgument(spec);
     }
-    for (const option of step.options ?? []) command.addOption(new Option(option.flags, option.description).default(option.defaultValue));
+    for (const option of step.options ?? []) command.addOption(optionOf(option));
     command.action(async (...params: unknown[]) => {
       const commandObject = params.at(-1) as Command;
       const options = commandObject.opts();

@@ -44,3 +44,13 @@ export function exitCodeOf(name: ExitCodeName): number {
 export function codeTable(): { name: ExitCodeName; code: number; level: string; meaning: string }[] {
   return (Object.keys(EXIT_CODES) as ExitCodeName[]).map((name) => ({ name, ...EXIT_CODES[name] }));
 }
+
+/** "21 monitorUndelivered": the number and its name, for a reader at a terminal. */
+export function codeLabel(name: ExitCodeName): string {
+  return `${EXIT_CODES[name].code} ${name}`;
+}
+
+/** A warning as every output says it: "warning 21: …" (logs, alerts, pings), or with the code's name (`named`). */
+export function warningLine(warning: { code: ExitCodeName; message: string }, named = false): string {
+  return `warning ${named ? codeLabel(warning.code) : EXIT_CODES[warning.code].code}: ${warning.message}`;
+}

@@ -1,5 +1,5 @@
 import chalk from 'chalk';
-import { EXIT_CODES, type ExitCodeName } from './exit-codes.js';
+import { EXIT_CODES, warningLine } from './exit-codes.js';
 import type { StepResult } from './result.js';
 
 /** The one place that colours text: chalk turns itself off when stdout is not a terminal. */
@@ -22,10 +22,6 @@ export function statusWord(status: string): string {
 
 export function heading(text: string): string {
   return chalk.bold(text);
-}
-
-export function codeLabel(code: ExitCodeName): string {
-  return `${EXIT_CODES[code].code} ${code}`;
 }
 
 const ANSI = /\x1b\[[0-9;]*m/g;
@@ -60,5 +56,5 @@ export function failureLines(command: string, result: StepResult): string {
 }
 
 export function warningLines(result: StepResult): string[] {
-  return (result.warnings ?? []).map((warning) => chalk.yellow(`warning ${EXIT_CODES[warning.code].code}: `) + warning.message);
+  return (result.warnings ?? []).map((warning) => chalk.yellow(warningLine(warning)));
 }

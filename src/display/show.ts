@@ -1,12 +1,12 @@
 import { resolve } from 'node:path';
 import { findBadger, SerialError } from '../adapters/serial.js';
 import type { Context } from '../context.js';
-import { EXIT_CODES } from '../exit-codes.js';
 import { internetFinding, sshFinding } from '../health/findings.js';
 import { localAddress } from '../health/network.js';
 import { scheduledWake } from '../power/schedule.js';
 import { failed, ok, skipped, type StepResult } from '../result.js';
 import { writeFileAtomic } from '../state/atomic.js';
+import { failureCodeOf } from '../state/run-state.js';
 import { installOnBadger, showOnBadger } from './badger.js';
 import { pngOf, renderScreen } from './preview.js';
 import { showProgram } from './programs.js';
@@ -15,7 +15,7 @@ import { NETWORK_SCREENS, screenFor, type ScreenFacts, type ScreenName, type Scr
 
 /** Drawing a screen for a step: the facts gathered, the Badger found, its errors turned into warning 60. */
 export interface DisplayOptions {
-  code?: string;
+  code?: number;
   text?: string;
   preview?: string;
   api?: 'old' | 'new';
@@ -25,13 +25,13 @@ export interface DisplayOptions {
 const UNREACHABLE_HINT = 'unplug and replug the Badger, or press RESET on its back; display.port "none" if this node has none';
 
 /** What the screen shows, asked of the machine and the pass (the network only for the screens that show it). */
-async function screenFacts(ctx: Context, name: ScreenName, code: string | undefined): Promise<ScreenFacts> {
+async function screenFacts(ctx: Context, name: ScreenName, code: number | undefined): Promise<ScreenFacts> {
   const failure = ctx.pass?.firstFailure;
   const facts: ScreenFacts = {
     node: ctx.config.node,
     now: ctx.now(),
     address: localAddress(),
-    failure: { code: code ?? String(failure ? EXIT_CODES[failure.code].code : 1), what: failure?.step ?? 'see odbackup status' },
+    failure: { code: String(code ?? failureCodeOf(ctx.pass)), what: failure?.step ?? 'see odbackup status' },
     warnings: ctx.pass?.warnings.length ?? 0,
     wake: scheduledWake(ctx.config, ctx.now()),
   };

@@ -1,6 +1,6 @@
 import type { HttpRequest } from '../adapters/http.js';
 import type { AlertTarget } from '../config/types.js';
-import { EXIT_CODES } from '../exit-codes.js';
+import { EXIT_CODES, warningLine } from '../exit-codes.js';
 import type { PassRecord } from '../state/run-state.js';
 import { lastBytes } from './pings.js';
 
@@ -21,7 +21,7 @@ export interface Alert {
 
 /** The alert for a pass, or undefined when there is nothing to say (all ok; warnings unless wanted). */
 export function alertOf(node: string, pass: PassRecord, logTail: string[], onWarning: boolean): Alert | undefined {
-  const warnings = pass.warnings.map((warning) => `warning ${EXIT_CODES[warning.code].code}: ${warning.message}`);
+  const warnings = pass.warnings.map((warning) => warningLine(warning));
   const base = { node, warnings, logTail, time: pass.endedAt ?? new Date().toISOString(), runId: pass.runId };
   if (pass.firstFailure) {
     const { code, step, message } = pass.firstFailure;

@@ -1,11 +1,12 @@
 import type { Config } from '../config/types.js';
-import { EXIT_CODES } from '../exit-codes.js';
+import { codeLabel, EXIT_CODES, warningLine } from '../exit-codes.js';
 import { runPass, type PassEntry } from './run.js';
-import { codeLabel, heading, statusWord, table } from '../render.js';
+import { heading, statusWord, table } from '../render.js';
 import type { PassRecord } from '../state/run-state.js';
 import { join } from 'node:path';
 import { holdSleepInhibitor } from '../adapters/inhibit.js';
 import { localAddress } from '../health/network.js';
+import { pause } from '../pause.js';
 import { currentSlot } from '../power/schedule.js';
 import { wakeReason } from '../power/wake.js';
 import { checkStep } from '../steps/check.js';
@@ -107,7 +108,7 @@ function finishPass(ctx: Context, pass: PassRecord): void {
 /** After a resume the link takes a moment: wait (bounded) for an address before the monitors and sources are asked. */
 async function settleNetwork(ctx: Context): Promise<void> {
   const deadline = Date.now() + ctx.config.schedule.networkSettleSeconds * 1000;
-  while (!localAddress() && Date.now() < deadline && !ctx.signal.aborted) await new Promise((resolve) => setTimeout(resolve, 1000));
+  while (!localAddress() && Date.now() < deadline && !ctx.signal.aborted) await pause(1000, ctx.signal);
   if (!localAddress()) ctx.log.warn(`no network address after ${ctx.config.schedule.networkSettleSeconds} s; going on`);
 }
 
@@ -161,7 +162,7 @@ export const cycleStep: Step<CycleOptions> = {
     if (pass.resumedAfter) lines.push(`resumed after interruption of pass ${pass.resumedAfter}`);
     if (pass.notDue) lines.push(`not due: ${pass.notDue}`);
     if (rows.length) lines.push(table(['step', 'result', 'code', 'message'], rows));
-    for (const warning of pass.warnings) lines.push(`warning ${codeLabel(warning.code)}: ${warning.message}`);
+    for (const warning of pass.warnings) lines.push(warningLine(warning, true));
     const exit = pass.exitCode ?? 0;
     lines.push(`${statusWord(pass.outcome)}: exit ${exit}${exit ? ` (${pass.firstFailure ? EXIT_CODES[pass.firstFailure.code].meaning : ''})` : ''}`);
     return lines.join('\n');

@@ -1,6 +1,6 @@
 import { deriveContext } from '../context.js';
 import { OdbackupError } from '../errors.js';
-import { EXIT_CODES, type ExitCodeName } from '../exit-codes.js';
+import { EXIT_CODES, warningLine, type ExitCodeName } from '../exit-codes.js';
 import type { Logger } from '../log.js';
 import type { PassRecord, StepRecord, Warning } from '../state/run-state.js';
 import type { Context } from '../context.js';
@@ -104,7 +104,7 @@ export async function runPass(entries: PassEntry[], ctx: Context, pass: PassReco
     }
     pass.warnings.push(...warnings);
     if (result.maintenanceRequest) pass.maintenanceRequests = [...(pass.maintenanceRequests ?? []), result.maintenanceRequest];
-    for (const warning of warnings) ctx.log.warn(`warning ${EXIT_CODES[warning.code].code}: ${warning.message}`);
+    for (const warning of warnings) ctx.log.warn(warningLine(warning));
     if (status === 'failed') ctx.log.error(`${label}: ${result.message}${result.hint ? ` (${result.hint})` : ''}`);
     else ctx.log.info(`${label}: ${result.status} — ${result.message}`);
     journal({ runId: pass.runId, event: 'step-end', step: label, status, code: result.code, message: result.message });

@@ -1,6 +1,6 @@
 import { appendFileSync, closeSync, fstatSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ExitCodeName } from '../exit-codes.js';
+import { EXIT_CODES, type ExitCodeName } from '../exit-codes.js';
 import type { Config } from '../config/types.js';
 import { fsyncDirectory, writeFileAtomic } from './atomic.js';
 import { RunLock } from './lock.js';
@@ -124,6 +124,11 @@ const KEPT_PASSES = 60;
 
 /** The journal is rotated past this size, one older generation kept: at most about twice this on the eMMC. */
 export const JOURNAL_ROTATE_BYTES = 256 * 1024;
+
+/** The code a failed pass shows (FAILED (N), the fail ping): its first fatal failure's, else 1 (a bug). */
+export function failureCodeOf(pass: PassRecord | undefined): number {
+  return pass?.firstFailure ? EXIT_CODES[pass.firstFailure.code].code : 1;
+}
 
 export interface JournalEvent {
   time: string;

@@ -1,13 +1,13 @@
 import { parentDisk } from '../adapters/storage.js';
 import { readSmart } from '../adapters/smartctl.js';
-import { EXIT_CODES } from '../exit-codes.js';
+import { codeLabel, EXIT_CODES } from '../exit-codes.js';
 import { clockTrust } from '../health/clock.js';
 import { internetFinding, sshFinding, type Finding } from '../health/findings.js';
 import { localAddress } from '../health/network.js';
 import { storeFreeBytes } from '../health/space.js';
 import { readTemperatures } from '../health/thermal.js';
 import { OdbackupError } from '../errors.js';
-import { codeLabel, formatBytes, statusWord, table } from '../render.js';
+import { formatBytes, statusWord, table } from '../render.js';
 import { storageState, type StorageState } from '../store/storage.js';
 import { failed, ok, type Context, type Step } from './types.js';
 

@@ -1,15 +1,15 @@
 import { DeliveryError, httpPolicy, send, type HttpPolicy } from '../adapters/http.js';
 import type { Config, Monitor } from '../config/types.js';
 import { coverageDays, coverageText, sliceReads } from '../verify/scrub.js';
-import { EXIT_CODES } from '../exit-codes.js';
+import { EXIT_CODES, warningLine } from '../exit-codes.js';
 import { maskedUrl } from '../config/secrets.js';
 import { asksForMaintenance, DEFAULT_BODY_LIMIT, monitorKey, monitorName, pingRequest } from '../monitor/pings.js';
 import { table } from '../render.js';
-import { PING_EVENTS, type MonitorState, type PassRecord, type Ping, type PingEvent } from '../state/run-state.js';
+import { failureCodeOf, PING_EVENTS, type MonitorState, type PassRecord, type Ping, type PingEvent } from '../state/run-state.js';
 import { failed, ok, skipped, type Context, type Step } from './types.js';
 
 interface HeartbeatOptions {
-  code?: string;
+  code?: number;
   dryRun?: boolean;
 }
 
@@ -26,16 +26,16 @@ export interface MonitorReport {
 }
 
 /** The exit code a fail ping reports: --code, else the pass's first fatal failure, else 1. */
-function failCode(option: string | undefined, pass: PassRecord | undefined): number {
-  if (option !== undefined) return Number(option);
-  return pass?.firstFailure ? EXIT_CODES[pass.firstFailure.code].code : 1;
+function failCode(option: number | undefined, pass: PassRecord | undefined): number {
+  if (option !== undefined) return option;
+  return failureCodeOf(pass);
 }
 
 /** What a ping says: one line for monitors that show one line, the log tail for those that keep a body. */
 export function pingOf(ctx: Context, event: PingEvent, code: number): Ping {
   const { node } = ctx.config;
   const pass = ctx.pass;
-  const warnings = (pass?.warnings ?? []).map((warning) => `warning ${EXIT_CODES[warning.code].code}: ${warning.message}`);
+  const warnings = (pass?.warnings ?? []).map((warning) => warningLine(warning));
   const meaning = Object.values(EXIT_CODES).find((entry) => entry.code === code)?.meaning ?? 'unknown code';
   const message =
     event === 'start'
@@ -95,14 +95,13 @@ export const heartbeatStep: Step<HeartbeatOptions> = {
   summary: 'ping the monitors (start, success or fail), delivering queued pings first; at start, ask about maintenance',
   arguments: [{ name: 'event', description: PING_EVENTS.join(' | '), required: true, choices: PING_EVENTS }],
   options: [
-    { flags: '--code <n>', description: 'the exit code a fail ping reports (default: the pass\'s, else 1)' },
+    { flags: '--code <n>', description: 'the exit code a fail ping reports (default: the pass\'s, else 1)', integer: { min: 1, max: 255 } },
     { flags: '--dry-run', description: 'print the requests (secrets masked); send nothing, queue nothing' },
   ],
   locked: true,
   async run(ctx, { args: [eventArgument], options }) {
     const event = eventArgument as PingEvent;
     const { heartbeat } = ctx.config;
-    if (options.code !== undefined && !/^\d{1,3}$/.test(options.code)) return failed('usage', `--code must be an exit code (0-255), not "${options.code}"`);
     const ping = pingOf(ctx, event, event === 'fail' ? failCode(options.code, ctx.pass) : 0);
     if (heartbeat.monitors.length === 0 && !heartbeat.maintenanceUrl) return skipped('no monitors configured (heartbeat.monitors)');
     if (ctx.dryRun) {

@@ -1,3 +1,4 @@
+import { pause } from '../pause.js';
 import { userSessions, type Session } from '../adapters/logind.js';
 import { exec, lastLine } from '../exec.js';
 import { serviceState } from '../health/network.js';
@@ -7,20 +8,6 @@ import { failed, ok, skipped, type Context, type Step } from './types.js';
 
 interface MaintenanceOptions {
   dryRun?: boolean;
-}
-
-/** Waits, unless the pass is stopped (SIGINT/SIGTERM): then it returns at once. */
-function pause(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
 }
 
 const describe = (sessions: Session[]) => sessions.map((session) => `${session.user} (session ${session.id}${session.remote ? ', remote' : ''})`).join(', ');

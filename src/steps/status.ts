@@ -1,5 +1,6 @@
 import { localTime, scheduledWake } from '../power/schedule.js';
-import { codeLabel, heading, statusWord, table } from '../render.js';
+import { codeLabel, warningLine } from '../exit-codes.js';
+import { heading, statusWord, table } from '../render.js';
 import { RunLock } from '../state/lock.js';
 import type { PassRecord, SourceRecord } from '../state/run-state.js';
 import { snapshotDate, SourceStore } from '../store/snapshots.js';
@@ -7,7 +8,7 @@ import { ok, type Step } from './types.js';
 import { coverageDays, coverageText, sliceReads, worstCoverage } from '../verify/scrub.js';
 
 interface StatusOptions {
-  last?: string;
+  last?: number;
 }
 
 interface SourceStatus {
@@ -44,11 +45,11 @@ function duration(pass: PassRecord): string {
 export const statusStep: Step<StatusOptions> = {
   name: 'status',
   summary: 'show the last passes, their steps and warnings',
-  options: [{ flags: '-n, --last <count>', description: 'how many passes to show', defaultValue: '10' }],
+  options: [{ flags: '-n, --last <count>', description: 'how many passes to show', defaultValue: '10', integer: { min: 1, max: 60 } }],
   locked: false,
   async run(ctx, { options }) {
     const state = ctx.state.read();
-    const count = Math.max(1, Number.parseInt(options.last ?? '10', 10) || 10);
+    const count = Number(options.last ?? 10);
     const now = ctx.now().getTime();
     const sources = ctx.config.sources.map((source): SourceStatus => {
       const store = new SourceStore(ctx.config.storage.path, source.name);
@@ -130,7 +131,7 @@ export const statusStep: Step<StatusOptions> = {
     const latest = shown[0]!;
     lines.push('', heading(`steps of the pass started ${latest.startedAt}`));
     lines.push(table(['step', 'result', 'code', 'message'], latest.steps.map((step) => [step.step, statusWord(step.status), step.code ? codeLabel(step.code) : '', step.message])));
-    for (const warning of latest.warnings) lines.push(`warning ${codeLabel(warning.code)}: ${warning.message}`);
+    for (const warning of latest.warnings) lines.push(warningLine(warning, true));
     return lines.join('\n');
   },
 };

@@ -1,4 +1,4 @@
-import { readWakealarm, rtcwakeArgs, wakealarmPath, writeWakealarm } from '../adapters/rtc.js';
+import { readWakealarm, rtcwake, rtcwakeArgs, wakealarmPath, writeWakealarm } from '../adapters/rtc.js';
 import { mountedAt } from '../adapters/storage.js';
 import type { Config } from '../config/types.js';
 import type { Context } from '../context.js';
@@ -34,13 +34,17 @@ function suspendPlan(ctx: Context, wake: Date, trusted: boolean): SuspendAction[
   const when = `${localTime(wake)} (${wake.toISOString()})`;
   const alarmFile = wakealarmPath(root, rtc);
   const notSet = (why: string) => failed('alarmNotSet', `wake alarm for ${when} not set: ${why}; not sleeping (a node that sleeps without an alarm never wakes)`);
-  const run = (file: string, args: string[], timeout: number, onError: (error: string) => StepResult | undefined): SuspendAction => ({
-    text: [file, ...args].join(' '),
+  type OnError = (error: string, text: string) => StepResult | undefined;
+  const command = (argv: string[], execute: () => Promise<ExecResult>, onError: OnError): SuspendAction => ({
+    text: argv.join(' '),
     async run() {
-      const result = await exec(file, args, { timeout });
-      return result.exitCode === 0 ? undefined : onError(commandError(result));
+      const result = await execute();
+      return result.exitCode === 0 ? undefined : onError(commandError(result), argv.join(' '));
     },
   });
+  const run = (file: string, args: string[], timeout: number, onError: OnError) => command([file, ...args], () => exec(file, args, { timeout }), onError);
+  const rtcwakeCommand = (rtcMode: 'no' | 'mem', onError: OnError) =>
+    command([programs.rtcwake, ...rtcwakeArgs(rtcMode, rtc, epoch)], () => rtcwake(programs.rtcwake, rtcMode, rtc, epoch), onError);
   const write = (value: number): SuspendAction => ({
     text: `write ${value} > ${alarmFile}`,
     async run() {
@@ -70,12 +74,16 @@ function suspendPlan(ctx: Context, wake: Date, trusted: boolean): SuspendAction[
       return undefined;
     },
   };
-  const setRtc = run(programs.hwclock, ['--systohc'], 30_000, (error) => void ctx.log.warn(`${programs.hwclock} --systohc: ${error}; the RTC keeps its own time`));
-  const arm = mode === 'poweroff' ? [write(0), write(epoch)] : [run(programs.rtcwake, rtcwakeArgs('no', rtc, epoch), 30_000, notSet)];
+  const setRtc = run(programs.hwclock, ['--systohc'], 30_000, (error, text) => void ctx.log.warn(`${text}: ${error}; the RTC keeps its own time`));
+  const arm = mode === 'poweroff' ? [write(0), write(epoch)] : [rtcwakeCommand('no', notSet)];
+  const sleepFailed: OnError = (error, text) => failed('suspendFailed', `${text}: ${error}`);
   // rtcwake -m mem returns only after the node woke again; systemctl suspend and poweroff return at once.
-  const [file, args, timeout]: [string, string[], number] =
-    mode === 'mem' ? [programs.rtcwake, rtcwakeArgs('mem', rtc, epoch), 36 * 3_600_000] : mode === 'poweroff' ? [programs.poweroff, [], 60_000] : [programs.systemctl, ['suspend'], 60_000];
-  const sleep = run(file, args, timeout, (error) => failed('suspendFailed', `${[file, ...args].join(' ')}: ${error}`));
+  const sleep =
+    mode === 'mem'
+      ? rtcwakeCommand('mem', sleepFailed)
+      : mode === 'poweroff'
+        ? run(programs.poweroff, [], 60_000, sleepFailed)
+        : run(programs.systemctl, ['suspend'], 60_000, sleepFailed);
   return [...(trusted ? [setRtc] : []), ...arm, readBack, sleep];
 }
 

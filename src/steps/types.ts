@@ -19,6 +19,10 @@ export interface StepOption {
   flags: string;
   description: string;
   defaultValue?: string | boolean;
+  /** The only values the option takes; checked by the CLI before the step runs (exit 2). */
+  choices?: readonly string[];
+  /** A whole number in this range, checked by the CLI before the step runs (exit 2); the step gets a number. */
+  integer?: { min: number; max: number };
 }
 
 export interface StepInput<Options = Record<string, unknown>> {

@@ -6,6 +6,7 @@ import { updateMirror } from '../adapters/git.js';
 import { mirrorName } from '../config/sources.js';
 import type { Source } from '../config/types.js';
 import { OdbackupError } from '../errors.js';
+import { pause } from '../pause.js';
 import type { ExitCodeName } from '../exit-codes.js';
 import type { SourceRecord } from '../state/run-state.js';
 import type { Context } from '../context.js';
@@ -35,13 +36,6 @@ const RSYNC_FAILURE_CODE: Record<string, ExitCodeName> = {
   diskFull: 'diskFull',
   transfer: 'rsyncFailed',
 };
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
-  });
-}
 
 /** Collects the paths of the files rsync wrote, straight to a NUL-separated list on disk. */
 class TransferLog {
@@ -154,7 +148,7 @@ export async function pullSource(ctx: Context, source: Source): Promise<PullResu
     }
     const delay = Math.min(60, 2 ** result.attempts) * 1000;
     ctx.log.warn(`${source.name}: ${failure.message}; retrying in ${delay / 1000}s (${attemptsLeft} left)`);
-    await sleep(delay, ctx.signal);
+    await pause(delay, ctx.signal);
   }
   if (ctx.dryRun) return result;
 
