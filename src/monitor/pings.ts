@@ -3,8 +3,6 @@ import type { Monitor } from '../config/types.js';
 import type { HttpRequest } from '../adapters/http.js';
 import type { Ping } from '../state/run-state.js';
 
-
-
 /** What healthchecks.io stores of a body unless the server says otherwise (self-hosted default). */
 export const DEFAULT_BODY_LIMIT = 10_000;
 
@@ -17,7 +15,6 @@ export function monitorKey(monitor: Monitor): string {
 export function monitorName(monitor: { style: string; url: string }): string {
   return `${monitor.style} ${new URL(monitor.url).host}`;
 }
-
 
 /** The end of a text within a byte limit: the last lines of a log tail matter most. */
 export function lastBytes(text: string, limit: number): string {

@@ -78,19 +78,11 @@ function newPass(ctx: Context): PassRecord {
 /** Records a pass that never finished (kill -9, power cut) and names it in the new pass; notes why we woke. */
 function startPass(ctx: Context): PassRecord {
   const pass = newPass(ctx);
-  ctx.state.update((state) => {
-    const cutOff = state.current;
-    if (cutOff) {
-      cutOff.outcome = 'interrupted';
-      state.passes.unshift(cutOff);
-      pass.resumedAfter = cutOff.runId;
-      ctx.state.journal({ runId: cutOff.runId, event: 'pass-interrupted', message: `found at the start of pass ${pass.runId}` });
-      ctx.log.notice(`resumed after interruption: the pass started ${cutOff.startedAt} never finished`);
-    }
-    pass.wake = wakeReason(ctx.config, state, ctx.now(), join(ctx.config.stateDir, 'sleep.log'));
-    if (state.power) state.power.wakeSeenAt = ctx.now().toISOString();
-    state.current = pass;
-  });
+  const cutOff = ctx.state.beginPass(pass, (state) => wakeReason(ctx.config, state, ctx.now(), join(ctx.config.stateDir, 'sleep.log')));
+  if (cutOff) {
+    ctx.state.journal({ runId: cutOff.runId, event: 'pass-interrupted', message: `found at the start of pass ${pass.runId}` });
+    ctx.log.notice(`resumed after interruption: the pass started ${cutOff.startedAt} never finished`);
+  }
   ctx.log.notice(pass.wake!.message);
   if (pass.wake!.reason === 'manual') pass.maintenanceRequests = [`woken by hand: ${pass.wake!.message}`];
   ctx.state.journal({ runId: pass.runId, event: 'pass-start', message: pass.wake!.message });
@@ -98,10 +90,7 @@ function startPass(ctx: Context): PassRecord {
 }
 
 function finishPass(ctx: Context, pass: PassRecord): void {
-  ctx.state.update((state) => {
-    delete state.current;
-    state.passes.unshift(pass);
-  });
+  ctx.state.endPass(pass);
   ctx.state.journal({ runId: pass.runId, event: 'pass-end', status: pass.firstFailure ? 'failed' : 'ok', code: pass.firstFailure?.code });
 }
 

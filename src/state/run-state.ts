@@ -175,7 +175,7 @@ export class RunState {
     return state;
   }
 
-  write(state: State): void {
+  private write(state: State): void {
     this.ensureDirectory();
     const { current, ...rest } = state;
     writeFileAtomic(this.statePath, JSON.stringify({ ...rest, passes: rest.passes.slice(0, KEPT_PASSES) }, null, 2) + '\n');
@@ -189,11 +189,91 @@ export class RunState {
     else rmSync(this.currentPath, { force: true });
   }
 
-  update(change: (state: State) => void): State {
+  /** Every change goes through one of the typed operations below: read, change, write atomically. */
+  private update(change: (state: State) => void): State {
     const state = this.read();
     change(state);
     this.write(state);
     return state;
+  }
+
+  /**
+   * A pass begins: one still marked current was cut off (kill -9, power cut) and goes into the history as
+   * interrupted; `wakeOf` says why we woke (it reads the state as it was), and this wake counts as seen.
+   */
+  beginPass(pass: PassRecord, wakeOf: (state: State) => WakeRecord): PassRecord | undefined {
+    let cutOff: PassRecord | undefined;
+    this.update((state) => {
+      cutOff = state.current;
+      if (cutOff) {
+        cutOff.outcome = 'interrupted';
+        state.passes.unshift(cutOff);
+        pass.resumedAfter = cutOff.runId;
+      }
+      pass.wake = wakeOf(state);
+      if (state.power) state.power.wakeSeenAt = pass.startedAt;
+      state.current = pass;
+    });
+    return cutOff;
+  }
+
+  endPass(pass: PassRecord): void {
+    this.update((state) => {
+      delete state.current;
+      state.passes.unshift(pass);
+    });
+  }
+
+  /** A pull made a snapshot: neither verified nor promoted yet. */
+  recordPull(source: string, record: Omit<SourceRecord, 'verifiedAt' | 'promoted'>): void {
+    this.update((state) => {
+      state.sources = { ...state.sources, [source]: { ...record, promoted: false } };
+    });
+  }
+
+  /** The copy check of a source's last pull passed. */
+  markVerified(source: string, at: Date): void {
+    this.update((state) => {
+      const record = state.sources?.[source];
+      if (record) record.verifiedAt = at.toISOString();
+    });
+  }
+
+  /** The sources whose last pull is verified and not yet latest: the only snapshots latest may move to. */
+  promotable(sources: readonly string[]): { source: string; snapshot: string }[] {
+    const records = this.read().sources ?? {};
+    return sources.flatMap((source) => {
+      const record = records[source];
+      return record?.verifiedAt && !record.promoted ? [{ source, snapshot: record.snapshot }] : [];
+    });
+  }
+
+  markPromoted(source: string): void {
+    this.update((state) => {
+      const record = state.sources?.[source];
+      if (!record?.verifiedAt) throw new Error(`${source}: latest may only move to a verified snapshot`);
+      record.promoted = true;
+    });
+  }
+
+  recordScrub(days: number, reads: Record<string, Record<string, string>>): void {
+    this.update((state) => {
+      state.scrub = { days, sources: reads };
+    });
+  }
+
+  /** The alarm suspend armed: the next pass tells an RTC wake from a manual one by it. */
+  armWake(power: PowerState): void {
+    this.update((state) => {
+      state.power = power;
+    });
+  }
+
+  /** Each monitor's undelivered pings and announced body limit, by monitor key (never its URL). */
+  saveMonitors(monitors: Record<string, MonitorState>): void {
+    this.update((state) => {
+      state.heartbeat = monitors;
+    });
   }
 
   journal(event: Omit<JournalEvent, 'time'>): void {

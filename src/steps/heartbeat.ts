@@ -118,9 +118,7 @@ export const heartbeatStep: Step<HeartbeatOptions> = {
       event === 'start' && heartbeat.maintenanceUrl ? maintenanceAnswer(ctx.config, policy) : undefined,
     ]);
     // Monitors no longer configured leave the state with their queues.
-    ctx.state.update((state) => {
-      state.heartbeat = Object.fromEntries(heartbeat.monitors.map((monitor, index) => [monitorKey(monitor), outcomes[index]![1]]));
-    });
+    ctx.state.saveMonitors(Object.fromEntries(heartbeat.monitors.map((monitor, index) => [monitorKey(monitor), outcomes[index]![1]])));
     const reports = outcomes.map(([report]) => report);
     const maintenanceRequest = maintenance && 'requested' in maintenance && maintenance.requested ? 'the monitor asked for maintenance' : undefined;
     const data = { event, monitors: reports, maintenance: maintenance && ('error' in maintenance ? { error: maintenance.error } : maintenance) };

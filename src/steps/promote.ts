@@ -10,18 +10,15 @@ export const promoteStep: Step = {
   arguments: [{ name: 'target', description: 'a group or a source name; all when left out' }],
   locked: true,
   async run(ctx, { args: [target] }) {
-    const sources = sourcesFor(ctx.config, target);
-    const records = ctx.state.read().sources ?? {};
-    const ready = sources.filter((source) => records[source.name]?.verifiedAt && !records[source.name]!.promoted);
+    const ready = ctx.state.promotable(sourcesFor(ctx.config, target).map((source) => source.name));
+    const list = ready.map(({ source, snapshot }) => `${source} → ${snapshot}`).join(', ');
     if (ready.length === 0) return ok('nothing verified to promote');
-    if (ctx.dryRun) return ok(`would promote ${ready.map((source) => `${source.name} → ${records[source.name]!.snapshot}`).join(', ')}`);
+    if (ctx.dryRun) return ok(`would promote ${list}`);
     await assertStoreWritable(ctx.config);
-    for (const source of ready) {
-      new SourceStore(ctx.config.storage.path, source.name).promote(records[source.name]!.snapshot);
-      ctx.state.update((state) => {
-        state.sources![source.name]!.promoted = true;
-      });
+    for (const { source, snapshot } of ready) {
+      new SourceStore(ctx.config.storage.path, source).promote(snapshot);
+      ctx.state.markPromoted(source);
     }
-    return ok(`latest → ${ready.map((source) => `${source.name} ${records[source.name]!.snapshot}`).join(', ')}`);
+    return ok(`latest: ${list}`);
   },
 };

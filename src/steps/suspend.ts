@@ -67,9 +67,7 @@ function suspendPlan(ctx: Context, wake: Date, trusted: boolean): SuspendAction[
       }
       if (armed === undefined) return failed('alarmNotSet', `wake alarm reads back empty: not armed; not sleeping (meant ${when})`);
       if (Math.abs(armed - epoch) > ALARM_TOLERANCE_SECONDS) return failed('alarmNotSet', `wake alarm reads back ${new Date(armed * 1000).toISOString()}, not ${wake.toISOString()}; not sleeping`);
-      ctx.state.update((state) => {
-        state.power = { scheduledWake: wake.toISOString(), mode, armedAt: ctx.now().toISOString() };
-      });
+      ctx.state.armWake({ scheduledWake: wake.toISOString(), mode, armedAt: ctx.now().toISOString() });
       ctx.log.notice(`wake alarm armed for ${when}; sleeping (${mode})`);
       return undefined;
     },

@@ -51,9 +51,7 @@ async function copyChecks(ctx: Context, sources: Source[], pool: HashPool, repor
     report.copyChecked.push({ source: source.name, snapshot: record.snapshot, ...count });
     report.problems.push(...problems);
     if (problems.length === 0) {
-      ctx.state.update((state) => {
-        state.sources![source.name]!.verifiedAt = ctx.now().toISOString();
-      });
+      ctx.state.markVerified(source.name, ctx.now());
     }
   }
 }
@@ -75,9 +73,7 @@ async function scrub(ctx: Context, sources: Source[], pool: HashPool, report: Ve
     for (const slice of slices) reads[source.name]![slice] = ctx.now().toISOString();
     report.scrub.sources.push({ source: source.name, slices: slices.map((slice) => slice + 1), verifiedWithinDays: coverageDays(reads[source.name]!, days, ctx.now()) });
   }
-  ctx.state.update((state) => {
-    state.scrub = { days, sources: reads };
-  });
+  ctx.state.recordScrub(days, reads);
   report.coverageDays = worstCoverage(report.scrub.sources.map((entry) => entry.verifiedWithinDays));
 }
 

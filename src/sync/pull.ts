@@ -8,7 +8,6 @@ import type { Source } from '../config/types.js';
 import { OdbackupError } from '../errors.js';
 import { pause } from '../pause.js';
 import type { ExitCodeName } from '../exit-codes.js';
-import type { SourceRecord } from '../state/run-state.js';
 import type { Context } from '../context.js';
 import { syncFilesystem } from '../adapters/storage.js';
 import { assertStoreWritable } from '../store/storage.js';
@@ -186,19 +185,7 @@ export async function pullSource(ctx: Context, source: Source): Promise<PullResu
   }
   store.complete(snapshot);
   result.snapshot = snapshot;
-  const record: SourceRecord = {
-    snapshot,
-    runId: ctx.runId,
-    pulledAt: ctx.now().toISOString(),
-    promoted: false,
-    added: result.added,
-    changed: result.changed,
-    bytes: result.bytes,
-    transferredList: listPath,
-  };
-  ctx.state.update((state) => {
-    state.sources = { ...state.sources, [source.name]: record };
-  });
+  ctx.state.recordPull(source.name, { snapshot, runId: ctx.runId, pulledAt: ctx.now().toISOString(), added: result.added, changed: result.changed, bytes: result.bytes, transferredList: listPath });
   return result;
 }
 

@@ -1,0 +1,94 @@
+// Pure functions, imported directly: argv builders, parsers, retention, ping requests, wake reasons.
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { classifyRsyncFailure, parseItemized, rsyncArgs } from '../src/adapters/rsync.js';
+import type { Config } from '../src/config/types.js';
+import type { ExecResult } from '../src/exec.js';
+import { pingRequest } from '../src/monitor/pings.js';
+import { wakeReason } from '../src/power/wake.js';
+import type { Ping, State } from '../src/state/run-state.js';
+import { comparePaths, formatEntry, parseEntry } from '../src/store/manifest.js';
+import { expiredSnapshots } from '../src/store/retention.js';
+
+test('rsyncArgs: a pull, an ssh pull and a checksum comparison, as one argv each', () => {
+  assert.deepEqual(rsyncArgs({ from: '/srv/dumps', to: '/mnt/db/.partial', linkDest: '/mnt/db/2026-11-22T030000Z', bwlimit: '5m', timeout: 600 }), [
+    '--archive', '--numeric-ids', '--delete', '--partial-dir=.rsync-partial', '--itemize-changes', '--out-format=%i %l %n',
+    '--link-dest=/mnt/db/2026-11-22T030000Z', '--bwlimit=5m', '--timeout=600', '/srv/dumps/', '/mnt/db/.partial/',
+  ]);
+  const ssh = rsyncArgs({ from: 'backup@db:/var/backups', to: '/mnt/db/.partial', ssh: { port: 2222, connectTimeout: 20, identityFile: '/etc/odbackup/id ed25519' } });
+  assert.equal(ssh[ssh.indexOf('--rsh') + 1], "ssh -p 2222 -o BatchMode=yes -o StrictHostKeyChecking=yes -o ConnectTimeout=20 -o IdentitiesOnly=yes -i '/etc/odbackup/id ed25519'");
+  const compare = rsyncArgs({ from: '/src', to: '/snap', compareOnly: true, checksum: true, dryRun: true, filesFrom: '/state/list' });
+  assert.ok(!compare.includes('--delete'), 'a comparison never deletes');
+  assert.deepEqual(compare.slice(-6), ['--checksum', '--dry-run', '--from0', '--files-from=/state/list', '/src/', '/snap/']);
+});
+
+test('parseItemized: transferred files, sizes and escaped names; other lines are not changes', () => {
+  assert.deepEqual(parseItemized('>f+++++++++ 1234 dumps/db.sql.gz'), { flags: '>f+++++++++', size: 1234, name: 'dumps/db.sql.gz' });
+  assert.deepEqual(parseItemized('>f.st...... 5 caf\\#351.txt'), { flags: '>f.st......', size: 5, name: 'caf\u00e9.txt' });
+  assert.deepEqual(parseItemized('*deleting   0 old.txt'), { flags: '*deleting', size: 0, name: 'old.txt' });
+  assert.equal(parseItemized('sent 1,234 bytes  received 56 bytes'), undefined);
+});
+
+const rsyncRun = (exitCode: number, stderr: string): ExecResult => ({ command: 'rsync', exitCode, notFound: false, cancelled: false, timedOut: false, stdout: '', stderr });
+
+test('classifyRsyncFailure: what went wrong and whether another try can help', () => {
+  assert.deepEqual(classifyRsyncFailure(rsyncRun(11, 'rsync: write failed on "x": No space left on device (28)')), { kind: 'diskFull', retryable: false, message: 'the store is full (No space left on device)' });
+  assert.deepEqual(classifyRsyncFailure(rsyncRun(23, 'rsync: change_dir "/srv/gone" failed: No such file or directory (2)')), { kind: 'sourceMissing', retryable: false, message: 'the source directory /srv/gone does not exist' });
+  assert.equal(classifyRsyncFailure(rsyncRun(255, 'ssh: connect to host db port 22: Connection refused')).retryable, true);
+  assert.equal(classifyRsyncFailure(rsyncRun(255, 'Host key verification failed.')).retryable, false);
+  assert.equal(classifyRsyncFailure(rsyncRun(30, 'rsync error: timeout in data send/receive (code 30)')).kind, 'unreachable');
+  assert.deepEqual(classifyRsyncFailure(rsyncRun(2, 'rsync error: protocol incompatibility (code 2)')), { kind: 'transfer', retryable: false, message: 'rsync exit 2: rsync error: protocol incompatibility (code 2)' });
+});
+
+test('manifest lines: names with newlines and backslashes round-trip; walk order compares path components', () => {
+  for (const name of ['plain.txt', 'dir/a b.txt', 'back\\slash', 'new\nline', 'cr\r\\n']) assert.deepEqual(parseEntry(formatEntry({ hash: 'ef46db3751d8e999', name }).slice(0, -1)), { hash: 'ef46db3751d8e999', name });
+  assert.equal(formatEntry({ hash: 'ef46db3751d8e999', name: 'new\nline' }), '\\ef46db3751d8e999  new\\nline\n');
+  assert.equal(parseEntry('not a manifest line'), undefined);
+  // A directory's files come before its later siblings ('a' < 'a-b'), which a plain string sort gets wrong ('-' < '/').
+  assert.deepEqual(['a.b/c', 'a/b', 'a-b'].sort(comparePaths), ['a/b', 'a-b', 'a.b/c']);
+  assert.deepEqual(['a.b/c', 'a/b', 'a-b'].sort(), ['a-b', 'a.b/c', 'a/b']);
+});
+
+test('retention: newest of each day, ISO week and month; the protected one always stays', () => {
+  const snapshots = ['2026-10-01T030000Z', '2026-11-09T030000Z', '2026-11-10T030000Z', '2026-11-21T030000Z', '2026-11-22T020000Z', '2026-11-22T030000Z'];
+  // daily 2: 11-22 03:00, 11-21; weekly 2: W47 (11-22 03:00), W46 (11-10); monthly 2: 11-22 03:00, 10-01.
+  assert.deepEqual(expiredSnapshots(snapshots, { daily: 2, weekly: 2, monthly: 2 }, new Set()), ['2026-11-09T030000Z', '2026-11-22T020000Z']);
+  assert.deepEqual(expiredSnapshots(snapshots, { daily: 1, weekly: 0, monthly: 0 }, new Set(['2026-10-01T030000Z'])), snapshots.slice(1, 5));
+});
+
+const ping: Ping = { event: 'fail', code: 41, time: '2026-11-22T03:05:00.000Z', runId: 'run-1', node: 'odroid', message: 'odroid: FAILED (41)', body: 'line 1\nline 2' };
+
+test('pingRequest: each monitor style as its server expects; a late ping carries its original time', () => {
+  const hc = pingRequest({ style: 'healthchecks', url: 'https://hc.example/ping/uuid', method: 'POST' }, ping, false);
+  assert.deepEqual([hc.method, hc.url, hc.body], ['POST', 'https://hc.example/ping/uuid/41?rid=run-1', 'odroid: FAILED (41)\nline 1\nline 2']);
+  const late = pingRequest({ style: 'healthchecks', url: 'https://hc.example/ping/uuid', method: 'POST' }, ping, true);
+  assert.equal(late.url, 'https://hc.example/ping/uuid/log?rid=run-1');
+  assert.equal(late.headers?.['x-odbackup-original-time'], ping.time);
+  const kuma = pingRequest({ style: 'uptime-kuma', url: 'https://kuma.example/api/push/token', method: 'GET' }, ping, false);
+  assert.equal(kuma.url, 'https://kuma.example/api/push/token?status=down&msg=odroid%3A+FAILED+%2841%29&ping=');
+  const template = pingRequest({ style: 'template', url: 'https://status.example/odroidm1_{event}?code={code}', method: 'GET' }, ping, false);
+  assert.equal(template.url, 'https://status.example/odroidm1_fail?code=41');
+  const cut = pingRequest({ style: 'healthchecks', url: 'https://hc.example/ping/uuid', method: 'POST' }, { ...ping, body: 'x'.repeat(100) + '\nthe end' }, false, 20);
+  assert.equal(cut.body, 'the end', 'the end of the log is kept within the limit');
+});
+
+test('wakeReason: first run, the RTC alarm with its drift, a wake before the alarm, a second pass by hand', () => {
+  const root = mkdtempSync(join(tmpdir(), 'odbackup-wake-'));
+  const config = { system: { root }, suspend: { rtc: 'rtc0' }, schedule: { wakeToleranceMinutes: 30 } } as Config;
+  const alarmFile = join(root, 'sys/class/rtc/rtc0/wakealarm');
+  const sleepLog = join(root, 'sleep.log');
+  assert.equal(wakeReason(config, { version: 1, passes: [] }, new Date('2026-11-23T01:00:00Z'), sleepLog).reason, 'first-run');
+  const armed: State = { version: 1, passes: [], power: { scheduledWake: '2026-11-23T01:00:00.000Z', mode: 'suspend', armedAt: '2026-11-22T01:10:00.000Z' } };
+  const rtc = wakeReason(config, armed, new Date('2026-11-23T01:00:07Z'), sleepLog);
+  assert.deepEqual([rtc.reason, rtc.driftSeconds], ['rtc-alarm', 7]);
+  writeFileSync(sleepLog, `wake ${Date.parse('2026-11-23T01:00:02Z') / 1000} suspend\n`);
+  assert.equal(wakeReason(config, armed, new Date('2026-11-23T01:00:30Z'), sleepLog).driftSeconds, 2, 'the sleep hook knows when it woke');
+  mkdirSync(join(root, 'sys/class/rtc/rtc0'), { recursive: true });
+  writeFileSync(alarmFile, `${Date.parse('2026-11-23T01:00:00Z') / 1000}\n`);
+  assert.equal(wakeReason(config, armed, new Date('2026-11-22T20:00:00Z'), sleepLog).reason, 'manual', 'woken while the alarm is still set');
+  const seen = { ...armed, power: { ...armed.power!, wakeSeenAt: '2026-11-23T01:00:10.000Z' } };
+  assert.match(wakeReason(config, seen, new Date('2026-11-23T02:00:00Z'), sleepLog).message, /already handled/);
+});
