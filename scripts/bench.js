@@ -18,9 +18,14 @@ function have(program) {
 
 // The tools it competes with (Debian packages): rsnapshot, xxh64sum (xxhash), b3sum, and GNU time for peak RSS.
 const wanted = { rsnapshot: 'rsnapshot', xxh64sum: 'xxhash', b3sum: 'b3sum', '/usr/bin/time': 'time' };
-const missing = Object.entries(wanted).filter(([program]) => !have(program)).map(([, pkg]) => pkg);
+const missing = Object.entries(wanted)
+  .filter(([program]) => !have(program))
+  .map(([, pkg]) => pkg);
 if (missing.length && process.getuid?.() === 0) {
-  execFileSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...missing], { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+  execFileSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...missing], {
+    stdio: 'inherit',
+    env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+  });
 }
 
 /** Mixed sizes: most files small, a few large (a dump, an image), summing to about totalMiB. */
@@ -57,14 +62,38 @@ generate(source);
 execFileSync('sync');
 
 const config = join(work, 'odbackup.json');
-writeFileSync(config, JSON.stringify({ node: 'bench', stateDir: join(work, 'state'), storage: { path: join(work, 'store') }, sources: [{ name: 'tree', group: 'images', from: source }],
-  // The bench machine has no RTC to wake it and no Badger: stay awake, draw nothing.
-  suspend: { mode: 'none' }, display: { port: 'none' }, schedule: { networkSettleSeconds: 0 } }));
+writeFileSync(
+  config,
+  JSON.stringify({
+    node: 'bench',
+    stateDir: join(work, 'state'),
+    storage: { path: join(work, 'store') },
+    sources: [{ name: 'tree', group: 'images', from: source }],
+    // The bench machine has no RTC to wake it and no Badger: stay awake, draw nothing.
+    suspend: { mode: 'none' },
+    display: { port: 'none' },
+    schedule: { networkSettleSeconds: 0 },
+  }),
+);
 mkdirSync(join(work, 'store'));
 const odbackup = [join(root, 'bin', 'odbackup.js'), '--quiet', '--config', config, 'sync'];
 
 const rsnapshotConfig = join(work, 'rsnapshot.conf');
-writeFileSync(rsnapshotConfig, ['config_version\t1.2', `snapshot_root\t${join(work, 'rsnapshot')}/`, 'cmd_rsync\t/usr/bin/rsync', 'cmd_cp\t/bin/cp', 'cmd_rm\t/bin/rm', 'retain\tdaily\t7', 'link_dest\t1', `lockfile\t${join(work, 'rsnapshot.pid')}`, `backup\t${source}/\ttree/`, ''].join('\n'));
+writeFileSync(
+  rsnapshotConfig,
+  [
+    'config_version\t1.2',
+    `snapshot_root\t${join(work, 'rsnapshot')}/`,
+    'cmd_rsync\t/usr/bin/rsync',
+    'cmd_cp\t/bin/cp',
+    'cmd_rm\t/bin/rm',
+    'retain\tdaily\t7',
+    'link_dest\t1',
+    `lockfile\t${join(work, 'rsnapshot.pid')}`,
+    `backup\t${source}/\ttree/`,
+    '',
+  ].join('\n'),
+);
 
 console.log('first pass (everything is new):');
 const odFirst = time('odbackup sync', process.execPath, odbackup);
@@ -128,10 +157,22 @@ if (rssFiles > 0 && have('/usr/bin/time')) {
     writeFileSync(join(directory, `${i}`), `${i}`);
   }
   const rssConfig = join(work, 'rss.json');
-  writeFileSync(rssConfig, JSON.stringify({ node: 'bench', stateDir: join(work, 'rss-state'), storage: { path: join(work, 'rss-store') }, sources: [{ name: 'small', group: 'images', from: small }] }));
+  writeFileSync(
+    rssConfig,
+    JSON.stringify({
+      node: 'bench',
+      stateDir: join(work, 'rss-state'),
+      storage: { path: join(work, 'rss-store') },
+      sources: [{ name: 'small', group: 'images', from: small }],
+    }),
+  );
   mkdirSync(join(work, 'rss-store'));
   execFileSync(process.execPath, [join(root, 'bin', 'odbackup.js'), '--quiet', '--config', rssConfig, 'sync']);
-  const measured = spawnSync('/usr/bin/time', ['-f', '%M', process.execPath, join(root, 'bin', 'odbackup.js'), '--quiet', '--config', rssConfig, 'verify', '--full'], { encoding: 'utf8' });
+  const measured = spawnSync(
+    '/usr/bin/time',
+    ['-f', '%M', process.execPath, join(root, 'bin', 'odbackup.js'), '--quiet', '--config', rssConfig, 'verify', '--full'],
+    { encoding: 'utf8' },
+  );
   console.log(`peak RSS of verify --full over ${rssFiles} files: ${(Number(measured.stderr.trim().split('\n').at(-1)) / 1024).toFixed(0)} MiB`);
 }
 // A pass's cost must not grow with the store's age: one cycle on a store with 1 night of snapshots against one
@@ -146,13 +187,25 @@ if (nights > 1 && have('faketime')) {
   }
   const agedConfig = join(aged, 'odbackup.json');
   mkdirSync(join(aged, 'store'));
-  writeFileSync(agedConfig, JSON.stringify({ node: 'bench', stateDir: join(aged, 'state'), storage: { path: join(aged, 'store') }, sources: [{ name: 'aged', group: 'databases', from: agedSource }],
-    suspend: { mode: 'none' }, display: { port: 'none' }, schedule: { networkSettleSeconds: 0 } }));
+  writeFileSync(
+    agedConfig,
+    JSON.stringify({
+      node: 'bench',
+      stateDir: join(aged, 'state'),
+      storage: { path: join(aged, 'store') },
+      sources: [{ name: 'aged', group: 'databases', from: agedSource }],
+      suspend: { mode: 'none' },
+      display: { port: 'none' },
+      schedule: { networkSettleSeconds: 0 },
+    }),
+  );
   const night = (n) => {
     writeFileSync(join(agedSource, 'nightly.txt'), `night ${n}\n`);
     const day = new Date(Date.UTC(2027, 0, 1 + n, 3)).toISOString().replace('T', ' ').slice(0, 19);
     const env = { ...process.env, TZ: 'UTC', NO_FAKE_STAT: '1', FAKETIME_DONT_FAKE_MONOTONIC: '1' };
-    return () => spawnSync('faketime', [day, process.execPath, join(root, 'bin', 'odbackup.js'), '--quiet', '--config', agedConfig, 'cycle'], { env, stdio: 'ignore' }).status;
+    return () =>
+      spawnSync('faketime', [day, process.execPath, join(root, 'bin', 'odbackup.js'), '--quiet', '--config', agedConfig, 'cycle'], { env, stdio: 'ignore' })
+        .status;
   };
   console.log(`a pass on a young store and after ${nights} nights (2000 files, faketime):`);
   night(0)();

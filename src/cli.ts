@@ -69,7 +69,8 @@ function optionOf(option: StepOption): Option {
   if (range) {
     spec.argParser((value: string) => {
       const number = Number(value);
-      if (!/^-?\d+$/.test(value) || number < range.min || number > range.max) throw new InvalidArgumentError(`a whole number from ${range.min} to ${range.max}`);
+      if (!/^-?\d+$/.test(value) || number < range.min || number > range.max)
+        throw new InvalidArgumentError(`a whole number from ${range.min} to ${range.max}`);
       return number;
     });
   }
@@ -94,7 +95,10 @@ export async function main(argv: string[]): Promise<number> {
   for (const step of STEPS) {
     const command = program.command(step.name).description(step.summary).exitOverride();
     for (const argument of step.arguments ?? []) {
-      const spec = new Argument(`${argument.required ? '<' : '['}${argument.name}${argument.variadic ? '...' : ''}${argument.required ? '>' : ']'}`, argument.description);
+      const spec = new Argument(
+        `${argument.required ? '<' : '['}${argument.name}${argument.variadic ? '...' : ''}${argument.required ? '>' : ']'}`,
+        argument.description,
+      );
       if (argument.choices) spec.choices(argument.choices);
       command.addArgument(spec);
     }

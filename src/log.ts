@@ -49,7 +49,9 @@ export function createLogger({ stream = process.stderr, verbose = false, quiet =
     if ((level === 'debug' && !verbose) || (quiet && PRIORITY[level] > PRIORITY.warn)) return;
     clearProgress();
     const lines = text.split('\n');
-    stream.write(lines.map((line) => (tty ? `${level === 'info' || level === 'notice' ? '' : `${level}: `}${line}` : `<${PRIORITY[level]}>${line}`)).join('\n') + '\n');
+    stream.write(
+      lines.map((line) => (tty ? `${level === 'info' || level === 'notice' ? '' : `${level}: `}${line}` : `<${PRIORITY[level]}>${line}`)).join('\n') + '\n',
+    );
   };
   return {
     error: (message) => write('error', message),

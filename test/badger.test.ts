@@ -50,7 +50,7 @@ async function assertReleased(port: string): Promise<void> {
   await closeSerial(again);
 }
 
-test('the emulator answers the raw-paste example of MicroPython\'s docs byte for byte', async () => {
+test("the emulator answers the raw-paste example of MicroPython's docs byte for byte", async () => {
   const badger = await emulator('docs-example');
   const port = new SerialPort({ path: badger.port, baudRate: 115200 });
   let received = Buffer.alloc(0);
@@ -86,7 +86,13 @@ test('raw REPL: output comes back, a traceback becomes an error that carries it,
 });
 
 test('every screen over the serial port, both APIs: the board draws what the preview draws, and the golden PNG', async () => {
-  const screens: string[][] = [['start'], ['failed', '--code', '40', '--text', 'sync images'], ['ready'], ['maintenance'], ['message', '--text', 'BACKUP READY']];
+  const screens: string[][] = [
+    ['start'],
+    ['failed', '--code', '40', '--text', 'sync images'],
+    ['ready'],
+    ['maintenance'],
+    ['message', '--text', 'BACKUP READY'],
+  ];
   for (const api of ['new', 'old'] as const) {
     const badger = await emulator(`screens-${api}`, { api });
     const config = nodeConfig({ port: badger.port });
@@ -164,7 +170,11 @@ test('faults with an answer: busy main.py is interrupted, old firmware gets plai
     const badger = await emulator(name, options);
     const [shown, ms] = await timed(() => run(nodeConfig({ port: badger.port }), ['display', 'ready']));
     assert.equal(shown.status, 0, `${name}: ${shown.stderr}`);
-    for (const event of events) assert.ok(badger.events().some((line) => line.startsWith(event)), `${name}: ${event} in ${badger.events().join(', ')}`);
+    for (const event of events)
+      assert.ok(
+        badger.events().some((line) => line.startsWith(event)),
+        `${name}: ${event} in ${badger.events().join(', ')}`,
+      );
     if (name === 'old-firmware') assert.ok(!badger.events().includes('raw-paste'));
     if (name === 'slow') assert.ok(ms >= 5000, 'the refresh was waited for');
     await badger.stop();
@@ -182,7 +192,9 @@ test('faults without an answer: deaf to Ctrl-C, not a MicroPython board, unplugg
 
   // In this process: the conversation fails, the port is closed by the time the error arrives.
   const chatty = await emulator('nmea', { firmware: 'nmea' });
-  await assert.rejects(showOnBadger(chatty.port, 5_000, { node: 'n', time: 't', state: 'S', lines: [] }), (error: ReplError) => error.received.toString().includes('$GPGGA'));
+  await assert.rejects(showOnBadger(chatty.port, 5_000, { node: 'n', time: 't', state: 'S', lines: [] }), (error: ReplError) =>
+    error.received.toString().includes('$GPGGA'),
+  );
   await assertReleased(chatty.port);
   const [garbage, garbageMs] = await timed(() => run(nodeConfig({ port: chatty.port }), ['display', 'start']));
   assert.equal(garbage.status, 60);

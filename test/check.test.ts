@@ -136,44 +136,60 @@ test('internet: no answer is warning 20, or fatal when internetRequired', async 
   const url = await refusedUrl('/generate_204');
   const optional = await check(node({ extra: { check: { internetUrl: url } } }).config);
   assert.equal(optional.status, 0);
-  assert.deepEqual(optional.finding('internet').map((item) => [item.level, item.code, item.message]), [['warning', 'networkDown', `127.0.0.1:${new URL(url).port}: connection refused`]]);
+  assert.deepEqual(
+    optional.finding('internet').map((item) => [item.level, item.code, item.message]),
+    [['warning', 'networkDown', `127.0.0.1:${new URL(url).port}: connection refused`]],
+  );
   const required = await check(node({ extra: { check: { internetUrl: url, internetRequired: true } } }).config);
   assert.equal(required.status, 20);
 });
 
-test('storage on a real ext4 loop device: found by LABEL, free space before and after mounting, 13 when the last pass would not fit, 10 when gone', { skip: !isRoot() && 'needs root for loop devices' }, async () => {
-  const disk = makeExt4(join(dir, 'disk'), 64, 'odb-check');
-  try {
-    const { config, home } = node({ extra: { storage: { path: disk.mountPoint, device: 'LABEL=odb-check' } } });
-    const unmounted = await check(config);
-    assert.equal(unmounted.status, 0, unmounted.stderr);
-    assert.equal(unmounted.finding('storage')[0]!.message, `LABEL=odb-check is ${disk.device}, not mounted`);
-    const freeUnmounted = unmounted.finding('free space')[0]!.message;
-    assert.match(freeUnmounted, /^\d+(\.\d)? MiB free; the last pass wrote 0 B/);
-    // The real smartctl cannot ask a loop device: health unknown is a warning, never a pass.
-    const smart = unmounted.finding('smart')[0]!;
-    assert.equal(smart.level, 'warning');
-    assert.match(smart.message, new RegExp(`^${disk.device}: health could not be read: .*Unable to detect device type`));
+test(
+  'storage on a real ext4 loop device: found by LABEL, free space before and after mounting, 13 when the last pass would not fit, 10 when gone',
+  { skip: !isRoot() && 'needs root for loop devices' },
+  async () => {
+    const disk = makeExt4(join(dir, 'disk'), 64, 'odb-check');
+    try {
+      const { config, home } = node({ extra: { storage: { path: disk.mountPoint, device: 'LABEL=odb-check' } } });
+      const unmounted = await check(config);
+      assert.equal(unmounted.status, 0, unmounted.stderr);
+      assert.equal(unmounted.finding('storage')[0]!.message, `LABEL=odb-check is ${disk.device}, not mounted`);
+      const freeUnmounted = unmounted.finding('free space')[0]!.message;
+      assert.match(freeUnmounted, /^\d+(\.\d)? MiB free; the last pass wrote 0 B/);
+      // The real smartctl cannot ask a loop device: health unknown is a warning, never a pass.
+      const smart = unmounted.finding('smart')[0]!;
+      assert.equal(smart.level, 'warning');
+      assert.match(smart.message, new RegExp(`^${disk.device}: health could not be read: .*Unable to detect device type`));
 
-    disk.mount('ro');
-    const mounted = await check(config);
-    assert.equal(mounted.finding('storage')[0]!.message, `LABEL=odb-check is ${disk.device}, mounted ro at ${disk.mountPoint}`);
-    assert.match(mounted.finding('free space')[0]!.message, /^\d+(\.\d)? MiB free/);
-    disk.unmount();
+      disk.mount('ro');
+      const mounted = await check(config);
+      assert.equal(mounted.finding('storage')[0]!.message, `LABEL=odb-check is ${disk.device}, mounted ro at ${disk.mountPoint}`);
+      assert.match(mounted.finding('free space')[0]!.message, /^\d+(\.\d)? MiB free/);
+      disk.unmount();
 
-    // The last pass wrote 1 GiB: a 64 MiB disk cannot take the next one.
-    mkdirSync(join(home, 'state'), { recursive: true });
-    writeFileSync(join(home, 'state', 'state.json'), JSON.stringify({ version: 1, passes: [], sources: { db: { snapshot: 'x', runId: 'r', pulledAt: '2026-11-21T03:00:00Z', promoted: true, added: 1, changed: 0, bytes: 1024 ** 3, transferredList: '' } } }));
-    const full = await check(config);
-    assert.equal(full.status, 13);
-    assert.match(full.finding('free space')[0]!.message, /the last pass wrote 1\.0 GiB: the next pass would not fit/);
-  } finally {
-    disk.destroy();
-  }
-  const gone = await check(node({ extra: { storage: { path: join(dir, 'nowhere'), device: 'LABEL=odb-check' } } }).config);
-  assert.equal(gone.status, 10);
-  assert.equal(gone.finding('smart').length, 0, 'no SMART question for a disk that is not there');
-});
+      // The last pass wrote 1 GiB: a 64 MiB disk cannot take the next one.
+      mkdirSync(join(home, 'state'), { recursive: true });
+      writeFileSync(
+        join(home, 'state', 'state.json'),
+        JSON.stringify({
+          version: 1,
+          passes: [],
+          sources: {
+            db: { snapshot: 'x', runId: 'r', pulledAt: '2026-11-21T03:00:00Z', promoted: true, added: 1, changed: 0, bytes: 1024 ** 3, transferredList: '' },
+          },
+        }),
+      );
+      const full = await check(config);
+      assert.equal(full.status, 13);
+      assert.match(full.finding('free space')[0]!.message, /the last pass wrote 1\.0 GiB: the next pass would not fit/);
+    } finally {
+      disk.destroy();
+    }
+    const gone = await check(node({ extra: { storage: { path: join(dir, 'nowhere'), device: 'LABEL=odb-check' } } }).config);
+    assert.equal(gone.status, 10);
+    assert.equal(gone.finding('smart').length, 0, 'no SMART question for a disk that is not there');
+  },
+);
 
 test('check as a human reads it: a table, and one line naming the failure', async () => {
   const { config } = node({ celsius: 95 });

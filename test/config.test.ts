@@ -17,17 +17,49 @@ const valid = {
 /** Each malformed configuration and the line `config check` must print for it. */
 const MALFORMED: { name: string; config: unknown; line: RegExp }[] = [
   { name: 'wrong type', config: { ...valid, storage: { path: 42 } }, line: /^ {2}at storage\.path: must be string/m },
-  { name: 'unknown key', config: { ...valid, sources: [{ ...valid.sources[0], exlude: ['*.tmp'] }] }, line: /^ {2}at sources\[0\]\.exlude: is not a known property \(did you mean "exclude"\?\)/m },
+  {
+    name: 'unknown key',
+    config: { ...valid, sources: [{ ...valid.sources[0], exlude: ['*.tmp'] }] },
+    line: /^ {2}at sources\[0\]\.exlude: is not a known property \(did you mean "exclude"\?\)/m,
+  },
   { name: 'unknown top-level key', config: { ...valid, retension: {} }, line: /^ {2}at retension: is not a known property \(did you mean "retention"\?\)/m },
-  { name: 'bad name', config: { ...valid, sources: [valid.sources[0], { name: 'Photos!', group: 'images', from: '/srv/img' }] }, line: /^ {2}at sources\[1\]\.name: must match pattern "\^\[a-z0-9\]\[a-z0-9\._-\]\*\$"/m },
+  {
+    name: 'bad name',
+    config: { ...valid, sources: [valid.sources[0], { name: 'Photos!', group: 'images', from: '/srv/img' }] },
+    line: /^ {2}at sources\[1\]\.name: must match pattern "\^\[a-z0-9\]\[a-z0-9\._-\]\*\$"/m,
+  },
   { name: 'missing required', config: { node: 'n', sources: valid.sources }, line: /^ {2}at storage: is required/m },
-  { name: 'missing nested required', config: { ...valid, sources: [{ name: 'db', from: '/x' }] }, line: /^ {2}at sources\[0\]\.group: is required \(for example "databases"\)/m },
+  {
+    name: 'missing nested required',
+    config: { ...valid, sources: [{ name: 'db', from: '/x' }] },
+    line: /^ {2}at sources\[0\]\.group: is required \(for example "databases"\)/m,
+  },
   { name: 'out of range', config: { ...valid, retention: { daily: 0 } }, line: /^ {2}at retention\.daily: must be >= 1/m },
-  { name: 'duplicate source names', config: { ...valid, sources: [valid.sources[0], valid.sources[0]] }, line: /^ {2}at sources\[1\]\.name: "db" is already the name of sources\[0\]/m },
-  { name: 'from and repositories', config: { ...valid, sources: [{ name: 'db', group: 'git', from: '/x', repositories: ['u'] }] }, line: /^ {2}at sources\[0\]: needs exactly one of "from" and "repositories"/m },
-  { name: 'ssh on a local source', config: { ...valid, sources: [{ ...valid.sources[0], ssh: { port: 2222 } }] }, line: /^ {2}at sources\[0\]\.ssh: applies only to a "from" of the form user@host:\/path/m },
-  { name: 'source inside the store', config: { ...valid, sources: [{ name: 'db', group: 'databases', from: 'store/db' }] }, line: /^ {2}at sources\[0\]\.from: overlaps the store/m },
-  { name: 'source name is a group name', config: { ...valid, sources: [valid.sources[0], { name: 'databases', group: 'images', from: '/y' }] }, line: /^ {2}at sources\[1\]\.name: "databases" is also a group name/m },
+  {
+    name: 'duplicate source names',
+    config: { ...valid, sources: [valid.sources[0], valid.sources[0]] },
+    line: /^ {2}at sources\[1\]\.name: "db" is already the name of sources\[0\]/m,
+  },
+  {
+    name: 'from and repositories',
+    config: { ...valid, sources: [{ name: 'db', group: 'git', from: '/x', repositories: ['u'] }] },
+    line: /^ {2}at sources\[0\]: needs exactly one of "from" and "repositories"/m,
+  },
+  {
+    name: 'ssh on a local source',
+    config: { ...valid, sources: [{ ...valid.sources[0], ssh: { port: 2222 } }] },
+    line: /^ {2}at sources\[0\]\.ssh: applies only to a "from" of the form user@host:\/path/m,
+  },
+  {
+    name: 'source inside the store',
+    config: { ...valid, sources: [{ name: 'db', group: 'databases', from: 'store/db' }] },
+    line: /^ {2}at sources\[0\]\.from: overlaps the store/m,
+  },
+  {
+    name: 'source name is a group name',
+    config: { ...valid, sources: [valid.sources[0], { name: 'databases', group: 'images', from: '/y' }] },
+    line: /^ {2}at sources\[1\]\.name: "databases" is also a group name/m,
+  },
 ];
 
 for (const { name, config, line } of MALFORMED) {

@@ -26,7 +26,10 @@ interface Screen {
 
 async function draw(args: string[], api = 'new', env: Record<string, string> = {}): Promise<Screen & { png: Buffer }> {
   const file = join(dir, `screen-${args.join('-').replace(/[^a-z0-9-]/gi, '')}-${api}.png`);
-  const run = await odbackupAsync(['-c', config, 'display', ...args, '--api', api, '--preview', file], { TZ: 'UTC', ...env }, ['faketime', '2026-11-22 15:40:00']);
+  const run = await odbackupAsync(['-c', config, 'display', ...args, '--api', api, '--preview', file], { TZ: 'UTC', ...env }, [
+    'faketime',
+    '2026-11-22 15:40:00',
+  ]);
   assert.equal(run.status, 0, run.stderr);
   const png = readFileSync(file);
   const image = pngjs.PNG.sync.read(png);

@@ -35,17 +35,25 @@ function fresh(mode: RecordingServer['mode'] = { kind: 'ok' }) {
   server.mode = mode;
 }
 
-const json = (stdout: string) => JSON.parse(stdout) as { exitCode: number; status: string; message: string; warnings?: { code: string; message: string }[]; data: never; maintenanceRequest?: string };
+const json = (stdout: string) =>
+  JSON.parse(stdout) as {
+    exitCode: number;
+    status: string;
+    message: string;
+    warnings?: { code: string; message: string }[];
+    data: never;
+    maintenanceRequest?: string;
+  };
 
 test('healthchecks: a pass sends /start and success with the same run id; a failed pass sends /<code> with the log tail', async () => {
   fresh({ kind: 'ok', bodyLimit: 10_000 });
   const config = node({ heartbeat: { monitors: [{ style: 'healthchecks', url: server.url(`/ping/${CHECK_UUID}`) }] } });
   const run = await odbackupAsync(['-c', config, 'cycle']);
   assert.equal(run.status, 0, run.stderr);
-  assert.deepEqual(server.requests.map((request) => `${request.method} ${request.path.replace(/rid=[0-9a-f-]+/, 'rid=RID')}`), [
-    `POST /ping/${CHECK_UUID}/start?rid=RID`,
-    `POST /ping/${CHECK_UUID}?rid=RID`,
-  ]);
+  assert.deepEqual(
+    server.requests.map((request) => `${request.method} ${request.path.replace(/rid=[0-9a-f-]+/, 'rid=RID')}`),
+    [`POST /ping/${CHECK_UUID}/start?rid=RID`, `POST /ping/${CHECK_UUID}?rid=RID`],
+  );
   const [start, success] = server.requests;
   assert.equal(start!.query.get('rid'), success!.query.get('rid'));
   assert.match(start!.query.get('rid')!, /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
@@ -87,10 +95,13 @@ test('Uptime Kuma push and URL templates get what they expect', async () => {
   const run = await odbackupAsync(['-c', config, 'cycle']);
   assert.equal(run.status, 41);
   const kuma = server.requests.filter((request) => request.path.startsWith(`/api/push/${KUMA_TOKEN}?`));
-  assert.deepEqual(kuma.map((request) => [request.method, request.query.get('status'), request.query.get('ping')]), [
-    ['GET', 'up', ''],
-    ['GET', 'down', ''],
-  ]);
+  assert.deepEqual(
+    kuma.map((request) => [request.method, request.query.get('status'), request.query.get('ping')]),
+    [
+      ['GET', 'up', ''],
+      ['GET', 'down', ''],
+    ],
+  );
   assert.equal(kuma[0]!.query.get('msg'), 'test-node: pass started (first run: no wake alarm was armed before)');
   assert.match(kuma[1]!.query.get('msg')!, /^test-node: FAILED \(41\) source unreachable .* sync databases: /);
   const others = server.requests.filter((request) => !request.path.startsWith('/api/push/')).map((request) => `${request.method} ${request.path}`);
@@ -202,7 +213,13 @@ test('cycle with every monitor and alert target failing still completes: exit 0,
   const refused = await refusedUrl(`/ping/${CHECK_UUID}`);
   fresh({ kind: 'status', status: 500 });
   const config = node({
-    heartbeat: { monitors: [{ style: 'healthchecks', url: refused }, { style: 'uptime-kuma', url: server.url(`/api/push/${KUMA_TOKEN}`) }], retries: 0 },
+    heartbeat: {
+      monitors: [
+        { style: 'healthchecks', url: refused },
+        { style: 'uptime-kuma', url: server.url(`/api/push/${KUMA_TOKEN}`) },
+      ],
+      retries: 0,
+    },
     notify: { targets: [{ kind: 'slack', url: refused.replace(/ping.*/, 'services/T/B/slacksecretsecret') }] },
   });
   const run = await odbackupAsync(['-c', config, '--json', 'cycle']);

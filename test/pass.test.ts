@@ -34,7 +34,10 @@ function fileStep(name: string, outcome: 'ok' | 'fatal' | 'display' | 'throws' |
 
 function setup(name: string) {
   const stateDir = join(dir, name);
-  const config = configFromDocument({ node: 'n', stateDir, storage: { path: stateDir, minFreeGiB: 0 }, sources: [{ name: 'unused', group: 'g', from: '/nonexistent' }] }, join(dir, 'odbackup.json'));
+  const config = configFromDocument(
+    { node: 'n', stateDir, storage: { path: stateDir, minFreeGiB: 0 }, sources: [{ name: 'unused', group: 'g', from: '/nonexistent' }] },
+    join(dir, 'odbackup.json'),
+  );
   const first = new AbortController();
   const second = new AbortController();
   const ctx = createContext({ configPath: '/none', config, log: createLogger({ quiet: true }), signal: first.signal, finalSignal: second.signal });
@@ -56,7 +59,10 @@ test('all steps ok: exit 0, every step recorded in state.json', async () => {
   const [pass] = state.read().passes;
   assert.equal(pass!.exitCode, 0);
   assert.equal(pass!.outcome, 'completed');
-  assert.deepEqual(pass!.steps.map((step) => step.status), ['ok', 'ok']);
+  assert.deepEqual(
+    pass!.steps.map((step) => step.status),
+    ['ok', 'ok'],
+  );
 });
 
 test('a fatal failure stops the data steps, always-run steps still run, exit = first failure', async () => {
@@ -77,7 +83,10 @@ test('a fatal failure stops the data steps, always-run steps still run, exit = f
   assert.equal(pass!.exitCode, 41);
   assert.deepEqual(pass!.firstFailure, { step: 'sync-db', code: 'sourceUnreachable', message: 'host down' });
   assert.equal(pass!.steps.find((step) => step.step === 'sync-img')!.status, 'skipped');
-  assert.deepEqual(pass!.warnings.map((warning) => warning.code), ['displayUnreachable']);
+  assert.deepEqual(
+    pass!.warnings.map((warning) => warning.code),
+    ['displayUnreachable'],
+  );
 });
 
 test('a warning step that fails leaves the exit code at 0', async () => {

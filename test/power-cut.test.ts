@@ -46,7 +46,12 @@ function writeConfig(path: string, stateDir: string, storage: object, source: st
  * Runs a pass and, at each moment its log names, freezes it (SIGSTOP to its process group), captures the disk as
  * a power cut would leave it, and lets it go on; the last capture is taken a few seconds after the pass ended.
  */
-async function passWithPowerCuts(config: string, stateDir: string, image: string, host: CloneHost): Promise<{ status: number | null; output: string; captures: Capture[] }> {
+async function passWithPowerCuts(
+  config: string,
+  stateDir: string,
+  image: string,
+  host: CloneHost,
+): Promise<{ status: number | null; output: string; captures: Capture[] }> {
   const captures: Capture[] = [];
   const capture = (moment: string) => {
     const name = `cut-${captures.length}`;
@@ -90,7 +95,10 @@ function assertSnapshotsWhole(mountPoint: string, moment: string): string[] {
   if (!existsSync(directory)) return [];
   const snapshots = readdirSync(directory).filter((name) => SNAPSHOT.test(name));
   for (const snapshot of [...snapshots, 'latest'].filter((name) => existsSync(join(directory, name)))) {
-    const manifest = join(directory, `${snapshot === 'latest' ? execFileSync('readlink', [join(directory, 'latest')], { encoding: 'utf8' }).trim() : snapshot}.xxh64`);
+    const manifest = join(
+      directory,
+      `${snapshot === 'latest' ? execFileSync('readlink', [join(directory, 'latest')], { encoding: 'utf8' }).trim() : snapshot}.xxh64`,
+    );
     const check = spawnSync('xxh64sum', ['-c', '--quiet', manifest], { cwd: join(directory, snapshot), encoding: 'utf8' });
     assert.equal(check.status, 0, `${moment}: ${snapshot} fails xxh64sum -c:\n${check.stdout}${check.stderr}`);
     for (const line of readFileSync(manifest, 'utf8').split('\n').filter(Boolean)) {

@@ -173,7 +173,10 @@ test('maintenance: ssh started, awake while a user session exists, then ssh stop
   rmSync(join(n.home, 'sessions')); // alice logs out
   const run = await pass;
   assert.equal(run.status, 0, run.stderr);
-  assert.match(run.stdout, /maintenance \(asked on the command line\) ended after \d+ checks: no user logged in; logged in were alice; ssh\.service started and stopped again/);
+  assert.match(
+    run.stdout,
+    /maintenance \(asked on the command line\) ended after \d+ checks: no user logged in; logged in were alice; ssh\.service started and stopped again/,
+  );
   const calls = n.calls();
   assert.equal(calls[0], 'systemctl is-active ssh.service');
   assert.equal(calls[1], 'systemctl start ssh.service');
@@ -189,7 +192,10 @@ test('cycle --if-due: the timer and cron both firing make one pass; the second d
   const second = JSON.parse((await at('2026-11-22 03:35:00', ['-c', n.config, '--json', 'cycle', '--if-due'])).stdout) as PassJson;
   assert.match(second.data.notDue!, /^the pass of this slot already completed \(started 2026-11-22T01:31:0/);
   // Started while the alarm is armed, so it counts as started by hand: maintenance, then sleep.
-  assert.deepEqual(second.data.steps.map((step) => step.step), ['maintenance', 'display', 'suspend']);
+  assert.deepEqual(
+    second.data.steps.map((step) => step.step),
+    ['maintenance', 'display', 'suspend'],
+  );
   // After a day missed (the node was off), the next start does the pass once.
   const catchUp = JSON.parse((await at('2026-11-24 09:00:00', ['-c', n.config, '--json', 'cycle', '--if-due'])).stdout) as PassJson;
   assert.ok(catchUp.data.steps.some((step) => step.step === 'sync databases'));
@@ -207,11 +213,21 @@ test('shipped units pass systemd-analyze verify; the sleep hook and the cron fil
   // Documentation=man:odbackup(1) is checked by mandoc -Tlint, not by looking it up in the installed manual.
   const verify = spawnSync('systemd-analyze', ['verify', '--man=no', `--root=${root}`, 'odbackup.service', 'odbackup.timer'], { encoding: 'utf8' });
   assert.equal(verify.status, 0, verify.stderr);
-  assert.equal(verify.stderr.split('\n').filter((line) => line.includes('odbackup')).join('\n'), '', 'no warnings about our units');
+  assert.equal(
+    verify.stderr
+      .split('\n')
+      .filter((line) => line.includes('odbackup'))
+      .join('\n'),
+    '',
+    'no warnings about our units',
+  );
 
   assert.equal(spawnSync('sh', ['-n', join(ROOT, 'packaging/system-sleep/odbackup')]).status, 0);
-  const lines = readFileSync(join(ROOT, 'packaging/cron/odbackup'), 'utf8').split('\n').filter((line) => line.trim() && !line.startsWith('#'));
-  const field = (value: string, min: number, max: number) => value === '*' || value.split(',').every((part) => /^\d+$/.test(part) && Number(part) >= min && Number(part) <= max);
+  const lines = readFileSync(join(ROOT, 'packaging/cron/odbackup'), 'utf8')
+    .split('\n')
+    .filter((line) => line.trim() && !line.startsWith('#'));
+  const field = (value: string, min: number, max: number) =>
+    value === '*' || value.split(',').every((part) => /^\d+$/.test(part) && Number(part) >= min && Number(part) <= max);
   for (const line of lines) {
     if (/^[A-Z_]+=/.test(line)) continue;
     const parts = line.trim().split(/\s+/);

@@ -34,7 +34,12 @@ test('a failing disk behind a USB bridge: FAILED, the attribute failing now, and
   const smart = recorded('hitachi-hdd-failing-usb-jmicron.json');
   assert.equal(smart.exitStatus, 216);
   assert.deepEqual(smart.failures, ['overall health FAILED', 'Reallocated_Sector_Ct at its threshold now']);
-  assert.deepEqual(smart.warnings, ['the device error log has 56 errors', 'the self-test log has 3 failed tests', '1975 reallocated sectors', '8 sectors pending reallocation']);
+  assert.deepEqual(smart.warnings, [
+    'the device error log has 56 errors',
+    'the self-test log has 3 failed tests',
+    '1975 reallocated sectors',
+    '8 sectors pending reallocation',
+  ]);
 });
 
 test('an NVMe that passes its own status but has media errors is a warning, not PASSED alone', () => {
@@ -44,15 +49,28 @@ test('an NVMe that passes its own status but has media errors is a warning, not 
 });
 
 test('NVMe critical warning bits and a spare under its threshold fail the disk', () => {
-  const base = JSON.parse(readFileSync(join(ROOT, 'test/fixtures/smartctl/samsung-970-evo-nvme-media-errors.json'), 'utf8')) as { nvme_smart_health_information_log: Record<string, number> };
+  const base = JSON.parse(readFileSync(join(ROOT, 'test/fixtures/smartctl/samsung-970-evo-nvme-media-errors.json'), 'utf8')) as {
+    nvme_smart_health_information_log: Record<string, number>;
+  };
   const log = base.nvme_smart_health_information_log;
-  const worn = decodeSmart('/dev/nvme0', 0, JSON.stringify({ ...base, nvme_smart_health_information_log: { ...log, critical_warning: 0x0c, available_spare: 4 } }));
-  assert.deepEqual(worn.failures, ['critical warning: reliability degraded by media or internal errors', 'critical warning: media placed in read-only mode', 'available spare 4% below its threshold 10%']);
+  const worn = decodeSmart(
+    '/dev/nvme0',
+    0,
+    JSON.stringify({ ...base, nvme_smart_health_information_log: { ...log, critical_warning: 0x0c, available_spare: 4 } }),
+  );
+  assert.deepEqual(worn.failures, [
+    'critical warning: reliability degraded by media or internal errors',
+    'critical warning: media placed in read-only mode',
+    'available spare 4% below its threshold 10%',
+  ]);
 });
 
-test('no data at all: health could not be read, in smartctl\'s own words', () => {
+test("no data at all: health could not be read, in smartctl's own words", () => {
   const open = recorded('open-failed.json');
-  assert.deepEqual([open.assessable, open.exitStatus, open.reason], [false, 2, 'Smartctl open device: /dev/sda failed: \\\\.\\PhysicalDrive0: Open failed, Error=5']);
+  assert.deepEqual(
+    [open.assessable, open.exitStatus, open.reason],
+    [false, 2, 'Smartctl open device: /dev/sda failed: \\\\.\\PhysicalDrive0: Open failed, Error=5'],
+  );
   const bridge = recorded('device-type-unknown.json');
   assert.deepEqual([bridge.assessable, bridge.exitStatus, bridge.reason], [false, 1, '/dev/nonexistent: Unable to detect device type']);
   const silent = decodeSmart('/dev/sda', 2, '');

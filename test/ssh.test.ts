@@ -20,7 +20,16 @@ after(async () => {
 
 function sshNode(name: string, ssh: Record<string, unknown>, extra: Record<string, unknown> = {}, from = `${sshd.user}@127.0.0.1:/`) {
   const dir = join(root, name);
-  const config = writeConfig(dir, [{ name: 'db', group: 'databases', from, retries: 0, ssh: { port: sshd.port, identityFile: sshd.identityFile, knownHostsFile: sshd.knownHostsFile, connectTimeout: 5, ...ssh }, ...extra }]);
+  const config = writeConfig(dir, [
+    {
+      name: 'db',
+      group: 'databases',
+      from,
+      retries: 0,
+      ssh: { port: sshd.port, identityFile: sshd.identityFile, knownHostsFile: sshd.knownHostsFile, connectTimeout: 5, ...ssh },
+      ...extra,
+    },
+  ]);
   return {
     store: join(dir, 'store'),
     run: (...args: string[]) => odbackup(['--config', config, ...args]),
@@ -71,6 +80,9 @@ describe('sync over a real sshd, confined with rrsync -ro', () => {
     const n = sshNode('missing-path', {}, {}, `${sshd.user}@127.0.0.1:/no-such-dir`);
     const result = n.run('sync');
     assert.equal(result.status, 41);
-    assert.match(result.stderr, /^odbackup sync: db: the source refused the path: .*\/no-such-dir\/? No such file or directory \[exit 41: sourceUnreachable\]$/m);
+    assert.match(
+      result.stderr,
+      /^odbackup sync: db: the source refused the path: .*\/no-such-dir\/? No such file or directory \[exit 41: sourceUnreachable\]$/m,
+    );
   });
 });

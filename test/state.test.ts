@@ -20,7 +20,16 @@ function slowNode(name: string, bigMiB = 2, bwlimit = '4m') {
 }
 
 const hashTree = (dir: string) =>
-  Object.fromEntries(readdirSync(dir).sort().map((name) => [name, createHash('sha256').update(readFileSync(join(dir, name))).digest('hex')]));
+  Object.fromEntries(
+    readdirSync(dir)
+      .sort()
+      .map((name) => [
+        name,
+        createHash('sha256')
+          .update(readFileSync(join(dir, name)))
+          .digest('hex'),
+      ]),
+  );
 
 test('a second cycle while one runs exits 3 at once', async () => {
   const n = slowNode('lock');
@@ -55,7 +64,11 @@ test('power cut (kill -9 of node and rsync) mid-transfer of 222 MiB: status show
   process.kill(-pass.pid!, 'SIGKILL');
   await new Promise((done) => pass.on('exit', done));
   assert.equal(existsSync(join(n.store, 'images', 'latest')), false, 'latest never points at an incomplete snapshot');
-  assert.deepEqual(readdirSync(join(n.store, 'images')).filter((name) => /^\d{4}-\d{2}-\d{2}T\d{6}Z$/.test(name)), [], 'no snapshot that looks complete');
+  assert.deepEqual(
+    readdirSync(join(n.store, 'images')).filter((name) => /^\d{4}-\d{2}-\d{2}T\d{6}Z$/.test(name)),
+    [],
+    'no snapshot that looks complete',
+  );
 
   const status = odbackup(['--config', n.config, 'status']);
   assert.equal(status.status, 0);

@@ -23,8 +23,18 @@ function diskNode(name: string, files: Record<string, string | Buffer>) {
   const source = join(dir, 'source');
   writeFiles(source, files);
   const config = join(dir, 'odbackup.json');
-  writeFileSync(config, JSON.stringify({ node: 'n', stateDir: join(dir, 'state'), storage: { path: disk.mountPoint, device: `LABEL=${label(name)}` }, sources: [{ name: 'db', group: 'databases', from: source }], suspend: { mode: 'none' } }));
-  const mountOptions = () => execFileSync('findmnt', ['--noheadings', '--output', 'OPTIONS', '--mountpoint', disk.mountPoint], { encoding: 'utf8' }).trim().split(',');
+  writeFileSync(
+    config,
+    JSON.stringify({
+      node: 'n',
+      stateDir: join(dir, 'state'),
+      storage: { path: disk.mountPoint, device: `LABEL=${label(name)}` },
+      sources: [{ name: 'db', group: 'databases', from: source }],
+      suspend: { mode: 'none' },
+    }),
+  );
+  const mountOptions = () =>
+    execFileSync('findmnt', ['--noheadings', '--output', 'OPTIONS', '--mountpoint', disk.mountPoint], { encoding: 'utf8' }).trim().split(',');
   return { disk, source, run: (...args: string[]) => odbackup(['--config', config, ...args]), mountOptions };
 }
 

@@ -22,7 +22,12 @@ function node(name: string, sources: object[], extra: Record<string, unknown> = 
     run: (...args: string[]) => odbackup(['--config', config, ...args]),
     /** A pass without retention: pull, verify, promote. */
     pass: (...args: string[]) => odbackup(['--config', config, 'cycle', '--skip', 'prune', ...args]),
-    snapshots: (source: string) => (existsSync(join(store, source)) ? readdirSync(join(store, source)).filter((name) => /^\d{4}-\d{2}-\d{2}T\d{6}Z$/.test(name)).sort() : []),
+    snapshots: (source: string) =>
+      existsSync(join(store, source))
+        ? readdirSync(join(store, source))
+            .filter((name) => /^\d{4}-\d{2}-\d{2}T\d{6}Z$/.test(name))
+            .sort()
+        : [],
     latest: (source: string) => (existsSync(join(store, source, 'latest')) ? readlinkSync(join(store, source, 'latest')) : undefined),
   };
 }
@@ -161,7 +166,11 @@ describe('git mirrors', () => {
   test('a repository is mirrored into the snapshot; an unreachable one is 44', () => {
     const work = join(root, 'git-work');
     const bare = join(root, 'site.git');
-    const git = (...args: string[]) => execFileSync('git', args, { cwd: work, env: { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@t', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@t' } });
+    const git = (...args: string[]) =>
+      execFileSync('git', args, {
+        cwd: work,
+        env: { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@t', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@t' },
+      });
     mkdirSync(work, { recursive: true });
     git('init', '-q', '-b', 'main');
     writeFileSync(join(work, 'README'), 'v1');
@@ -183,7 +192,17 @@ describe('git mirrors', () => {
 describe('retention', () => {
   test('prune keeps the newest per day, week and month, never latest; --dry-run removes nothing', () => {
     const n = node('retention', [{ name: 'db', group: 'databases', from: join(root, 'src-basic') }], { retention: { daily: 2, weekly: 2, monthly: 2 } });
-    const names = ['2026-08-15T030000Z', '2026-09-20T030000Z', '2026-10-01T030000Z', '2026-11-02T030000Z', '2026-11-10T030000Z', '2026-11-20T030000Z', '2026-11-21T030000Z', '2026-11-21T150000Z', '2026-11-22T030000Z'];
+    const names = [
+      '2026-08-15T030000Z',
+      '2026-09-20T030000Z',
+      '2026-10-01T030000Z',
+      '2026-11-02T030000Z',
+      '2026-11-10T030000Z',
+      '2026-11-20T030000Z',
+      '2026-11-21T030000Z',
+      '2026-11-21T150000Z',
+      '2026-11-22T030000Z',
+    ];
     for (const name of names) writeFiles(join(n.store, 'db', name), { f: name });
     execFileSync('ln', ['-s', '2026-11-20T030000Z', join(n.store, 'db', 'latest')]);
     const dry = n.run('--json', 'prune', '--dry-run');

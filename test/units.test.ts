@@ -15,11 +15,27 @@ import { expiredSnapshots } from '../src/store/retention.js';
 
 test('rsyncArgs: a pull, an ssh pull and a checksum comparison, as one argv each', () => {
   assert.deepEqual(rsyncArgs({ from: '/srv/dumps', to: '/mnt/db/.partial', linkDest: '/mnt/db/2026-11-22T030000Z', bwlimit: '5m', timeout: 600 }), [
-    '--archive', '--numeric-ids', '--delete', '--partial-dir=.rsync-partial', '--itemize-changes', '--out-format=%i %l %n',
-    '--link-dest=/mnt/db/2026-11-22T030000Z', '--bwlimit=5m', '--timeout=600', '/srv/dumps/', '/mnt/db/.partial/',
+    '--archive',
+    '--numeric-ids',
+    '--delete',
+    '--partial-dir=.rsync-partial',
+    '--itemize-changes',
+    '--out-format=%i %l %n',
+    '--link-dest=/mnt/db/2026-11-22T030000Z',
+    '--bwlimit=5m',
+    '--timeout=600',
+    '/srv/dumps/',
+    '/mnt/db/.partial/',
   ]);
-  const ssh = rsyncArgs({ from: 'backup@db:/var/backups', to: '/mnt/db/.partial', ssh: { port: 2222, connectTimeout: 20, identityFile: '/etc/odbackup/id ed25519' } });
-  assert.equal(ssh[ssh.indexOf('--rsh') + 1], "ssh -p 2222 -o BatchMode=yes -o StrictHostKeyChecking=yes -o ConnectTimeout=20 -o IdentitiesOnly=yes -i '/etc/odbackup/id ed25519'");
+  const ssh = rsyncArgs({
+    from: 'backup@db:/var/backups',
+    to: '/mnt/db/.partial',
+    ssh: { port: 2222, connectTimeout: 20, identityFile: '/etc/odbackup/id ed25519' },
+  });
+  assert.equal(
+    ssh[ssh.indexOf('--rsh') + 1],
+    "ssh -p 2222 -o BatchMode=yes -o StrictHostKeyChecking=yes -o ConnectTimeout=20 -o IdentitiesOnly=yes -i '/etc/odbackup/id ed25519'",
+  );
   const compare = rsyncArgs({ from: '/src', to: '/snap', compareOnly: true, checksum: true, dryRun: true, filesFrom: '/state/list' });
   assert.ok(!compare.includes('--delete'), 'a comparison never deletes');
   assert.deepEqual(compare.slice(-6), ['--checksum', '--dry-run', '--from0', '--files-from=/state/list', '/src/', '/snap/']);
@@ -32,19 +48,40 @@ test('parseItemized: transferred files, sizes and escaped names; other lines are
   assert.equal(parseItemized('sent 1,234 bytes  received 56 bytes'), undefined);
 });
 
-const rsyncRun = (exitCode: number, stderr: string): ExecResult => ({ command: 'rsync', exitCode, notFound: false, cancelled: false, timedOut: false, stdout: '', stderr });
+const rsyncRun = (exitCode: number, stderr: string): ExecResult => ({
+  command: 'rsync',
+  exitCode,
+  notFound: false,
+  cancelled: false,
+  timedOut: false,
+  stdout: '',
+  stderr,
+});
 
 test('classifyRsyncFailure: what went wrong and whether another try can help', () => {
-  assert.deepEqual(classifyRsyncFailure(rsyncRun(11, 'rsync: write failed on "x": No space left on device (28)')), { kind: 'diskFull', retryable: false, message: 'the store is full (No space left on device)' });
-  assert.deepEqual(classifyRsyncFailure(rsyncRun(23, 'rsync: change_dir "/srv/gone" failed: No such file or directory (2)')), { kind: 'sourceMissing', retryable: false, message: 'the source directory /srv/gone does not exist' });
+  assert.deepEqual(classifyRsyncFailure(rsyncRun(11, 'rsync: write failed on "x": No space left on device (28)')), {
+    kind: 'diskFull',
+    retryable: false,
+    message: 'the store is full (No space left on device)',
+  });
+  assert.deepEqual(classifyRsyncFailure(rsyncRun(23, 'rsync: change_dir "/srv/gone" failed: No such file or directory (2)')), {
+    kind: 'sourceMissing',
+    retryable: false,
+    message: 'the source directory /srv/gone does not exist',
+  });
   assert.equal(classifyRsyncFailure(rsyncRun(255, 'ssh: connect to host db port 22: Connection refused')).retryable, true);
   assert.equal(classifyRsyncFailure(rsyncRun(255, 'Host key verification failed.')).retryable, false);
   assert.equal(classifyRsyncFailure(rsyncRun(30, 'rsync error: timeout in data send/receive (code 30)')).kind, 'unreachable');
-  assert.deepEqual(classifyRsyncFailure(rsyncRun(2, 'rsync error: protocol incompatibility (code 2)')), { kind: 'transfer', retryable: false, message: 'rsync exit 2: rsync error: protocol incompatibility (code 2)' });
+  assert.deepEqual(classifyRsyncFailure(rsyncRun(2, 'rsync error: protocol incompatibility (code 2)')), {
+    kind: 'transfer',
+    retryable: false,
+    message: 'rsync exit 2: rsync error: protocol incompatibility (code 2)',
+  });
 });
 
 test('manifest lines: names with newlines and backslashes round-trip; walk order compares path components', () => {
-  for (const name of ['plain.txt', 'dir/a b.txt', 'back\\slash', 'new\nline', 'cr\r\\n']) assert.deepEqual(parseEntry(formatEntry({ hash: 'ef46db3751d8e999', name }).slice(0, -1)), { hash: 'ef46db3751d8e999', name });
+  for (const name of ['plain.txt', 'dir/a b.txt', 'back\\slash', 'new\nline', 'cr\r\\n'])
+    assert.deepEqual(parseEntry(formatEntry({ hash: 'ef46db3751d8e999', name }).slice(0, -1)), { hash: 'ef46db3751d8e999', name });
   assert.equal(formatEntry({ hash: 'ef46db3751d8e999', name: 'new\nline' }), '\\ef46db3751d8e999  new\\nline\n');
   assert.equal(parseEntry('not a manifest line'), undefined);
   // A directory's files come before its later siblings ('a' < 'a-b'), which a plain string sort gets wrong ('-' < '/').
@@ -59,7 +96,15 @@ test('retention: newest of each day, ISO week and month; the protected one alway
   assert.deepEqual(expiredSnapshots(snapshots, { daily: 1, weekly: 0, monthly: 0 }, new Set(['2026-10-01T030000Z'])), snapshots.slice(1, 5));
 });
 
-const ping: Ping = { event: 'fail', code: 41, time: '2026-11-22T03:05:00.000Z', runId: 'run-1', node: 'odroid', message: 'odroid: FAILED (41)', body: 'line 1\nline 2' };
+const ping: Ping = {
+  event: 'fail',
+  code: 41,
+  time: '2026-11-22T03:05:00.000Z',
+  runId: 'run-1',
+  node: 'odroid',
+  message: 'odroid: FAILED (41)',
+  body: 'line 1\nline 2',
+};
 
 test('pingRequest: each monitor style as its server expects; a late ping carries its original time', () => {
   const hc = pingRequest({ style: 'healthchecks', url: 'https://hc.example/ping/uuid', method: 'POST' }, ping, false);
@@ -71,7 +116,12 @@ test('pingRequest: each monitor style as its server expects; a late ping carries
   assert.equal(kuma.url, 'https://kuma.example/api/push/token?status=down&msg=odroid%3A+FAILED+%2841%29&ping=');
   const template = pingRequest({ style: 'template', url: 'https://status.example/odroidm1_{event}?code={code}', method: 'GET' }, ping, false);
   assert.equal(template.url, 'https://status.example/odroidm1_fail?code=41');
-  const cut = pingRequest({ style: 'healthchecks', url: 'https://hc.example/ping/uuid', method: 'POST' }, { ...ping, body: 'x'.repeat(100) + '\nthe end' }, false, 20);
+  const cut = pingRequest(
+    { style: 'healthchecks', url: 'https://hc.example/ping/uuid', method: 'POST' },
+    { ...ping, body: 'x'.repeat(100) + '\nthe end' },
+    false,
+    20,
+  );
   assert.equal(cut.body, 'the end', 'the end of the log is kept within the limit');
 });
 

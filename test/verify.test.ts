@@ -8,7 +8,15 @@ import { odbackup, removeDir, tempDir, writeConfig, writeFiles } from './helpers
 const root = tempDir();
 after(() => removeDir(root));
 
-const ODD_NAMES = { 'plain.txt': 'a', 'with space.txt': 'b', 'back\\slash.txt': 'c', 'new\nline.txt': 'd', 'carriage\rreturn.txt': 'e', 'ü-ñicode.txt': 'f', 'sub/deeper/file.bin': Buffer.alloc(70_000, 9) };
+const ODD_NAMES = {
+  'plain.txt': 'a',
+  'with space.txt': 'b',
+  'back\\slash.txt': 'c',
+  'new\nline.txt': 'd',
+  'carriage\rreturn.txt': 'e',
+  'ü-ñicode.txt': 'f',
+  'sub/deeper/file.bin': Buffer.alloc(70_000, 9),
+};
 
 function node(name: string, files: Record<string, string | Buffer>, extra: Record<string, unknown> = {}) {
   const dir = join(root, name);
@@ -22,7 +30,11 @@ function node(name: string, files: Record<string, string | Buffer>, extra: Recor
     store,
     run: (...args: string[]) => odbackup(['--config', config, ...args]),
     latest: () => readlinkSync(join(store, 'latest')),
-    newest: () => readdirSync(store).filter((entry) => /^\d{4}-\d{2}-\d{2}T\d{6}Z$/.test(entry)).sort().at(-1)!,
+    newest: () =>
+      readdirSync(store)
+        .filter((entry) => /^\d{4}-\d{2}-\d{2}T\d{6}Z$/.test(entry))
+        .sort()
+        .at(-1)!,
   };
 }
 
@@ -38,7 +50,10 @@ test('xxh64sum -c (Debian xxhash) accepts the manifests, odd file names included
   assert.match(manifest, /^\\[0-9a-f]{16} {2}new\\nline\.txt$/m);
   assert.match(manifest, /^[0-9a-f]{16} {2}back\\slash\.txt$/m);
   // xxhsum reads escaped lines (names with a newline or CR) from 0.8.2 on; Debian 12 has 0.8.1.
-  const version = /(\d+)\.(\d+)\.(\d+)/.exec(spawnSync('xxh64sum', ['--version'], { encoding: 'utf8' }).stderr)!.slice(1).map(Number);
+  const version = /(\d+)\.(\d+)\.(\d+)/
+    .exec(spawnSync('xxh64sum', ['--version'], { encoding: 'utf8' }).stderr)!
+    .slice(1)
+    .map(Number);
   const escapedReadable = version[0]! > 0 || version[1]! > 8 || (version[1] === 8 && version[2]! >= 2);
   const unreadable = escapedReadable ? 0 : Object.keys(ODD_NAMES).filter((name) => /[\n\r]/.test(name)).length;
   assert.equal(check.stdout.match(/: OK$/gm)?.length, Object.keys(ODD_NAMES).length - unreadable, check.stdout);

@@ -60,7 +60,10 @@ export async function send(request: HttpRequest, policy: HttpPolicy): Promise<Ht
     return { status: response.statusCode, body: response.body, headers: response.headers };
   } catch (error) {
     if (error instanceof HTTPError) {
-      const answer = String(error.response.body ?? '').trim().split('\n')[0]?.slice(0, 120);
+      const answer = String(error.response.body ?? '')
+        .trim()
+        .split('\n')[0]
+        ?.slice(0, 120);
       throw new DeliveryError(`HTTP ${error.response.statusCode}${answer ? ` "${answer}"` : ''}`, error.response.statusCode);
     }
     if (error instanceof RequestError) throw new DeliveryError(describe(error));

@@ -86,7 +86,8 @@ export function isTransferredFile(change: ItemizedChange): boolean {
 export const RETRYABLE_EXIT_CODES = new Set([5, 10, 12, 30, 35, 255]);
 
 /** stderr texts that no retry can fix although the exit code looks retryable. */
-const PERMANENT_SSH_ERRORS = /Host key verification failed|Permission denied|REMOTE HOST IDENTIFICATION HAS CHANGED|No route to host|Could not resolve hostname/;
+const PERMANENT_SSH_ERRORS =
+  /Host key verification failed|Permission denied|REMOTE HOST IDENTIFICATION HAS CHANGED|No route to host|Could not resolve hostname/;
 
 export type RsyncFailureKind = 'unreachable' | 'sourceMissing' | 'diskFull' | 'transfer';
 
@@ -100,13 +101,16 @@ export interface RsyncFailure {
 export function classifyRsyncFailure(result: ExecResult): RsyncFailure {
   const stderr = result.stderr;
   const code = result.exitCode ?? -1;
-  if (/No space left on device|Disk quota exceeded/.test(stderr)) return { kind: 'diskFull', retryable: false, message: 'the store is full (No space left on device)' };
+  if (/No space left on device|Disk quota exceeded/.test(stderr))
+    return { kind: 'diskFull', retryable: false, message: 'the store is full (No space left on device)' };
   const missing = /(?:change_dir|link_stat) "([^"]*)" failed: No such file or directory/.exec(stderr);
   if (missing && code === 23) return { kind: 'sourceMissing', retryable: false, message: `the source directory ${missing[1]} does not exist` };
   // rrsync refuses a path outside what it exports before rsync starts: exit 12 with its own line.
   const refused = /rrsync error: (.*)/.exec(stderr);
   if (refused) return { kind: 'sourceMissing', retryable: false, message: `the source refused the path: ${refused[1]!.trim()}` };
-  const sshLine = stderr.split('\n').find((line) => PERMANENT_SSH_ERRORS.test(line) || /Connection refused|Connection timed out|Connection closed|timed out/.test(line));
+  const sshLine = stderr
+    .split('\n')
+    .find((line) => PERMANENT_SSH_ERRORS.test(line) || /Connection refused|Connection timed out|Connection closed|timed out/.test(line));
   if (code === 255 || code === 5 || code === 35 || (code === 12 && sshLine)) {
     return { kind: 'unreachable', retryable: !PERMANENT_SSH_ERRORS.test(stderr), message: `source unreachable: ${sshLine?.trim() ?? lastLine(stderr)}` };
   }

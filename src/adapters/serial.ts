@@ -18,7 +18,9 @@ export async function findBadger(root: string): Promise<string | undefined> {
   const byId = join(root, 'dev/serial/by-id');
   let names: string[] = [];
   try {
-    names = readdirSync(byId).filter((name) => BY_ID_NAME.test(name)).sort();
+    names = readdirSync(byId)
+      .filter((name) => BY_ID_NAME.test(name))
+      .sort();
   } catch {
     // no serial device at all: the directory exists only while one is plugged in
   }

@@ -86,7 +86,12 @@ export function decodeSmart(device: string, exitStatus: number, stdout: string):
   if (status & 16 && failingNow.length === 0) failures.push('a pre-fail attribute is at its threshold now');
   const critical = nvme?.critical_warning ?? 0;
   NVME_CRITICAL_WARNINGS.forEach((meaning, bit) => critical & (1 << bit) && failures.push(`critical warning: ${meaning}`));
-  if (nvme?.available_spare !== undefined && nvme.available_spare_threshold !== undefined && nvme.available_spare < nvme.available_spare_threshold && !(critical & 1)) {
+  if (
+    nvme?.available_spare !== undefined &&
+    nvme.available_spare_threshold !== undefined &&
+    nvme.available_spare < nvme.available_spare_threshold &&
+    !(critical & 1)
+  ) {
     failures.push(`available spare ${nvme.available_spare}% below its threshold ${nvme.available_spare_threshold}%`);
   }
 
@@ -127,6 +132,7 @@ export function decodeSmart(device: string, exitStatus: number, stdout: string):
 
 export async function readSmart(smartctl: string, device: string, signal?: AbortSignal): Promise<SmartReport> {
   const result = await exec(smartctl, smartctlArgs(device), { signal, timeout: 60_000 });
-  if (result.notFound) return { device, assessable: false, failures: [], warnings: [], exitStatus: 2, reason: `${smartctl} is not installed (Debian package smartmontools)` };
+  if (result.notFound)
+    return { device, assessable: false, failures: [], warnings: [], exitStatus: 2, reason: `${smartctl} is not installed (Debian package smartmontools)` };
   return decodeSmart(device, result.exitCode ?? 2, result.stdout);
 }

@@ -167,18 +167,28 @@ function crossFieldProblems(document: unknown, base: string): ConfigProblem[] {
   sources.forEach((source, index) => {
     const at = `sources[${index}]`;
     const first = names.get(source.name);
-    if (first !== undefined) problems.push({ path: `${at}.name`, message: `"${source.name}" is already the name of sources[${first}]`, hint: 'source names must be unique' });
+    if (first !== undefined)
+      problems.push({ path: `${at}.name`, message: `"${source.name}" is already the name of sources[${first}]`, hint: 'source names must be unique' });
     else names.set(source.name, index);
     if (groups.has(source.name) && source.group !== source.name) {
-      problems.push({ path: `${at}.name`, message: `"${source.name}" is also a group name`, hint: '`odbackup sync <name>` would be ambiguous; rename the source or the group' });
+      problems.push({
+        path: `${at}.name`,
+        message: `"${source.name}" is also a group name`,
+        hint: '`odbackup sync <name>` would be ambiguous; rename the source or the group',
+      });
     }
     const hasFrom = typeof source.from === 'string';
     if (hasFrom === (source.repositories !== undefined)) {
-      problems.push({ path: at, message: 'needs exactly one of "from" and "repositories"', hint: 'from: a directory or user@host:/path; repositories: git URLs' });
+      problems.push({
+        path: at,
+        message: 'needs exactly one of "from" and "repositories"',
+        hint: 'from: a directory or user@host:/path; repositories: git URLs',
+      });
     }
     const mirrors = (source.repositories ?? []).map(mirrorName);
     const clash = mirrors.find((name, i) => mirrors.indexOf(name) !== i);
-    if (clash) problems.push({ path: `${at}.repositories`, message: `two repositories would both be mirrored as ${clash}`, hint: 'put them in separate sources' });
+    if (clash)
+      problems.push({ path: `${at}.repositories`, message: `two repositories would both be mirrored as ${clash}`, hint: 'put them in separate sources' });
     const remote = hasFrom && isRemoteLocation(source.from!);
     if (source.ssh !== undefined && !remote) {
       problems.push({ path: `${at}.ssh`, message: 'applies only to a "from" of the form user@host:/path', hint: 'is "from" mistyped?' });
@@ -211,7 +221,9 @@ function resolveConfig(raw: RawConfig, base: string): Config {
     return { ...common, kind: 'rsync', from: from!, ssh: resolvedSsh };
   });
   // A program given with a directory is a path relative to the file; a bare name is looked up in PATH.
-  const programs = Object.fromEntries(Object.entries(raw.system.programs).map(([name, file]) => [name, file.includes('/') ? path(file) : file])) as Config['system']['programs'];
+  const programs = Object.fromEntries(
+    Object.entries(raw.system.programs).map(([name, file]) => [name, file.includes('/') ? path(file) : file]),
+  ) as Config['system']['programs'];
   return {
     ...raw,
     stateDir: path(raw.stateDir),

@@ -7,7 +7,25 @@ const NAME_PATTERN = '^[a-z0-9][a-z0-9._-]*$';
 export const SCHEMA_ID = 'https://odbackup.invalid/schema/odbackup.schema.json';
 
 /** Every program odbackup runs: each can be pointed elsewhere (system.programs), and each runs with a timeout. */
-export const PROGRAMS = ['rsync', 'git', 'blkid', 'findmnt', 'mount', 'umount', 'sync', 'e2fsck', 'dumpe2fs', 'lsblk', 'smartctl', 'systemctl', 'systemd-inhibit', 'loginctl', 'rtcwake', 'hwclock', 'poweroff'] as const;
+export const PROGRAMS = [
+  'rsync',
+  'git',
+  'blkid',
+  'findmnt',
+  'mount',
+  'umount',
+  'sync',
+  'e2fsck',
+  'dumpe2fs',
+  'lsblk',
+  'smartctl',
+  'systemctl',
+  'systemd-inhibit',
+  'loginctl',
+  'rtcwake',
+  'hwclock',
+  'poweroff',
+] as const;
 
 export const configSchema = {
   $schema: 'http://json-schema.org/draft-07/schema#',
@@ -241,7 +259,8 @@ export const configSchema = {
           type: 'integer',
           minimum: 0,
           maximum: 366,
-          description: 'After nights the node was off or failed before verify, each pass reads up to this many extra slices that would otherwise be older than scrubDays: the cost of catching up, per night.',
+          description:
+            'After nights the node was off or failed before verify, each pass reads up to this many extra slices that would otherwise be older than scrubDays: the cost of catching up, per night.',
           default: 1,
           examples: [1],
         },
@@ -251,7 +270,8 @@ export const configSchema = {
       type: 'object',
       additionalProperties: false,
       default: {},
-      description: 'Where the kernel files and programs that check, suspend and maintenance use are. Leave the defaults on a node; tests point them at files and programs they create.',
+      description:
+        'Where the kernel files and programs that check, suspend and maintenance use are. Leave the defaults on a node; tests point them at files and programs they create.',
       examples: [{ root: '/', programs: { smartctl: '/usr/sbin/smartctl' } }],
       properties: {
         root: {
@@ -280,7 +300,8 @@ export const configSchema = {
       type: 'object',
       additionalProperties: false,
       default: {},
-      description: 'The remote monitors pinged at the start and the end of every pass (SPEC §6). Pings that cannot be delivered are queued and sent, marked late, at the next pass.',
+      description:
+        'The remote monitors pinged at the start and the end of every pass (SPEC §6). Pings that cannot be delivered are queued and sent, marked late, at the next pass.',
       examples: [{ monitors: [{ style: 'healthchecks', url: 'https://hc-ping.com/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0' }] }],
       properties: {
         monitors: {
@@ -296,13 +317,15 @@ export const configSchema = {
               style: {
                 type: 'string',
                 enum: ['healthchecks', 'uptime-kuma', 'template'],
-                description: 'healthchecks: /start, success, /<exit code>, run id, log tail; uptime-kuma: push URL with status and msg; template: a URL with {event}, {code}, {node}.',
+                description:
+                  'healthchecks: /start, success, /<exit code>, run id, log tail; uptime-kuma: push URL with status and msg; template: a URL with {event}, {code}, {node}.',
                 examples: ['healthchecks'],
               },
               url: {
                 type: 'string',
                 pattern: '^https?://',
-                description: 'The ping URL (a secret: never printed). healthchecks: the check URL; uptime-kuma: the push URL; template: e.g. https://status.example.org/status/{node}_{event}.',
+                description:
+                  'The ping URL (a secret: never printed). healthchecks: the check URL; uptime-kuma: the push URL; template: e.g. https://status.example.org/status/{node}_{event}.',
                 examples: ['https://hc-ping.com/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0'],
               },
               method: {
@@ -317,11 +340,18 @@ export const configSchema = {
         },
         timeoutSeconds: { type: 'integer', minimum: 1, maximum: 10, description: 'Per request.', default: 10, examples: [10] },
         retries: { type: 'integer', minimum: 0, maximum: 5, description: 'Retries of a failed request (1 s, 2 s, 4 s … apart).', default: 2, examples: [2] },
-        queueSize: { type: 'integer', minimum: 1, description: 'Undelivered pings kept per monitor (the oldest are dropped, and counted).', default: 100, examples: [100] },
+        queueSize: {
+          type: 'integer',
+          minimum: 1,
+          description: 'Undelivered pings kept per monitor (the oldest are dropped, and counted).',
+          default: 100,
+          examples: [100],
+        },
         maintenanceUrl: {
           type: 'string',
           pattern: '^https?://',
-          description: 'Asked at "heartbeat start": an answer of maintenance, debug, yes, true or 1 (or JSON {"maintenance": true}) keeps the node up for maintenance.',
+          description:
+            'Asked at "heartbeat start": an answer of maintenance, debug, yes, true or 1 (or JSON {"maintenance": true}) keeps the node up for maintenance.',
           examples: ['https://status.example.org/odroidm1/maintenance'],
         },
       },
@@ -344,10 +374,32 @@ export const configSchema = {
             additionalProperties: false,
             required: ['kind', 'url'],
             properties: {
-              kind: { type: 'string', enum: ['slack', 'ntfy', 'webhook'], description: 'slack: incoming webhook; ntfy: topic URL; webhook: JSON POST.', examples: ['slack'] },
-              url: { type: 'string', pattern: '^https?://', description: 'Where to POST (a secret: never printed).', examples: ['https://ntfy.sh/odbackup-alerts'] },
-              token: { type: 'string', minLength: 1, description: 'ntfy access token (sent as Authorization: Bearer).', examples: ['tk_AgQdq7mVBoFD37zQVN29RhuMzNIz2'] },
-              priority: { type: 'integer', minimum: 1, maximum: 5, description: 'ntfy priority of a failure (warnings are sent at 3).', default: 5, examples: [4] },
+              kind: {
+                type: 'string',
+                enum: ['slack', 'ntfy', 'webhook'],
+                description: 'slack: incoming webhook; ntfy: topic URL; webhook: JSON POST.',
+                examples: ['slack'],
+              },
+              url: {
+                type: 'string',
+                pattern: '^https?://',
+                description: 'Where to POST (a secret: never printed).',
+                examples: ['https://ntfy.sh/odbackup-alerts'],
+              },
+              token: {
+                type: 'string',
+                minLength: 1,
+                description: 'ntfy access token (sent as Authorization: Bearer).',
+                examples: ['tk_AgQdq7mVBoFD37zQVN29RhuMzNIz2'],
+              },
+              priority: {
+                type: 'integer',
+                minimum: 1,
+                maximum: 5,
+                description: 'ntfy priority of a failure (warnings are sent at 3).',
+                default: 5,
+                examples: [4],
+              },
               tags: { type: 'array', items: { type: 'string' }, default: [], description: 'ntfy tags added to every alert.', examples: [['backup']] },
             },
           },
@@ -366,7 +418,8 @@ export const configSchema = {
           minItems: 1,
           items: { type: 'string', pattern: '^([01][0-9]|2[0-3]):[0-5][0-9]$' },
           default: ['03:00'],
-          description: 'Daily wall-clock times (HH:MM). On a spring-forward night a time that does not exist is taken after the clocks moved; on the autumn night a repeated time is taken the first time.',
+          description:
+            'Daily wall-clock times (HH:MM). On a spring-forward night a time that does not exist is taken after the clocks moved; on the autumn night a repeated time is taken the first time.',
           examples: [['03:00'], ['03:00', '15:00']],
         },
         minMarginMinutes: {
@@ -414,12 +467,30 @@ export const configSchema = {
       type: 'object',
       additionalProperties: false,
       default: {},
-      description: 'Maintenance mode: after a manual wake, when the monitor asks, or when a Badger button is held. ssh is started and the node stays awake while someone is logged in.',
+      description:
+        'Maintenance mode: after a manual wake, when the monitor asks, or when a Badger button is held. ssh is started and the node stays awake while someone is logged in.',
       examples: [{ checkMinutes: 15 }],
       properties: {
-        checkMinutes: { type: 'number', exclusiveMinimum: 0, description: 'How often to look for logged-in users (the first look is after this long too).', default: 15, examples: [15] },
-        maxHours: { type: 'number', exclusiveMinimum: 0, description: 'Go to sleep after this long even with a session open (a forgotten login must not keep the node up for days).', default: 12, examples: [12] },
-        backupFirst: { type: 'boolean', description: 'Do the backup before maintenance (false: maintenance first when it is asked for at the start).', default: true, examples: [true] },
+        checkMinutes: {
+          type: 'number',
+          exclusiveMinimum: 0,
+          description: 'How often to look for logged-in users (the first look is after this long too).',
+          default: 15,
+          examples: [15],
+        },
+        maxHours: {
+          type: 'number',
+          exclusiveMinimum: 0,
+          description: 'Go to sleep after this long even with a session open (a forgotten login must not keep the node up for days).',
+          default: 12,
+          examples: [12],
+        },
+        backupFirst: {
+          type: 'boolean',
+          description: 'Do the backup before maintenance (false: maintenance first when it is asked for at the start).',
+          default: true,
+          examples: [true],
+        },
       },
     },
     display: {
@@ -451,7 +522,13 @@ export const configSchema = {
           description: 'Also write every screen to this PNG, drawn by the same board program in MicroPython here (relative to this file).',
           examples: ['/var/lib/odbackup/eink.png'],
         },
-        api: { type: 'string', enum: ['old', 'new'], description: 'The badger2040 API the preview emulates (the board program works with both).', default: 'new', examples: ['new'] },
+        api: {
+          type: 'string',
+          enum: ['old', 'new'],
+          description: 'The badger2040 API the preview emulates (the board program works with both).',
+          default: 'new',
+          examples: ['new'],
+        },
       },
     },
     check: {
@@ -472,7 +549,7 @@ export const configSchema = {
         internetUrl: {
           type: 'string',
           pattern: '^https?://',
-          description: 'Any answer from this URL means the internet is reachable; default: the first monitor\'s host.',
+          description: "Any answer from this URL means the internet is reachable; default: the first monitor's host.",
           examples: ['https://deb.debian.org/'],
         },
         internetRequired: {
@@ -481,7 +558,13 @@ export const configSchema = {
           default: false,
           examples: [false],
         },
-        sshService: { type: 'string', minLength: 1, description: 'The ssh server unit (state reported; started for maintenance).', default: 'ssh.service', examples: ['ssh.service'] },
+        sshService: {
+          type: 'string',
+          minLength: 1,
+          description: 'The ssh server unit (state reported; started for maintenance).',
+          default: 'ssh.service',
+          examples: ['ssh.service'],
+        },
       },
     },
     retention: {

@@ -19,6 +19,10 @@ export function groupsInOrder(config: Config): string[] {
 
 /** The mirror's directory name: the URL's last path part, `https://host/org/site.git` → `site.git`. */
 export function mirrorName(url: string): string {
-  const last = url.replace(/\/+$/, '').split(/[/:]/).at(-1)!.replace(/\.git$/, '');
+  const last = url
+    .replace(/\/+$/, '')
+    .split(/[/:]/)
+    .at(-1)!
+    .replace(/\.git$/, '');
   return `${last.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^[-.]+/, '') || 'repository'}.git`;
 }

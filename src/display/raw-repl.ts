@@ -230,7 +230,10 @@ export class RawRepl {
   private write(data: string | Buffer): Promise<void> {
     if (this.ended) return Promise.reject(new ReplError(this.ended, this.buffer));
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new ReplError('writing to the Badger did not finish in time', this.buffer)), Math.max(0, this.deadline - Date.now()));
+      const timer = setTimeout(
+        () => reject(new ReplError('writing to the Badger did not finish in time', this.buffer)),
+        Math.max(0, this.deadline - Date.now()),
+      );
       this.stream.write(data, (error) => {
         clearTimeout(timer);
         // EIO and friends on a tty: it hung up, as when the USB cable comes out.

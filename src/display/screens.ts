@@ -29,7 +29,10 @@ export interface ScreenFacts {
 const VALID_GRACE_HOURS = 6;
 
 /** "11-23 03:00": short enough for a line of large type on 296 pixels. */
-const short = (date: Date) => localTime(date).replace(/^\d{4}-/, '').replace(/ \S+$/, '');
+const short = (date: Date) =>
+  localTime(date)
+    .replace(/^\d{4}-/, '')
+    .replace(/ \S+$/, '');
 
 /** The screens that show the network line (and so need it gathered). */
 export const NETWORK_SCREENS: readonly ScreenName[] = ['start', 'failed'];

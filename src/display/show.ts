@@ -37,7 +37,10 @@ async function screenFacts(ctx: Context, name: ScreenName, code: number | undefi
   };
   if (NETWORK_SCREENS.includes(name)) {
     const [internet, ssh] = await Promise.all([internetFinding(ctx), sshFinding(ctx)]);
-    facts.network = { internet: internet.level === 'ok' ? 'OK' : internet.level === 'info' ? '-' : 'FAIL', ssh: ssh.message.endsWith(' active') ? 'OK' : 'FAIL' };
+    facts.network = {
+      internet: internet.level === 'ok' ? 'OK' : internet.level === 'info' ? '-' : 'FAIL',
+      ssh: ssh.message.endsWith(' active') ? 'OK' : 'FAIL',
+    };
   }
   return facts;
 }
@@ -53,7 +56,11 @@ async function badgerPort(ctx: Context, option: string | undefined): Promise<str
   if (port !== 'auto') return port;
   return (
     (await findBadger(ctx.config.system.root)) ??
-    failed('displayUnreachable', 'no Badger 2040 found: no /dev/serial/by-id/usb-MicroPython_* and no USB device 2e8a:0005', 'is it plugged in? display.port names it if it has another id')
+    failed(
+      'displayUnreachable',
+      'no Badger 2040 found: no /dev/serial/by-id/usb-MicroPython_* and no USB device 2e8a:0005',
+      'is it plugged in? display.port names it if it has another id',
+    )
   );
 }
 
@@ -77,7 +84,9 @@ export async function showScreen(ctx: Context, name: ScreenName, options: Displa
   if (display.preview && !ctx.dryRun) await writePreview(status, display.preview, api);
   const previewNote = display.preview ? `; preview ${display.preview}` : '';
   if ((options.port ?? display.port) === 'none') {
-    return display.preview ? ok(`${status.state} screen written to ${display.preview} (no Badger on this node)`, { status }) : skipped('no display on this node (display.port is "none")');
+    return display.preview
+      ? ok(`${status.state} screen written to ${display.preview} (no Badger on this node)`, { status })
+      : skipped('no display on this node (display.port is "none")');
   }
   const port = await badgerPort(ctx, options.port);
   if (typeof port !== 'string') return port;

@@ -30,6 +30,7 @@ export function clockTrust(root: string, state: State, now: Date): ClockTrust {
   if (lastRun && now.getTime() < Date.parse(lastRun)) {
     return { trusted: false, synchronised, lastRun, message: `clock ${now.toISOString()} is earlier than the last recorded run ${lastRun}: RTC reset?` };
   }
-  if (now < CLOCK_FLOOR) return { trusted: false, synchronised, lastRun, message: `clock ${now.toISOString()} is before ${CLOCK_FLOOR.toISOString().slice(0, 10)}: RTC reset?` };
+  if (now < CLOCK_FLOOR)
+    return { trusted: false, synchronised, lastRun, message: `clock ${now.toISOString()} is before ${CLOCK_FLOOR.toISOString().slice(0, 10)}: RTC reset?` };
   return { trusted: true, synchronised, lastRun, message: `not NTP-synchronised, but not earlier than the last run${lastRun ? ` (${lastRun})` : ''}` };
 }

@@ -22,7 +22,12 @@ export async function internetFinding(ctx: Context): Promise<Finding> {
   if (!url) return { check: 'internet', level: 'info', message: 'not tested (no check.internetUrl and no monitor)' };
   const answer = await internetReachable(url, { timeoutMs: 5000, retries: 1, signal: ctx.signal });
   if (answer.reachable) return { check: 'internet', level: 'ok', message: `${new URL(url).host} answers` };
-  return { check: 'internet', level: ctx.config.check.internetRequired ? 'fatal' : 'warning', code: 'networkDown', message: `${new URL(url).host}: ${answer.error}` };
+  return {
+    check: 'internet',
+    level: ctx.config.check.internetRequired ? 'fatal' : 'warning',
+    code: 'networkDown',
+    message: `${new URL(url).host}: ${answer.error}`,
+  };
 }
 
 export async function sshFinding(ctx: Context): Promise<Finding> {

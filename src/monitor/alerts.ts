@@ -28,7 +28,13 @@ export function alertOf(node: string, pass: PassRecord, logTail: string[], onWar
     return { ...base, level: 'failure', code: EXIT_CODES[code].code, meaning: EXIT_CODES[code].meaning, step, message };
   }
   if (warnings.length === 0 || !onWarning) return undefined;
-  return { ...base, level: 'warning', code: 0, meaning: EXIT_CODES.ok.meaning, message: `pass completed with ${warnings.length} warning${warnings.length === 1 ? '' : 's'}` };
+  return {
+    ...base,
+    level: 'warning',
+    code: 0,
+    meaning: EXIT_CODES.ok.meaning,
+    message: `pass completed with ${warnings.length} warning${warnings.length === 1 ? '' : 's'}`,
+  };
 }
 
 export function alertTitle(alert: Alert): string {
@@ -49,7 +55,13 @@ const json = (value: unknown): Pick<HttpRequest, 'headers' | 'body'> => ({ heade
 export function alertRequest(target: AlertTarget, alert: Alert): HttpRequest {
   switch (target.kind) {
     case 'slack':
-      return { method: 'POST', url: target.url, ...json({ text: `*${alertTitle(alert)}*\n${alertText(alert, 0)}${alert.logTail.length ? `\n\`\`\`\n${alert.logTail.slice(-15).join('\n')}\n\`\`\`` : ''}` }) };
+      return {
+        method: 'POST',
+        url: target.url,
+        ...json({
+          text: `*${alertTitle(alert)}*\n${alertText(alert, 0)}${alert.logTail.length ? `\n\`\`\`\n${alert.logTail.slice(-15).join('\n')}\n\`\`\`` : ''}`,
+        }),
+      };
     case 'ntfy': {
       const headers: Record<string, string> = {
         title: alertTitle(alert),

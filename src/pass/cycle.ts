@@ -125,7 +125,9 @@ export async function runCycle(ctx: Context, plan: PassEntry[], options: CycleOp
     inhibitor?.release();
   }
   if (!ctx.dryRun) finishPass(ctx, pass);
-  const summary = pass.notDue ? `not due: ${pass.notDue}` : `pass ${pass.outcome}: ${pass.steps.filter((step) => step.status === 'ok').length} steps ok, ${pass.warnings.length} warnings`;
+  const summary = pass.notDue
+    ? `not due: ${pass.notDue}`
+    : `pass ${pass.outcome}: ${pass.steps.filter((step) => step.status === 'ok').length} steps ok, ${pass.warnings.length} warnings`;
   if (!pass.firstFailure) return ok(summary, pass, pass.warnings);
   const { step, code, message } = pass.firstFailure;
   return { ...failed(code, `${step}: ${message}`, undefined, pass), warnings: pass.warnings };

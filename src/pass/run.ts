@@ -49,8 +49,7 @@ export function labelOf(entry: PassEntry): string {
 
 function selected(entry: PassEntry, options: PassOptions): boolean {
   const label = labelOf(entry);
-  const matches = (names: string[] | undefined) =>
-    (names ?? []).some((name) => name === label || name === entry.step.name || label.startsWith(`${name} `));
+  const matches = (names: string[] | undefined) => (names ?? []).some((name) => name === label || name === entry.step.name || label.startsWith(`${name} `));
   if (options.only?.length && !matches(options.only)) return false;
   return !matches(options.skip);
 }

@@ -18,7 +18,9 @@ export function nextWake(times: readonly string[], now: Date, marginMinutes: num
 
 /** The latest scheduled time at or before now: the slot a pass started now belongs to. */
 export function currentSlot(times: readonly string[], now: Date): Date {
-  return scheduledTimes(times, now, -1, 0).filter((date) => date <= now).at(-1)!;
+  return scheduledTimes(times, now, -1, 0)
+    .filter((date) => date <= now)
+    .at(-1)!;
 }
 
 /** Every scheduled local time from `fromDay` to `toDay` days after now's date, in order. */
@@ -40,7 +42,15 @@ export function onCalendarLines(times: readonly string[]): string[] {
 
 /** "2026-11-23 03:00 EET (in 11 h 40 min)": what status and the e-ink show. */
 export function localTime(date: Date): string {
-  const parts = new Intl.DateTimeFormat('en-GB', { year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23', timeZoneName: 'short' }).formatToParts(date);
+  const parts = new Intl.DateTimeFormat('en-GB', {
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+    hour: '2-digit',
+    minute: '2-digit',
+    hourCycle: 'h23',
+    timeZoneName: 'short',
+  }).formatToParts(date);
   const part = (type: string) => parts.find((item) => item.type === type)?.value ?? '';
   return `${part('year')}-${part('month')}-${part('day')} ${part('hour')}:${part('minute')} ${part('timeZoneName')}`;
 }

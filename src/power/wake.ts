@@ -42,7 +42,11 @@ export function wakeReason(config: Config, state: State, now: Date, sleepLog: st
     armed = undefined; // no sysfs alarm (mem mode disarms it anyway): judge by the time alone
   }
   if (armed !== undefined && armed * 1000 > now.getTime()) {
-    return { ...base, reason: 'manual', message: `woken before the alarm (power button or reboot); the alarm is still set for ${new Date(armed * 1000).toISOString()}` };
+    return {
+      ...base,
+      reason: 'manual',
+      message: `woken before the alarm (power button or reboot); the alarm is still set for ${new Date(armed * 1000).toISOString()}`,
+    };
   }
   const drift = woke.getTime() - scheduled.getTime();
   if (drift < -60_000) return { ...base, reason: 'manual', message: `woken ${seconds(-drift)} before the scheduled time (power button or reboot)` };

@@ -35,13 +35,17 @@ async function smartFindings(ctx: Context, storage: StorageState | undefined): P
   const facts = [
     smart.model,
     smart.temperatureC !== undefined ? `${smart.temperatureC} °C` : undefined,
-    ...(smart.mediaErrors !== undefined ? [`media errors ${smart.mediaErrors}`] : [`reallocated ${smart.reallocatedSectors ?? 0}`, `pending ${smart.pendingSectors ?? 0}`]),
+    ...(smart.mediaErrors !== undefined
+      ? [`media errors ${smart.mediaErrors}`]
+      : [`reallocated ${smart.reallocatedSectors ?? 0}`, `pending ${smart.pendingSectors ?? 0}`]),
     smart.wearPercent !== undefined ? `wear ${smart.wearPercent}%` : undefined,
   ].filter(Boolean);
   const basis = smart.healthFromAttributes ? `; health from attributes: ${smart.healthFromAttributes}` : '';
   if (smart.failures.length > 0) {
     const what = [...smart.failures, ...smart.warnings, ...facts].join(', ');
-    return [{ check: 'smart', level: 'fatal', code: 'smartFailed', message: `${disk}: DISK FAILING (smartctl exit status ${smart.exitStatus}; ${what})${basis}` }];
+    return [
+      { check: 'smart', level: 'fatal', code: 'smartFailed', message: `${disk}: DISK FAILING (smartctl exit status ${smart.exitStatus}; ${what})${basis}` },
+    ];
   }
   const findings: Finding[] = [{ check: 'smart', level: 'ok', message: `${disk}: PASSED (${facts.join(', ')})${basis}` }];
   for (const warning of smart.warnings) findings.push({ check: 'smart', level: 'warning', code: 'smartFailed', message: `${disk}: ${warning}` });
@@ -54,8 +58,10 @@ function temperatureFindings(ctx: Context): Finding[] {
   const hottest = zones.reduce((a, b) => (b.celsius > a.celsius ? b : a));
   const { warnTemperatureC, maxTemperatureC } = ctx.config.check;
   const text = `${hottest.type} ${hottest.celsius.toFixed(1)} °C`;
-  if (hottest.celsius >= maxTemperatureC) return [{ check: 'temperature', level: 'fatal', code: 'overTemperature', message: `${text}, limit ${maxTemperatureC} °C` }];
-  if (hottest.celsius >= warnTemperatureC) return [{ check: 'temperature', level: 'warning', code: 'overTemperature', message: `${text}, warning above ${warnTemperatureC} °C` }];
+  if (hottest.celsius >= maxTemperatureC)
+    return [{ check: 'temperature', level: 'fatal', code: 'overTemperature', message: `${text}, limit ${maxTemperatureC} °C` }];
+  if (hottest.celsius >= warnTemperatureC)
+    return [{ check: 'temperature', level: 'warning', code: 'overTemperature', message: `${text}, warning above ${warnTemperatureC} °C` }];
   return [{ check: 'temperature', level: 'ok', message: text }];
 }
 
@@ -63,12 +69,21 @@ function temperatureFindings(ctx: Context): Finding[] {
 async function spaceFindings(ctx: Context, storage: StorageState | undefined, storageOk: boolean): Promise<Finding[]> {
   if (!storageOk) return [];
   const free = await storeFreeBytes(ctx.config, storage);
-  if (free === undefined) return [{ check: 'free space', level: 'warning', code: 'diskFull', message: `free space on ${ctx.config.storage.path} could not be read` }];
+  if (free === undefined)
+    return [{ check: 'free space', level: 'warning', code: 'diskFull', message: `free space on ${ctx.config.storage.path} could not be read` }];
   const lastPassBytes = Object.values(ctx.state.read().sources ?? {}).reduce((sum, source) => sum + source.bytes, 0);
   const reserve = ctx.config.storage.minFreeGiB * GIB;
   const text = `${formatBytes(free)} free; the last pass wrote ${formatBytes(lastPassBytes)}`;
   if (free < lastPassBytes) return [{ check: 'free space', level: 'fatal', code: 'diskFull', message: `${text}: the next pass would not fit` }];
-  if (free < reserve) return [{ check: 'free space', level: 'warning', code: 'diskFull', message: `${text}: below the reserve of ${ctx.config.storage.minFreeGiB} GiB (prune removes the oldest snapshots)` }];
+  if (free < reserve)
+    return [
+      {
+        check: 'free space',
+        level: 'warning',
+        code: 'diskFull',
+        message: `${text}: below the reserve of ${ctx.config.storage.minFreeGiB} GiB (prune removes the oldest snapshots)`,
+      },
+    ];
   return [{ check: 'free space', level: 'ok', message: text }];
 }
 
@@ -100,10 +115,16 @@ export const checkStep: Step = {
   async run(ctx) {
     const findings = await hardwareFindings(ctx);
     const fatal = findings.filter((finding) => finding.level === 'fatal');
-    const warnings = findings.filter((finding) => finding.level === 'warning').map((finding) => ({ code: finding.code!, message: `${finding.check}: ${finding.message}` }));
+    const warnings = findings
+      .filter((finding) => finding.level === 'warning')
+      .map((finding) => ({ code: finding.code!, message: `${finding.check}: ${finding.message}` }));
     if (fatal.length > 0) {
       const [first] = fatal;
-      return { ...failed(first!.code!, `${first!.check}: ${first!.message}`, undefined, findings), details: fatal.slice(1).map((finding) => `${finding.check}: ${finding.message}`), warnings };
+      return {
+        ...failed(first!.code!, `${first!.check}: ${first!.message}`, undefined, findings),
+        details: fatal.slice(1).map((finding) => `${finding.check}: ${finding.message}`),
+        warnings,
+      };
     }
     return ok(`${findings.filter((finding) => finding.level === 'ok').length} checks ok, ${warnings.length} warnings`, findings, warnings);
   },

@@ -11,6 +11,9 @@ export const codesStep: Step = {
   },
   render(result) {
     const rows = result.data as ReturnType<typeof codeTable>;
-    return table(['code', 'name', 'level', 'meaning'], rows.map((row) => [String(row.code), row.name, row.level, row.meaning]));
+    return table(
+      ['code', 'name', 'level', 'meaning'],
+      rows.map((row) => [String(row.code), row.name, row.level, row.meaning]),
+    );
   },
 };

@@ -9,9 +9,9 @@ export const displayStep: Step<DisplayOptions> = {
   summary: 'draw a status screen on the Badger (start, failed, ready, maintenance, message), or install its power-up redraw',
   arguments: [{ name: 'screen', description: ACTIONS.join(' | '), required: true, choices: ACTIONS }],
   options: [
-    { flags: '--code <n>', description: 'the exit code a failed screen shows (default: the pass\'s)', integer: { min: 1, max: 255 } },
+    { flags: '--code <n>', description: "the exit code a failed screen shows (default: the pass's)", integer: { min: 1, max: 255 } },
     { flags: '--text <text>', description: 'the step/source of a failed screen, or the text of a message' },
-    { flags: '--port <path>', description: 'the Badger\'s serial device (default: display.port; auto finds it by USB id)' },
+    { flags: '--port <path>', description: "the Badger's serial device (default: display.port; auto finds it by USB id)" },
     { flags: '--preview <file.png>', description: 'only render the screen to a PNG, in MicroPython (WebAssembly) on this machine' },
     { flags: '--api <api>', description: 'which badger2040 API the preview emulates (default: display.api)', choices: ['old', 'new'] },
   ],

@@ -45,7 +45,10 @@ export function pingOf(ctx: Context, event: PingEvent, code: number): Ping {
         : `${node}: FAILED (${code}) ${meaning}${pass?.firstFailure ? ` — ${pass.firstFailure.step}: ${pass.firstFailure.message}` : ''}`;
   const { scrubDays } = ctx.config.verify;
   const scrub = ctx.state.read().scrub;
-  const coverage = event === 'start' ? [] : ctx.config.sources.map((source) => `${source.name}: ${coverageText(coverageDays(sliceReads(scrub, source.name, scrubDays), scrubDays, ctx.now()))}`);
+  const coverage =
+    event === 'start'
+      ? []
+      : ctx.config.sources.map((source) => `${source.name}: ${coverageText(coverageDays(sliceReads(scrub, source.name, scrubDays), scrubDays, ctx.now()))}`);
   const body = [...warnings, ...coverage, ...(event === 'fail' ? ctx.log.tail(60) : [])].join('\n');
   return { event, code, time: ctx.now().toISOString(), runId: ctx.runId, node, message, body };
 }
@@ -95,7 +98,7 @@ export const heartbeatStep: Step<HeartbeatOptions> = {
   summary: 'ping the monitors (start, success or fail), delivering queued pings first; at start, ask about maintenance',
   arguments: [{ name: 'event', description: PING_EVENTS.join(' | '), required: true, choices: PING_EVENTS }],
   options: [
-    { flags: '--code <n>', description: 'the exit code a fail ping reports (default: the pass\'s, else 1)', integer: { min: 1, max: 255 } },
+    { flags: '--code <n>', description: "the exit code a fail ping reports (default: the pass's, else 1)", integer: { min: 1, max: 255 } },
     { flags: '--dry-run', description: 'print the requests (secrets masked); send nothing, queue nothing' },
   ],
   locked: true,
@@ -114,7 +117,9 @@ export const heartbeatStep: Step<HeartbeatOptions> = {
     const policy = httpPolicy(ctx.config, ctx.signal);
     const saved = ctx.state.read().heartbeat ?? {};
     const [outcomes, maintenance] = await Promise.all([
-      Promise.all(heartbeat.monitors.map((monitor) => deliver(monitor, saved[monitorKey(monitor)] ?? { queue: [], dropped: 0 }, ping, policy, heartbeat.queueSize))),
+      Promise.all(
+        heartbeat.monitors.map((monitor) => deliver(monitor, saved[monitorKey(monitor)] ?? { queue: [], dropped: 0 }, ping, policy, heartbeat.queueSize)),
+      ),
       event === 'start' && heartbeat.maintenanceUrl ? maintenanceAnswer(ctx.config, policy) : undefined,
     ]);
     // Monitors no longer configured leave the state with their queues.
@@ -128,7 +133,11 @@ export const heartbeatStep: Step<HeartbeatOptions> = {
     ];
     const lateCount = reports.reduce((sum, report) => sum + report.late, 0);
     const summary = `${event} delivered to ${reports.filter((report) => report.delivered).length} of ${reports.length} monitors${lateCount ? `, ${lateCount} late pings delivered first` : ''}${maintenanceRequest ? '; the monitor asks for maintenance' : ''}`;
-    if (problems.length > 0) return { ...failed('monitorUndelivered', `${summary}; ${problems.join('; ')}`, 'queued pings are sent, marked late, at the next heartbeat', data), maintenanceRequest };
+    if (problems.length > 0)
+      return {
+        ...failed('monitorUndelivered', `${summary}; ${problems.join('; ')}`, 'queued pings are sent, marked late, at the next heartbeat', data),
+        maintenanceRequest,
+      };
     return { ...ok(summary, data), maintenanceRequest };
   },
   render(result) {

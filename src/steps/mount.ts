@@ -21,13 +21,22 @@ async function mountAs(config: Config, device: string, readOnly: boolean): Promi
   // ro,noload: no journal replay, so a read-only mount never writes (REFERENCE §5.3).
   const options = readOnly ? ['ro', 'noload', ...storage.mountOptions] : ['rw', ...storage.mountOptions];
   const error = await mount(config.system.programs, device, storage.path, storage.fsType, options);
-  if (error) throw new OdbackupError(readOnly ? 'mountRoFailed' : 'mountRwFailed', `mount ${readOnly ? 'read-only' : 'read-write'} of ${device} at ${storage.path} failed: ${error}`);
+  if (error)
+    throw new OdbackupError(
+      readOnly ? 'mountRoFailed' : 'mountRwFailed',
+      `mount ${readOnly ? 'read-only' : 'read-write'} of ${device} at ${storage.path} failed: ${error}`,
+    );
 }
 
 async function release(config: Config, code: 'mountRwFailed' | 'mountRoFailed'): Promise<void> {
   const { storage, system } = config;
   const flushError = await syncFilesystem(system.programs, storage.path);
-  if (flushError) throw new OdbackupError('storageWriteFailed', `writing back ${storage.path} before unmounting failed: ${flushError}`, 'the disk may be failing: `odbackup check`, and the kernel log (`journalctl -k`)');
+  if (flushError)
+    throw new OdbackupError(
+      'storageWriteFailed',
+      `writing back ${storage.path} before unmounting failed: ${flushError}`,
+      'the disk may be failing: `odbackup check`, and the kernel log (`journalctl -k`)',
+    );
   const error = await unmount(system.programs, storage.path);
   if (error) throw new OdbackupError(code, `unmount of ${storage.path} failed: ${error}`, 'is a file on the store still open? `fuser -vm` shows who holds it');
 }

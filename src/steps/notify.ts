@@ -24,7 +24,17 @@ export const notifyStep: Step<NotifyOptions> = {
     const pass = ctx.pass ?? ctx.state.read().passes[0];
     const now = ctx.now().toISOString();
     const alert: Alert | undefined = options.test
-      ? { node, level: 'test', code: 0, meaning: 'test', message: `test alert from odbackup on ${node}; alerts arrive here`, warnings: [], logTail: [], time: now, runId: ctx.runId }
+      ? {
+          node,
+          level: 'test',
+          code: 0,
+          meaning: 'test',
+          message: `test alert from odbackup on ${node}; alerts arrive here`,
+          warnings: [],
+          logTail: [],
+          time: now,
+          runId: ctx.runId,
+        }
       : pass && alertOf(node, pass, ctx.log.tail(30), notify.onWarning);
     if (!alert) return skipped(pass ? 'nothing to report: the pass succeeded' : 'nothing to report: no pass recorded yet');
     if (ctx.dryRun) {
@@ -46,7 +56,11 @@ export const notifyStep: Step<NotifyOptions> = {
     );
     const undelivered = results.filter((result) => !result.delivered);
     const summary = `"${alertTitle(alert)}" sent to ${results.length - undelivered.length} of ${results.length} targets`;
-    if (undelivered.length) return failed('monitorUndelivered', `${summary}; ${undelivered.map((result) => `${result.target}: ${result.error}`).join('; ')}`, undefined, { alert, results });
+    if (undelivered.length)
+      return failed('monitorUndelivered', `${summary}; ${undelivered.map((result) => `${result.target}: ${result.error}`).join('; ')}`, undefined, {
+        alert,
+        results,
+      });
     return ok(summary, { alert, results });
   },
 };

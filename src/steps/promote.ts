@@ -6,7 +6,7 @@ import { ok, type Step } from './types.js';
 /** Moves each source's latest to its newest pull that verify passed: latest only ever points at a verified one. */
 export const promoteStep: Step = {
   name: 'promote',
-  summary: 'point latest at each source\'s newest verified snapshot',
+  summary: "point latest at each source's newest verified snapshot",
   arguments: [{ name: 'target', description: 'a group or a source name; all when left out' }],
   locked: true,
   async run(ctx, { args: [target] }) {

@@ -75,13 +75,21 @@ export const pruneStep: Step<PruneOptions> = {
     const verb = ctx.dryRun ? 'would remove' : 'removed';
     const result = ok(`${verb} ${removed.length} snapshot${removed.length === 1 ? '' : 's'}; ${free.toFixed(1)} GiB free`, removed);
     if (minimum > 0 && free < minimum && !ctx.dryRun) {
-      result.warnings = [{ code: 'diskFull', message: `only ${free.toFixed(1)} GiB free on ${ctx.config.storage.path} after pruning (minimum ${minimum} GiB)` }];
+      result.warnings = [
+        { code: 'diskFull', message: `only ${free.toFixed(1)} GiB free on ${ctx.config.storage.path} after pruning (minimum ${minimum} GiB)` },
+      ];
     }
     return result;
   },
   render(result) {
     const removed = result.data as Removal[];
     if (removed.length === 0) return result.message;
-    return [result.message, table(['source', 'snapshot', 'why'], removed.map((removal) => [removal.source, removal.snapshot, removal.reason]))].join('\n');
+    return [
+      result.message,
+      table(
+        ['source', 'snapshot', 'why'],
+        removed.map((removal) => [removal.source, removal.snapshot, removal.reason]),
+      ),
+    ].join('\n');
   },
 };

@@ -130,7 +130,12 @@ export const statusStep: Step<StatusOptions> = {
     );
     const latest = shown[0]!;
     lines.push('', heading(`steps of the pass started ${latest.startedAt}`));
-    lines.push(table(['step', 'result', 'code', 'message'], latest.steps.map((step) => [step.step, statusWord(step.status), step.code ? codeLabel(step.code) : '', step.message])));
+    lines.push(
+      table(
+        ['step', 'result', 'code', 'message'],
+        latest.steps.map((step) => [step.step, statusWord(step.status), step.code ? codeLabel(step.code) : '', step.message]),
+      ),
+    );
     for (const warning of latest.warnings) lines.push(warningLine(warning, true));
     return lines.join('\n');
   },

@@ -33,7 +33,8 @@ function suspendPlan(ctx: Context, wake: Date, trusted: boolean): SuspendAction[
   const epoch = Math.floor(wake.getTime() / 1000);
   const when = `${localTime(wake)} (${wake.toISOString()})`;
   const alarmFile = wakealarmPath(root, rtc);
-  const notSet = (why: string) => failed('alarmNotSet', `wake alarm for ${when} not set: ${why}; not sleeping (a node that sleeps without an alarm never wakes)`);
+  const notSet = (why: string) =>
+    failed('alarmNotSet', `wake alarm for ${when} not set: ${why}; not sleeping (a node that sleeps without an alarm never wakes)`);
   type OnError = (error: string, text: string) => StepResult | undefined;
   const command = (argv: string[], execute: () => Promise<ExecResult>, onError: OnError): SuspendAction => ({
     text: argv.join(' '),
@@ -66,7 +67,8 @@ function suspendPlan(ctx: Context, wake: Date, trusted: boolean): SuspendAction[
         return failed('alarmNotSet', `wake alarm cannot be read back: ${(error as Error).message}; not sleeping`);
       }
       if (armed === undefined) return failed('alarmNotSet', `wake alarm reads back empty: not armed; not sleeping (meant ${when})`);
-      if (Math.abs(armed - epoch) > ALARM_TOLERANCE_SECONDS) return failed('alarmNotSet', `wake alarm reads back ${new Date(armed * 1000).toISOString()}, not ${wake.toISOString()}; not sleeping`);
+      if (Math.abs(armed - epoch) > ALARM_TOLERANCE_SECONDS)
+        return failed('alarmNotSet', `wake alarm reads back ${new Date(armed * 1000).toISOString()}, not ${wake.toISOString()}; not sleeping`);
       ctx.state.armWake({ scheduledWake: wake.toISOString(), mode, armedAt: ctx.now().toISOString() });
       ctx.log.notice(`wake alarm armed for ${when}; sleeping (${mode})`);
       return undefined;

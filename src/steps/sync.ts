@@ -12,13 +12,12 @@ export const syncStep: Step<SyncOptions> = {
   name: 'sync',
   summary: 'pull sources into new snapshots with rsync (all, a group, or one source); verify and promote move latest',
   arguments: [{ name: 'target', description: 'a group (databases, images, git…) or a source name; all when left out' }],
-  options: [
-    { flags: '--dry-run', description: 'list what would be transferred; change nothing' },
-  ],
+  options: [{ flags: '--dry-run', description: 'list what would be transferred; change nothing' }],
   locked: true,
   async run(ctx, { args: [target] }) {
     const clock = clockTrust(ctx.config.system.root, ctx.state.read(), ctx.now());
-    if (!clock.trusted) return failed('clockUntrusted', `no snapshot is named from this clock: ${clock.message}`, 'set the time (NTP, `timedatectl set-time`) and run again');
+    if (!clock.trusted)
+      return failed('clockUntrusted', `no snapshot is named from this clock: ${clock.message}`, 'set the time (NTP, `timedatectl set-time`) and run again');
     const pulled: PullResult[] = [];
     for (const source of sourcesFor(ctx.config, target)) {
       ctx.log.info(`${source.name}: pulling from ${source.kind === 'git' ? `${source.repositories.length} git repositories` : source.from}`);

@@ -5,7 +5,6 @@ import type { StepResult } from '../result.js';
 export type { Context } from '../context.js';
 export { failed, ok, skipped, type StepResult } from '../result.js';
 
-
 export interface StepArgument {
   name: string;
   description: string;
@@ -43,5 +42,4 @@ export interface Step<Options = Record<string, unknown>> {
 }
 
 /** A step of any options type, as the registry and the pass table hold them (each step knows its own). */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AnyStep = Step<any>;

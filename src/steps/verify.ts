@@ -71,7 +71,11 @@ async function scrub(ctx: Context, sources: Source[], pool: HashPool, report: Ve
     report.scrub.files += count.files;
     report.scrub.bytes += count.bytes;
     for (const slice of slices) reads[source.name]![slice] = ctx.now().toISOString();
-    report.scrub.sources.push({ source: source.name, slices: slices.map((slice) => slice + 1), verifiedWithinDays: coverageDays(reads[source.name]!, days, ctx.now()) });
+    report.scrub.sources.push({
+      source: source.name,
+      slices: slices.map((slice) => slice + 1),
+      verifiedWithinDays: coverageDays(reads[source.name]!, days, ctx.now()),
+    });
   }
   ctx.state.recordScrub(days, reads);
   report.coverageDays = worstCoverage(report.scrub.sources.map((entry) => entry.verifiedWithinDays));
@@ -87,7 +91,8 @@ async function fullCheck(ctx: Context, sources: Source[], options: VerifyOptions
     // One snapshot: no inode is met twice, and memory must not grow with the number of files.
     const { problems, count } = await checkAgainstManifests(store, [snapshot], pool, () => true, undefined, compareWith);
     report.problems.push(...problems);
-    if (options.againstSource && source.kind === 'rsync' && source.ssh) report.problems.push(...(await rsyncDifferences(ctx.config.system.programs.rsync, source, store.path(snapshot), undefined, ctx.signal)));
+    if (options.againstSource && source.kind === 'rsync' && source.ssh)
+      report.problems.push(...(await rsyncDifferences(ctx.config.system.programs.rsync, source, store.path(snapshot), undefined, ctx.signal)));
     report.full.push({ source: source.name, snapshot, ...count });
   }
 }
@@ -101,7 +106,12 @@ function verdict(report: VerifyReport, summary: string): StepResult {
   const first = report.problems.find((problem) => problem.code === worst)!;
   const more = report.problems.length > 1 ? ` (${report.problems.length - 1} more problems)` : '';
   return {
-    ...failed(worst, `${first.source}: ${first.file} ${first.problem}${more}`, worst === 'copyMismatch' ? 'the new snapshot is not promoted; latest stays on the previous verified one' : undefined, report),
+    ...failed(
+      worst,
+      `${first.source}: ${first.file} ${first.problem}${more}`,
+      worst === 'copyMismatch' ? 'the new snapshot is not promoted; latest stays on the previous verified one' : undefined,
+      report,
+    ),
     details: report.problems.slice(0, 20).map((problem) => `${EXIT_CODES[problem.code].code} ${problem.source}: ${problem.file} ${problem.problem}`),
   };
 }
@@ -125,7 +135,10 @@ export const verifyStep: Step<VerifyOptions> = {
       if (options.full) {
         await fullCheck(ctx, sources, options, pool, report);
         const read = report.full!.reduce((sum, check) => sum + check.bytes, 0);
-        return verdict(report, `full check of ${report.full!.length} snapshots: ${report.full!.reduce((sum, check) => sum + check.files, 0)} files, ${formatBytes(read)} read`);
+        return verdict(
+          report,
+          `full check of ${report.full!.length} snapshots: ${report.full!.reduce((sum, check) => sum + check.files, 0)} files, ${formatBytes(read)} read`,
+        );
       }
       await copyChecks(ctx, sources, pool, report);
       await scrub(ctx, sources, pool, report);
@@ -135,12 +148,18 @@ export const verifyStep: Step<VerifyOptions> = {
     }
     const copied = report.copyChecked.reduce((sum, check) => sum + check.files, 0);
     const scrubbed = report.scrub!;
-    return verdict(report, `copy check: ${copied} files of ${report.copyChecked.length} new snapshots; scrub: ${scrubbed.slices} slices of 1/${scrubbed.days}, ${scrubbed.files} files, ${formatBytes(scrubbed.bytes)}; ${coverageText(report.coverageDays)}`);
+    return verdict(
+      report,
+      `copy check: ${copied} files of ${report.copyChecked.length} new snapshots; scrub: ${scrubbed.slices} slices of 1/${scrubbed.days}, ${scrubbed.files} files, ${formatBytes(scrubbed.bytes)}; ${coverageText(report.coverageDays)}`,
+    );
   },
   render(result) {
     const report = result.data as VerifyReport | undefined;
     if (!report) return result.message;
-    const rows = [...report.copyChecked.map((check) => ['copy check', check.source, check.snapshot, String(check.files), formatBytes(check.bytes)]), ...(report.full ?? []).map((check) => ['full', check.source, check.snapshot, String(check.files), formatBytes(check.bytes)])];
+    const rows = [
+      ...report.copyChecked.map((check) => ['copy check', check.source, check.snapshot, String(check.files), formatBytes(check.bytes)]),
+      ...(report.full ?? []).map((check) => ['full', check.source, check.snapshot, String(check.files), formatBytes(check.bytes)]),
+    ];
     return [result.message, ...(rows.length ? [table(['check', 'source', 'snapshot', 'files', 'read'], rows)] : [])].join('\n');
   },
 };

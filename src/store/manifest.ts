@@ -105,7 +105,12 @@ const LOOKAHEAD = 256;
  * Writes `<snapshot>.xxh64` atomically. A file that is the same inode as in the previous snapshot takes its
  * hash from the previous manifest (a merge of two sorted streams), so a manifest costs only what changed.
  */
-export async function writeManifest(snapshotDir: string, manifestPath: string, pool: HashPool, previous?: { dir: string; manifest: string }): Promise<ManifestStats> {
+export async function writeManifest(
+  snapshotDir: string,
+  manifestPath: string,
+  pool: HashPool,
+  previous?: { dir: string; manifest: string },
+): Promise<ManifestStats> {
   const stats: ManifestStats = { files: 0, hashed: 0, reused: 0, bytesRead: 0 };
   const output = new AtomicFile(manifestPath);
   const earlier = previous ? new ManifestCursor(previous.manifest) : undefined;

@@ -12,7 +12,10 @@ import { fsyncDirectory } from '../state/atomic.js';
 const SNAPSHOT_NAME = /^\d{4}-\d{2}-\d{2}T\d{6}Z$/;
 
 export function snapshotName(date: Date): string {
-  return date.toISOString().replace(/[-:]/g, '').replace(/^(\d{4})(\d{2})(\d{2})T(\d{6})\.\d{3}Z$/, '$1-$2-$3T$4Z');
+  return date
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/^(\d{4})(\d{2})(\d{2})T(\d{6})\.\d{3}Z$/, '$1-$2-$3T$4Z');
 }
 
 export function snapshotDate(name: string): Date {
@@ -26,7 +29,10 @@ export class SourceStore {
   readonly partial: string;
   readonly latestLink: string;
 
-  constructor(storePath: string, readonly name: string) {
+  constructor(
+    storePath: string,
+    readonly name: string,
+  ) {
     this.directory = join(storePath, name);
     this.partial = join(this.directory, '.partial');
     this.latestLink = join(this.directory, 'latest');
@@ -35,7 +41,9 @@ export class SourceStore {
   /** Complete snapshots, oldest first. */
   snapshots(): string[] {
     if (!existsSync(this.directory)) return [];
-    return readdirSync(this.directory).filter((name) => SNAPSHOT_NAME.test(name)).sort();
+    return readdirSync(this.directory)
+      .filter((name) => SNAPSHOT_NAME.test(name))
+      .sort();
   }
 
   /** The snapshot `latest` points at: the newest verified one. */

@@ -25,9 +25,14 @@ export async function assertStoreWritable(config: Config): Promise<void> {
   if (storage.device) {
     const { device, mounted } = await storageState(config);
     if (!mounted || mounted.source !== device) {
-      throw new OdbackupError('mountRwFailed', `storage ${storage.device} is not mounted at ${storage.path}; nothing is written`, 'run `odbackup mount rw` first');
+      throw new OdbackupError(
+        'mountRwFailed',
+        `storage ${storage.device} is not mounted at ${storage.path}; nothing is written`,
+        'run `odbackup mount rw` first',
+      );
     }
-    if (!mounted.options.includes('rw')) throw new OdbackupError('mountRwFailed', `storage at ${storage.path} is mounted read-only; nothing is written`, 'run `odbackup mount rw` first');
+    if (!mounted.options.includes('rw'))
+      throw new OdbackupError('mountRwFailed', `storage at ${storage.path} is mounted read-only; nothing is written`, 'run `odbackup mount rw` first');
     return;
   }
   let isDirectory = false;
@@ -36,5 +41,6 @@ export async function assertStoreWritable(config: Config): Promise<void> {
   } catch {
     // reported below
   }
-  if (!isDirectory) throw new OdbackupError('storageMissing', `the store ${storage.path} does not exist or is not a directory`, 'is the storage disk connected and mounted?');
+  if (!isDirectory)
+    throw new OdbackupError('storageMissing', `the store ${storage.path} does not exist or is not a directory`, 'is the storage disk connected and mounted?');
 }

@@ -69,7 +69,14 @@ class TransferLog {
  * list is incomplete: the files written are those that are not hard links into the previous snapshot.
  */
 async function filesNotLinkedFrom(directory: string, previous: string | undefined): Promise<{ name: string; size: number }[]> {
-  const entries = await fg('**', { cwd: directory, dot: true, onlyFiles: true, followSymbolicLinks: false, stats: true, ignore: [`**/${RSYNC_PARTIAL_DIR}/**`] });
+  const entries = await fg('**', {
+    cwd: directory,
+    dot: true,
+    onlyFiles: true,
+    followSymbolicLinks: false,
+    stats: true,
+    ignore: [`**/${RSYNC_PARTIAL_DIR}/**`],
+  });
   return entries
     .filter((entry) => {
       if (!previous) return true;
@@ -143,7 +150,11 @@ export async function pullSource(ctx: Context, source: Source): Promise<PullResu
     const failure = classifyRsyncFailure(run);
     const attemptsLeft = source.retries - (result.attempts - 1);
     if (!failure.retryable || attemptsLeft <= 0) {
-      throw new OdbackupError(RSYNC_FAILURE_CODE[failure.kind]!, `${source.name}: ${failure.message}`, result.attempts > 1 ? `tried ${result.attempts} times` : undefined);
+      throw new OdbackupError(
+        RSYNC_FAILURE_CODE[failure.kind]!,
+        `${source.name}: ${failure.message}`,
+        result.attempts > 1 ? `tried ${result.attempts} times` : undefined,
+      );
     }
     const delay = Math.min(60, 2 ** result.attempts) * 1000;
     ctx.log.warn(`${source.name}: ${failure.message}; retrying in ${delay / 1000}s (${attemptsLeft} left)`);
@@ -162,18 +173,31 @@ export async function pullSource(ctx: Context, source: Source): Promise<PullResu
 
   const missing = await missingExpectedFiles(store.partial, source.expect, ctx.now());
   if (missing.length > 0) {
-    throw new OdbackupError('expectedFileMissing', `${source.name}: expected ${missing.map((file) => `"${file}"`).join(', ')} not found at ${source.kind === 'rsync' ? source.from : 'the mirror'}`, 'has the source produced today\'s dump?');
+    throw new OdbackupError(
+      'expectedFileMissing',
+      `${source.name}: expected ${missing.map((file) => `"${file}"`).join(', ')} not found at ${source.kind === 'rsync' ? source.from : 'the mirror'}`,
+      "has the source produced today's dump?",
+    );
   }
   const transferred = readTransferList(listPath);
   const problems = await integrityProblems(store.partial, transferred, source.integrity);
   if (problems.length > 0) {
-    throw new OdbackupError('sourceIntegrity', `${source.name}: ${problems[0]!.file}: ${problems[0]!.problem}${problems.length > 1 ? ` (and ${problems.length - 1} more)` : ''}`, 'the snapshot is not promoted; latest stays on the previous one');
+    throw new OdbackupError(
+      'sourceIntegrity',
+      `${source.name}: ${problems[0]!.file}: ${problems[0]!.problem}${problems.length > 1 ? ` (and ${problems.length - 1} more)` : ''}`,
+      'the snapshot is not promoted; latest stays on the previous one',
+    );
   }
 
   // Each durable before the next (SPEC §3): the data, then its manifest, then the snapshot's name, then latest.
   // Without this flush a power cut within the kernel's 30 s write-back leaves named snapshots of empty files.
   const flushError = await syncFilesystem(config.system.programs, store.partial, ctx.signal);
-  if (flushError) throw new OdbackupError('storageWriteFailed', `${source.name}: writing back ${store.partial} failed: ${flushError}`, 'the snapshot is not named; the disk may be failing: `odbackup check`, `journalctl -k`');
+  if (flushError)
+    throw new OdbackupError(
+      'storageWriteFailed',
+      `${source.name}: writing back ${store.partial} failed: ${flushError}`,
+      'the snapshot is not named; the disk may be failing: `odbackup check`, `journalctl -k`',
+    );
   const snapshot = snapshotName(ctx.now());
   const pool = new HashPool();
   try {
@@ -185,7 +209,15 @@ export async function pullSource(ctx: Context, source: Source): Promise<PullResu
   }
   store.complete(snapshot);
   result.snapshot = snapshot;
-  ctx.state.recordPull(source.name, { snapshot, runId: ctx.runId, pulledAt: ctx.now().toISOString(), added: result.added, changed: result.changed, bytes: result.bytes, transferredList: listPath });
+  ctx.state.recordPull(source.name, {
+    snapshot,
+    runId: ctx.runId,
+    pulledAt: ctx.now().toISOString(),
+    added: result.added,
+    changed: result.changed,
+    bytes: result.bytes,
+    transferredList: listPath,
+  });
   return result;
 }
 

@@ -66,24 +66,42 @@ export async function manifestHashes(manifest: string, wanted: ReadonlySet<strin
 
 function manifestOf(store: SourceStore, snapshot: string): string {
   const manifest = store.manifest(snapshot);
-  if (!existsSync(manifest)) throw new OdbackupError('manifestMissing', `${store.name}: the manifest ${manifest} is missing`, 'a snapshot without its manifest cannot be verified');
+  if (!existsSync(manifest))
+    throw new OdbackupError('manifestMissing', `${store.name}: the manifest ${manifest} is missing`, 'a snapshot without its manifest cannot be verified');
   return manifest;
 }
 
 /** rsync's own checksum comparison with an ssh source, of the listed files or (no list) the whole tree. */
-export async function rsyncDifferences(rsync: string, source: Extract<Source, { kind: 'rsync' }>, snapshotDir: string, listFile: string | undefined, signal: AbortSignal): Promise<Problem[]> {
+export async function rsyncDifferences(
+  rsync: string,
+  source: Extract<Source, { kind: 'rsync' }>,
+  snapshotDir: string,
+  listFile: string | undefined,
+  signal: AbortSignal,
+): Promise<Problem[]> {
   const differing: string[] = [];
   const run = await runRsync(
     rsync,
     { from: source.from, to: snapshotDir, ssh: source.ssh, compareOnly: true, checksum: true, dryRun: true, filesFrom: listFile },
     { signal, onChange: (change) => void (isTransferredFile(change) && differing.push(change.name)) },
   );
-  if (run.exitCode !== 0 && run.exitCode !== 24) throw new OdbackupError('sourceUnreachable', `${source.name}: cannot compare with the source: ${lastLine(run.stderr) || `rsync exit ${run.exitCode}`}`);
+  if (run.exitCode !== 0 && run.exitCode !== 24)
+    throw new OdbackupError('sourceUnreachable', `${source.name}: cannot compare with the source: ${lastLine(run.stderr) || `rsync exit ${run.exitCode}`}`);
   return differing.map((file) => ({ source: source.name, file, problem: 'differs from the source (rsync --checksum)', code: 'copyMismatch' }));
 }
 
 /** The source's side of the copy check: for a local source its own files' hashes; over ssh rsync's checksums. */
-async function sourceDifferences(rsync: string, source: Source, sourceRoot: string, snapshotDir: string, files: readonly string[], expected: Map<string, string>, pool: HashPool, listFile: string, signal: AbortSignal): Promise<Problem[]> {
+async function sourceDifferences(
+  rsync: string,
+  source: Source,
+  sourceRoot: string,
+  snapshotDir: string,
+  files: readonly string[],
+  expected: Map<string, string>,
+  pool: HashPool,
+  listFile: string,
+  signal: AbortSignal,
+): Promise<Problem[]> {
   if (source.kind === 'rsync' && source.ssh) return rsyncDifferences(rsync, source, snapshotDir, listFile, signal);
   const problems: Problem[] = [];
   await inBatches(files, async (file) => {
@@ -124,7 +142,8 @@ export async function copyCheck(options: {
     if ('error' in read) return void problems.push({ source: source.name, file, problem: `cannot be read back: ${read.error}`, code: 'copyMismatch' });
     count.files++;
     count.bytes += read.bytes;
-    if (read.hash !== want) problems.push({ source: source.name, file, problem: 'on the media differs from what was written (manifest)', code: 'copyMismatch' });
+    if (read.hash !== want)
+      problems.push({ source: source.name, file, problem: 'on the media differs from what was written (manifest)', code: 'copyMismatch' });
   });
   problems.push(...(await sourceDifferences(options.rsync, source, options.sourceRoot, dir, transferred, expected, pool, options.listFile, options.signal)));
   return { problems, count };
@@ -168,10 +187,12 @@ export async function checkAgainstManifests(
   }
   await inBatches(toRead(), async ({ snapshot, dir, name, hash }) => {
     const actual = await hashOf(pool, join(dir, name));
-    if ('error' in actual) return void problems.push({ source: store.name, file: `${snapshot}/${name}`, problem: `cannot be read: ${actual.error}`, code: 'bitRot' });
+    if ('error' in actual)
+      return void problems.push({ source: store.name, file: `${snapshot}/${name}`, problem: `cannot be read: ${actual.error}`, code: 'bitRot' });
     count.files++;
     count.bytes += actual.bytes;
-    if (actual.hash !== hash) problems.push({ source: store.name, file: `${snapshot}/${name}`, problem: 'differs from its manifest (bit rot?)', code: 'bitRot' });
+    if (actual.hash !== hash)
+      problems.push({ source: store.name, file: `${snapshot}/${name}`, problem: 'differs from its manifest (bit rot?)', code: 'bitRot' });
     const original = compareWith && join(compareWith, name);
     if (original && existsSync(original) && (await pool.hash(original)).hash !== hash) {
       problems.push({ source: store.name, file: `${snapshot}/${name}`, problem: 'differs from the source', code: 'copyMismatch' });

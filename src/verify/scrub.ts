@@ -26,7 +26,13 @@ export function slicesToScrub(reads: SliceReads, days: number, catchUp: number, 
   const oldestFirst = Array.from({ length: days }, (_, slice) => slice).sort((a, b) => (age(a) === age(b) ? a - b : age(b) > age(a) ? 1 : -1));
   // Half a day of slack: passes start a few minutes apart from night to night.
   const late = (days - 1) * DAY + DAY / 2;
-  return [oldestFirst[0]!, ...oldestFirst.slice(1).filter((slice) => age(slice) > late).slice(0, catchUp)];
+  return [
+    oldestFirst[0]!,
+    ...oldestFirst
+      .slice(1)
+      .filter((slice) => age(slice) > late)
+      .slice(0, catchUp),
+  ];
 }
 
 /** Every byte of the source was read within this many days; undefined until every slice has been read once. */

@@ -16,7 +16,11 @@ export interface RecordedRequest {
  * How the server answers: like a monitor that works (with a healthchecks-style Ping-Body-Limit), one that is slow
  * past any timeout, one that answers 500, one that rate-limits with 429 + Retry-After a given number of times.
  */
-export type Mode = { kind: 'ok'; bodyLimit?: number; answer?: string } | { kind: 'slow'; ms: number } | { kind: 'status'; status: number } | { kind: 'rate-limited'; times: number; retryAfter: number };
+export type Mode =
+  | { kind: 'ok'; bodyLimit?: number; answer?: string }
+  | { kind: 'slow'; ms: number }
+  | { kind: 'status'; status: number }
+  | { kind: 'rate-limited'; times: number; retryAfter: number };
 
 /** A real HTTP server on 127.0.0.1 that records every request. */
 export class RecordingServer {
@@ -57,7 +61,14 @@ export class RecordingServer {
     const mode = this.mode;
     let body = Buffer.concat(chunks).toString('utf8');
     if (mode.kind === 'ok' && mode.bodyLimit !== undefined) body = Buffer.from(body).subarray(0, mode.bodyLimit).toString('utf8');
-    this.requests.push({ method: request.method ?? '', path: url.pathname + url.search, query: url.searchParams, headers: request.headers, body, at: Date.now() });
+    this.requests.push({
+      method: request.method ?? '',
+      path: url.pathname + url.search,
+      query: url.searchParams,
+      headers: request.headers,
+      body,
+      at: Date.now(),
+    });
     switch (mode.kind) {
       case 'ok':
         if (mode.bodyLimit !== undefined) response.setHeader('Ping-Body-Limit', String(mode.bodyLimit));

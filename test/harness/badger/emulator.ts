@@ -146,7 +146,11 @@ export class Board {
   }
 
   private async boot(): Promise<void> {
-    this.interpreter = new Interpreter(this.options, (bytes) => this.write(bytes), (bits) => this.showScreen(bits));
+    this.interpreter = new Interpreter(
+      this.options,
+      (bytes) => this.write(bytes),
+      (bits) => this.showScreen(bits),
+    );
     await this.interpreter.start();
     if (this.mode === 'friendly') {
       await this.runMain();
