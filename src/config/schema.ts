@@ -27,6 +27,14 @@ export const PROGRAMS = [
   'poweroff',
 ] as const;
 
+/** One string property per program, typed as literally as the rest of the schema (the Config type is derived from it). */
+function programProperties<const P extends readonly string[]>(programs: P) {
+  const property = (program: string) => ({ type: 'string', minLength: 1, description: `The ${program} program.`, default: program, examples: [`/usr/sbin/${program}`] });
+  return Object.fromEntries(programs.map((program) => [program, property(program)])) as unknown as {
+    readonly [K in P[number]]: { readonly type: 'string'; readonly minLength: 1; readonly description: string; readonly default: K; readonly examples: readonly string[] };
+  };
+}
+
 export const configSchema = {
   $schema: 'http://json-schema.org/draft-07/schema#',
   $id: SCHEMA_ID,
@@ -287,12 +295,7 @@ export const configSchema = {
           default: {},
           description: 'Every program the node runs; a name is looked up in PATH.',
           examples: [{ smartctl: 'smartctl', rtcwake: '/usr/sbin/rtcwake' }],
-          properties: Object.fromEntries(
-            PROGRAMS.map((program) => [
-              program,
-              { type: 'string', minLength: 1, description: `The ${program} program.`, default: program, examples: [`/usr/sbin/${program}`] },
-            ]),
-          ),
+          properties: programProperties(PROGRAMS),
         },
       },
     },
