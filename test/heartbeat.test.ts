@@ -170,9 +170,9 @@ test('notify: Slack, ntfy and a JSON webhook get the failure; 429 with Retry-Aft
     {
       notify: {
         targets: [
-          { kind: 'slack', url: server.url('/services/T000/B000/slackwebhooksecret') },
-          { kind: 'ntfy', url: server.url('/odbackup-alerts'), token: 'tk_secrettoken0123456789', tags: ['backup'] },
-          { kind: 'webhook', url: server.url('/hook') },
+          { style: 'slack', url: server.url('/services/T000/B000/slackwebhooksecret') },
+          { style: 'ntfy', url: server.url('/odbackup-alerts'), token: 'tk_secrettoken0123456789', tags: ['backup'] },
+          { style: 'webhook', url: server.url('/hook') },
         ],
       },
     },
@@ -220,7 +220,7 @@ test('cycle with every monitor and alert target failing still completes: exit 0,
       ],
       retries: 0,
     },
-    notify: { targets: [{ kind: 'slack', url: refused.replace(/ping.*/, 'services/T/B/slacksecretsecret') }] },
+    notify: { targets: [{ style: 'slack', url: refused.replace(/ping.*/, 'services/T/B/slacksecretsecret') }] },
   });
   const run = await odbackupAsync(['-c', config, '--json', 'cycle']);
   assert.equal(run.status, 0, run.stderr);

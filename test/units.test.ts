@@ -98,7 +98,7 @@ test('retention: newest of each day, ISO week and month; the protected one alway
 
 const ping: Ping = {
   event: 'fail',
-  code: 41,
+  exitCode: 41,
   time: '2026-11-22T03:05:00.000Z',
   runId: 'run-1',
   node: 'odroid',

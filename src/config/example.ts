@@ -27,7 +27,7 @@ export const exampleConfig = {
     ],
     maintenanceUrl: 'https://status.example.org/odroidm1/maintenance',
   },
-  notify: { targets: [{ kind: 'slack', url: 'https://hooks.slack.com/services/T000/B000/XXXXXXXXXXXXXXXX' }], onWarning: true },
+  notify: { targets: [{ style: 'slack', url: 'https://hooks.slack.com/services/T000/B000/XXXXXXXXXXXXXXXX' }], onWarning: true },
   display: { port: 'auto' },
   check: { maxTemperatureC: 85, sshService: 'ssh.service' },
 };

@@ -364,20 +364,20 @@ export const configSchema = {
       additionalProperties: false,
       default: {},
       description: 'Alerts on a failed pass (and on warnings): Slack, ntfy or a JSON webhook.',
-      examples: [{ targets: [{ kind: 'ntfy', url: 'https://ntfy.sh/odbackup-alerts', priority: 4 }] }],
+      examples: [{ targets: [{ style: 'ntfy', url: 'https://ntfy.sh/odbackup-alerts', priority: 4 }] }],
       properties: {
         onWarning: { type: 'boolean', description: 'Also alert when the pass succeeded with warnings.', default: true, examples: [true] },
         targets: {
           type: 'array',
           default: [],
           description: 'Every target gets every alert.',
-          examples: [[{ kind: 'slack', url: 'https://hooks.slack.com/services/T000/B000/XXXX' }]],
+          examples: [[{ style: 'slack', url: 'https://hooks.slack.com/services/T000/B000/XXXX' }]],
           items: {
             type: 'object',
             additionalProperties: false,
-            required: ['kind', 'url'],
+            required: ['style', 'url'],
             properties: {
-              kind: {
+              style: {
                 type: 'string',
                 enum: ['slack', 'ntfy', 'webhook'],
                 description: 'slack: incoming webhook; ntfy: topic URL; webhook: JSON POST.',

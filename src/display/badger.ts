@@ -1,13 +1,13 @@
 import { closeSerial, openSerial } from '../adapters/serial.js';
 import { installProgram, showProgram } from './programs.js';
-import { RawRepl, ReplError, shown, type ExecResult } from './raw-repl.js';
+import { RawRepl, ReplError, shown, type ReplOutput } from './raw-repl.js';
 import type { ScreenStatus } from './screens.js';
 
 /**
  * What odbackup does with the Badger: one conversation per call, at most `timeoutMs` from opening the port to
  * closing it. The port is always closed; the board is left in its friendly REPL with the new screen on it.
  */
-async function converse(path: string, timeoutMs: number, signal: AbortSignal | undefined, program: string): Promise<ExecResult> {
+async function converse(path: string, timeoutMs: number, signal: AbortSignal | undefined, program: string): Promise<ReplOutput> {
   const deadline = Date.now() + timeoutMs;
   const port = await openSerial(path, timeoutMs);
   try {
@@ -24,7 +24,7 @@ async function converse(path: string, timeoutMs: number, signal: AbortSignal | u
 }
 
 /** The last line a board program printed, as JSON. */
-function answerOf<T>(result: ExecResult): T {
+function answerOf<T>(result: ReplOutput): T {
   const line = result.stdout.trim().split(/\r?\n/).at(-1) ?? '';
   try {
     return JSON.parse(line) as T;
@@ -36,7 +36,7 @@ function answerOf<T>(result: ExecResult): T {
 export interface Shown {
   /** Buttons held while the screen was drawn (A, B, C, UP, DOWN). */
   held: string[];
-  mode: ExecResult['mode'];
+  mode: ReplOutput['mode'];
 }
 
 /** Draws a status on the Badger and stores it there for main.py. */

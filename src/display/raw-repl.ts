@@ -45,7 +45,7 @@ export function shown(bytes: Buffer, limit = 160): string {
   return (bytes.length > limit ? '…' : '') + JSON.stringify(tail.toString('latin1')).slice(1, -1);
 }
 
-export interface ExecResult {
+export interface ReplOutput {
   stdout: string;
   /** raw-paste or plain raw mode (firmware before MicroPython 1.14) */
   mode: 'raw-paste' | 'raw';
@@ -110,7 +110,7 @@ export class RawRepl {
   }
 
   /** Runs a program at the prompt; its stdout, or a BoardError with the traceback. */
-  async exec(program: string): Promise<ExecResult> {
+  async exec(program: string): Promise<ReplOutput> {
     const code = Buffer.from(program, 'utf8');
     const mode = this.rawPaste && (await this.pasteAccepted()) ? 'raw-paste' : 'raw';
     if (mode === 'raw-paste') await this.sendPasted(code);

@@ -1,7 +1,7 @@
 import { statfsSync } from 'node:fs';
 import { superblockFreeBytes } from '../adapters/storage.js';
 import type { Config } from '../config/types.js';
-import type { StorageState } from '../store/storage.js';
+import type { StorageState } from '../store/device.js';
 
 /**
  * Bytes free for new snapshots: from the mounted filesystem (statfs), or, before the pass mounts it, from the

@@ -53,7 +53,7 @@ const NTFY_LIMIT = 4096;
 const json = (value: unknown): Pick<HttpRequest, 'headers' | 'body'> => ({ headers: { 'content-type': 'application/json' }, body: JSON.stringify(value) });
 
 export function alertRequest(target: AlertTarget, alert: Alert): HttpRequest {
-  switch (target.kind) {
+  switch (target.style) {
     case 'slack':
       return {
         method: 'POST',

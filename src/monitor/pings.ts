@@ -25,7 +25,7 @@ export function lastBytes(text: string, limit: number): string {
 }
 
 function lateNote(ping: Ping): string {
-  return `late: ${ping.event}${ping.event === 'fail' ? ` (exit ${ping.code})` : ''} of ${ping.time}, queued while the monitor was unreachable`;
+  return `late: ${ping.event}${ping.event === 'fail' ? ` (exit ${ping.exitCode})` : ''} of ${ping.time}, queued while the monitor was unreachable`;
 }
 
 /** The request one monitor style expects for a ping; a late ping is marked with its original time. */
@@ -34,7 +34,7 @@ export function pingRequest(monitor: Monitor, ping: Ping, late: boolean, bodyLim
   switch (monitor.style) {
     case 'healthchecks': {
       // A late ping is history, not the current state: healthchecks takes it as a /log entry.
-      const suffix = late ? '/log' : ping.event === 'start' ? '/start' : ping.event === 'fail' ? `/${ping.code}` : '';
+      const suffix = late ? '/log' : ping.event === 'start' ? '/start' : ping.event === 'fail' ? `/${ping.exitCode}` : '';
       const url = new URL(monitor.url);
       url.pathname = `${url.pathname.replace(/\/+$/, '')}${suffix}`;
       url.searchParams.set('rid', ping.runId);
@@ -49,7 +49,7 @@ export function pingRequest(monitor: Monitor, ping: Ping, late: boolean, bodyLim
       return { method: 'GET', url: url.toString(), headers };
     }
     case 'template': {
-      const values: Record<string, string> = { event: ping.event, code: String(ping.code), node: ping.node, time: ping.time };
+      const values: Record<string, string> = { event: ping.event, code: String(ping.exitCode), node: ping.node, time: ping.time };
       const url = monitor.url.replace(/\{(event|code|node|time)\}/g, (_, name: string) => encodeURIComponent(values[name]!));
       if (monitor.method === 'GET') return { method: 'GET', url, headers };
       const body = late ? `${lateNote(ping)}\n${ping.message}\n${ping.body}` : `${ping.message}\n${ping.body}`;

@@ -32,8 +32,8 @@ export type PingEvent = (typeof PING_EVENTS)[number];
 /** One heartbeat as it happened; kept as it is when it has to wait in the queue. */
 export interface Ping {
   event: PingEvent;
-  /** The exit code: 0 for start and success. */
-  code: number;
+  /** 0 for start and success. */
+  exitCode: number;
   /** When it happened (ISO), which is not when a queued ping is delivered. */
   time: string;
   runId: string;

@@ -8,7 +8,7 @@ import { storeFreeBytes } from '../health/space.js';
 import { readTemperatures } from '../health/thermal.js';
 import { OdbackupError } from '../errors.js';
 import { formatBytes, statusWord, table } from '../render.js';
-import { storageState, type StorageState } from '../store/storage.js';
+import { storageState, type StorageState } from '../store/device.js';
 import { failed, ok, type Context, type Step } from './types.js';
 
 const GIB = 1024 ** 3;

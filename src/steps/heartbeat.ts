@@ -32,17 +32,17 @@ function failCode(option: number | undefined, pass: PassRecord | undefined): num
 }
 
 /** What a ping says: one line for monitors that show one line, the log tail for those that keep a body. */
-export function pingOf(ctx: Context, event: PingEvent, code: number): Ping {
+export function pingOf(ctx: Context, event: PingEvent, exitCode: number): Ping {
   const { node } = ctx.config;
   const pass = ctx.pass;
   const warnings = (pass?.warnings ?? []).map((warning) => warningLine(warning));
-  const meaning = Object.values(EXIT_CODES).find((entry) => entry.code === code)?.meaning ?? 'unknown code';
+  const meaning = Object.values(EXIT_CODES).find((entry) => entry.code === exitCode)?.meaning ?? 'unknown code';
   const message =
     event === 'start'
       ? `${node}: pass started${pass?.wake ? ` (${pass.wake.message})` : ''}`
       : event === 'success'
         ? `${node}: OK${warnings.length ? ` with ${warnings.length} warning${warnings.length === 1 ? '' : 's'}` : ''}`
-        : `${node}: FAILED (${code}) ${meaning}${pass?.firstFailure ? ` — ${pass.firstFailure.step}: ${pass.firstFailure.message}` : ''}`;
+        : `${node}: FAILED (${exitCode}) ${meaning}${pass?.firstFailure ? ` — ${pass.firstFailure.step}: ${pass.firstFailure.message}` : ''}`;
   const { scrubDays } = ctx.config.verify;
   const scrub = ctx.state.read().scrub;
   const coverage =
@@ -50,7 +50,7 @@ export function pingOf(ctx: Context, event: PingEvent, code: number): Ping {
       ? []
       : ctx.config.sources.map((source) => `${source.name}: ${coverageText(coverageDays(sliceReads(scrub, source.name, scrubDays), scrubDays, ctx.now()))}`);
   const body = [...warnings, ...coverage, ...(event === 'fail' ? ctx.log.tail(60) : [])].join('\n');
-  return { event, code, time: ctx.now().toISOString(), runId: ctx.runId, node, message, body };
+  return { event, exitCode, time: ctx.now().toISOString(), runId: ctx.runId, node, message, body };
 }
 
 /** Delivers a monitor's queue (in order, marked late), then the ping; what cannot go now waits in the queue. */

@@ -1,7 +1,7 @@
-import { fsck, mount, syncFilesystem, unmount } from '../adapters/storage.js';
+import { fsck, mount, flushFilesystem, unmount } from '../adapters/storage.js';
 import type { Config } from '../config/types.js';
 import { OdbackupError } from '../errors.js';
-import { storageState } from '../store/storage.js';
+import { storageState } from '../store/device.js';
 import { ok, skipped, type Context, type Step } from './types.js';
 
 const MODES = ['rw', 'ro', 'off'] as const;
@@ -30,7 +30,7 @@ async function mountAs(config: Config, device: string, readOnly: boolean): Promi
 
 async function release(config: Config, code: 'mountRwFailed' | 'mountRoFailed'): Promise<void> {
   const { storage, system } = config;
-  const flushError = await syncFilesystem(system.programs, storage.path);
+  const flushError = await flushFilesystem(system.programs, storage.path);
   if (flushError)
     throw new OdbackupError(
       'storageWriteFailed',

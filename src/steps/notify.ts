@@ -38,13 +38,13 @@ export const notifyStep: Step<NotifyOptions> = {
       : pass && alertOf(node, pass, ctx.log.tail(30), notify.onWarning);
     if (!alert) return skipped(pass ? 'nothing to report: the pass succeeded' : 'nothing to report: no pass recorded yet');
     if (ctx.dryRun) {
-      const requests = notify.targets.map((target) => `${target.kind}: ${alertRequest(target, alert).method} ${maskedUrl(target.url)}`);
+      const requests = notify.targets.map((target) => `${target.style}: ${alertRequest(target, alert).method} ${maskedUrl(target.url)}`);
       return ok(`would send "${alertTitle(alert)}" to ${requests.join(', ')}`, { alert, requests });
     }
     const policy = httpPolicy(ctx.config, ctx.signal);
     const results = await Promise.all(
       notify.targets.map(async (target) => {
-        const name = monitorName({ style: target.kind, url: target.url });
+        const name = monitorName(target);
         try {
           await send(alertRequest(target, alert), policy);
           return { target: name, delivered: true };

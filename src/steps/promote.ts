@@ -1,5 +1,5 @@
 import { sourcesFor } from '../config/sources.js';
-import { assertStoreWritable } from '../store/storage.js';
+import { assertStoreWritable } from '../store/device.js';
 import { SourceStore } from '../store/snapshots.js';
 import { ok, type Step } from './types.js';
 

@@ -3,7 +3,7 @@ import { statfsSync } from 'node:fs';
 import { table } from '../render.js';
 import { expiredSnapshots } from '../store/retention.js';
 import { SourceStore } from '../store/snapshots.js';
-import { assertStoreWritable } from '../store/storage.js';
+import { assertStoreWritable } from '../store/device.js';
 import { ok, type Context, type Step } from './types.js';
 
 interface PruneOptions {

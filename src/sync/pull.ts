@@ -9,8 +9,8 @@ import { OdbackupError } from '../errors.js';
 import { pause } from '../pause.js';
 import type { ExitCodeName } from '../exit-codes.js';
 import type { Context } from '../context.js';
-import { syncFilesystem } from '../adapters/storage.js';
-import { assertStoreWritable } from '../store/storage.js';
+import { flushFilesystem } from '../adapters/storage.js';
+import { assertStoreWritable } from '../store/device.js';
 import { HashPool } from '../hash/pool.js';
 import { writeManifest, type ManifestStats } from '../store/manifest.js';
 import { snapshotName, SourceStore } from '../store/snapshots.js';
@@ -191,7 +191,7 @@ export async function pullSource(ctx: Context, source: Source): Promise<PullResu
 
   // Each durable before the next (SPEC §3): the data, then its manifest, then the snapshot's name, then latest.
   // Without this flush a power cut within the kernel's 30 s write-back leaves named snapshots of empty files.
-  const flushError = await syncFilesystem(config.system.programs, store.partial, ctx.signal);
+  const flushError = await flushFilesystem(config.system.programs, store.partial, ctx.signal);
   if (flushError)
     throw new OdbackupError(
       'storageWriteFailed',
