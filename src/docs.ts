@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { codeTable } from './exit-codes.js';
 import { STEPS } from './registry.js';
-import type { AnyStep } from './steps/types.js';
+import type { AnyStep, StepOption } from './steps/types.js';
 
 /**
  * The README's and the man page's tables of exit codes and subcommands are generated from the code
@@ -27,7 +27,7 @@ function markdownBlocks(): Record<string, string> {
     ].join('\n'),
     commands: STEPS.flatMap((step) => [
       `- \`${usage(step)}\`: ${step.summary}.`,
-      ...(step.options ?? []).map((option) => `  - \`${option.flags}\`: ${option.description}`),
+      ...(step.options ?? []).map((option) => `  - \`${option.flags}\`: ${optionText(option)}`),
     ]).join('\n'),
   };
 }
@@ -41,7 +41,7 @@ function roffBlocks(): Record<string, string> {
       '.TP',
       `.B ${roffEscape(usage(step))}`,
       `${roffEscape(step.summary)}.`,
-      ...(step.options ?? []).flatMap((option) => ['.RS', '.TP', `.B ${roffEscape(option.flags)}`, roffEscape(option.description), '.RE']),
+      ...(step.options ?? []).flatMap((option) => ['.RS', '.TP', `.B ${roffEscape(option.flags)}`, roffEscape(optionText(option)), '.RE']),
     ]).join('\n'),
   };
 }
@@ -88,4 +88,11 @@ export function updateDocs(root: string, write: boolean): string[] {
     }
   }
   return stale;
+}
+
+/** An option's description with what the CLI accepts (its choices or range). */
+function optionText(option: StepOption): string {
+  if (option.choices) return `${option.description}; one of ${option.choices.join(', ')}`;
+  if (option.integer) return `${option.description}; ${option.integer.min} to ${option.integer.max}`;
+  return option.description;
 }
