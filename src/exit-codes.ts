@@ -2,6 +2,8 @@
  * The one table of exit codes: the numbers on the e-ink (SPEC §2).
  * `odbackup codes`, the --help epilog, the man page's EXIT STATUS and the README are checked against it by a test.
  * Once shipped, a number never changes meaning; add new ones, never renumber.
+ * Levels: fatal stops the data steps of a pass; source is fatal for one source only (the pass exits with it, the
+ * other sources are still pulled, verified and promoted); warning never changes the exit code.
  */
 export const EXIT_CODES = {
   ok: { code: 0, level: 'ok', meaning: 'pass completed, all verified' },
@@ -20,11 +22,12 @@ export const EXIT_CODES = {
   maintenanceFailed: { code: 22, level: 'warning', meaning: 'maintenance mode: ssh could not be started or users not listed (warning)' },
   mountRwFailed: { code: 30, level: 'fatal', meaning: 'mount read-write failed' },
   mountRoFailed: { code: 31, level: 'fatal', meaning: 'mount read-only failed' },
-  rsyncFailed: { code: 40, level: 'fatal', meaning: 'rsync transfer failed' },
-  sourceUnreachable: { code: 41, level: 'fatal', meaning: 'source unreachable (ssh, connection refused, timeout)' },
-  expectedFileMissing: { code: 42, level: 'fatal', meaning: "expected file missing at the source (e.g. today's dump)" },
-  sourceIntegrity: { code: 43, level: 'fatal', meaning: 'source integrity failed (signature, SHA256SUMS, gzip test)' },
-  gitFailed: { code: 44, level: 'fatal', meaning: 'git mirror failed' },
+  rsyncFailed: { code: 40, level: 'source', meaning: 'rsync transfer failed' },
+  sourceUnreachable: { code: 41, level: 'source', meaning: 'source unreachable (ssh, connection refused, timeout)' },
+  expectedFileMissing: { code: 42, level: 'source', meaning: "expected file missing at the source (e.g. today's dump)" },
+  sourceIntegrity: { code: 43, level: 'source', meaning: 'source integrity failed (signature, SHA256SUMS, gzip test)' },
+  gitFailed: { code: 44, level: 'source', meaning: 'git mirror failed' },
+  sourceShrank: { code: 45, level: 'source', meaning: 'source shrank or is empty (not promoted; the previous snapshot stays latest)' },
   copyMismatch: { code: 50, level: 'fatal', meaning: 'verify: copied data differs from the source' },
   bitRot: { code: 51, level: 'fatal', meaning: 'verify: bit rot found by the scrub' },
   manifestMissing: { code: 52, level: 'fatal', meaning: 'verify: manifest missing or unreadable' },
@@ -36,6 +39,11 @@ export const EXIT_CODES = {
 } as const;
 
 export type ExitCodeName = keyof typeof EXIT_CODES;
+
+/** A failure of one source (unreachable, tonight's dump missing, integrity, shrunk): the other sources go on. */
+export function isSourceFailure(name: ExitCodeName): boolean {
+  return EXIT_CODES[name].level === 'source';
+}
 
 export function exitCodeOf(name: ExitCodeName): number {
   return EXIT_CODES[name].code;

@@ -7,6 +7,8 @@ export interface StepResult {
   message: string;
   /** Set when failed: which exit code the failure maps to. */
   code?: ExitCodeName;
+  /** Set when the failure is one source's (the pass goes on with the others). */
+  source?: string;
   hint?: string;
   /** Further lines of a failure, one per problem. */
   details?: string[];

@@ -16,7 +16,7 @@ const dir = tempDir();
 after(() => removeDir(dir));
 
 /** A real step that does real work: appends its name to a file, then succeeds or fails as told. */
-function fileStep(name: string, outcome: 'ok' | 'fatal' | 'display' | 'throws' | 'waits' = 'ok'): Step {
+function fileStep(name: string, outcome: 'ok' | 'fatal' | 'display' | 'throws' | 'source' | 'waits' = 'ok'): Step {
   return {
     name,
     summary: `test step ${name}`,
@@ -25,7 +25,8 @@ function fileStep(name: string, outcome: 'ok' | 'fatal' | 'display' | 'throws' |
       writeFileSync(join(ctx.config.stateDir, 'ran'), `${name}\n`, { flag: 'a' });
       if (outcome === 'fatal') return failed('rsyncFailed', `${name} broke`);
       if (outcome === 'display') return failed('displayUnreachable', 'no Badger on /dev/ttyACM0');
-      if (outcome === 'throws') throw new OdbackupError('sourceUnreachable', 'host down');
+      if (outcome === 'throws') throw new OdbackupError('storageMissing', 'storage device LABEL=backup not found');
+      if (outcome === 'source') throw new OdbackupError('sourceUnreachable', 'db: host down');
       if (outcome === 'waits') await new Promise((resolve) => ctx.signal.addEventListener('abort', resolve, { once: true }));
       return ok(`${name} done`);
     },
@@ -77,16 +78,33 @@ test('a fatal failure stops the data steps, always-run steps still run, exit = f
   ];
   const result = await runCycle(ctx, plan);
   assert.equal(result.status, 'failed');
-  assert.equal(result.code, 'sourceUnreachable');
+  assert.equal(result.code, 'storageMissing');
   assert.deepEqual(ran(), ['check', 'sync-db', 'final-heartbeat', 'final-display', 'suspend']);
   const [pass] = state.read().passes;
-  assert.equal(pass!.exitCode, 41);
-  assert.deepEqual(pass!.firstFailure, { step: 'sync-db', code: 'sourceUnreachable', message: 'host down' });
+  assert.equal(pass!.exitCode, 10);
+  assert.deepEqual(pass!.firstFailure, { step: 'sync-db', code: 'storageMissing', message: 'storage device LABEL=backup not found' });
   assert.equal(pass!.steps.find((step) => step.step === 'sync-img')!.status, 'skipped');
   assert.deepEqual(
     pass!.warnings.map((warning) => warning.code),
     ['displayUnreachable'],
   );
+});
+
+test('one source failing stops nothing: the next steps run, the exit code is the first failure\'s, a node failure after it still stops the rest', async () => {
+  const { ctx, ran, state } = setup('source');
+  const plan: PassEntry[] = [
+    { step: fileStep('sync-db', 'source'), onFailure: 'abort' },
+    { step: fileStep('sync-img'), onFailure: 'abort' },
+    { step: fileStep('mount-ro', 'throws'), onFailure: 'abort' },
+    { step: fileStep('verify'), onFailure: 'abort' },
+    { step: fileStep('suspend'), onFailure: 'abort', always: true },
+  ];
+  const result = await runCycle(ctx, plan);
+  assert.equal(result.code, 'sourceUnreachable');
+  assert.deepEqual(ran(), ['sync-db', 'sync-img', 'mount-ro', 'suspend']);
+  const [pass] = state.read().passes;
+  assert.equal(pass!.exitCode, 41);
+  assert.equal(pass!.steps.find((step) => step.step === 'verify')!.message, 'not run: mount-ro failed');
 });
 
 test('a warning step that fails leaves the exit code at 0', async () => {

@@ -85,6 +85,26 @@ describe('sync from a local directory', () => {
     assert.deepEqual(n.snapshots('db'), []);
   });
 
+  test('one source unreachable costs the others nothing: they are pulled, verified and promoted; the pass exits 41 naming it', () => {
+    const db = join(root, 'src-one-db');
+    const img = join(root, 'src-one-img');
+    writeFiles(db, { 'dump.sql': 'select 1;' });
+    writeFiles(img, { 'photo.raw': Buffer.alloc(5000, 1) });
+    const n = node('one-fails', [
+      { name: 'db', group: 'databases', from: db },
+      { name: 'gone', group: 'databases', from: join(root, 'src-one-missing') },
+      { name: 'img', group: 'images', from: img },
+    ]);
+    const pass = n.run('cycle');
+    assert.equal(pass.status, 41, pass.stdout + pass.stderr);
+    assert.match(pass.stderr, /odbackup cycle: sync databases: gone: the source directory .*src-one-missing does not exist/);
+    assert.ok(n.latest('db') && n.latest('img'), 'the sources that answered are promoted');
+    assert.equal(n.latest('gone'), undefined);
+    const status = JSON.parse(n.run('--json', 'status').stdout) as { data: { passes: { firstFailure: { source?: string; code: string } }[] } };
+    assert.deepEqual(status.data.passes[0]!.firstFailure.source, 'gone');
+    assert.match(n.run('status').stdout, /verify\s+ok/);
+  });
+
   test('a missing store is 10 and nothing is written anywhere', () => {
     const source = join(root, 'src-nostore');
     writeFiles(source, { f: '1' });

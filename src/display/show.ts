@@ -31,7 +31,7 @@ async function screenFacts(ctx: Context, name: ScreenName, code: number | undefi
     node: ctx.config.node,
     now: ctx.now(),
     address: localAddress(),
-    failure: { code: String(code ?? failureCodeOf(ctx.pass)), what: failure?.step ?? 'see odbackup status' },
+    failure: { code: String(code ?? failureCodeOf(ctx.pass)), what: failure?.source ?? failure?.step ?? 'see odbackup status' },
     warnings: ctx.pass?.warnings.length ?? 0,
     wake: scheduledWake(ctx.config, ctx.now()),
   };

@@ -1,6 +1,6 @@
 import { deriveContext } from '../context.js';
 import { OdbackupError } from '../errors.js';
-import { EXIT_CODES, warningLine, type ExitCodeName } from '../exit-codes.js';
+import { EXIT_CODES, isSourceFailure, warningLine, type ExitCodeName } from '../exit-codes.js';
 import type { Logger } from '../log.js';
 import type { PassRecord, StepRecord, Warning } from '../state/run-state.js';
 import type { Context } from '../context.js';
@@ -65,6 +65,8 @@ export async function runPass(entries: PassEntry[], ctx: Context, pass: PassReco
     pass.steps.push(step);
     if (!ctx.dryRun) ctx.state.recordCurrent(pass);
   };
+  /** The step whose failure stopped the data steps: a node failure (a source's failure stops nothing). */
+  let haltedBy: string | undefined;
   let dataStepsDone = false;
   const endDataSteps = () => {
     if (!dataStepsDone) options.onDataStepsDone?.();
@@ -75,8 +77,8 @@ export async function runPass(entries: PassEntry[], ctx: Context, pass: PassReco
     if (entry.always) endDataSteps();
     if (!selected(entry, options)) continue;
     const stopped = stopReason(ctx.signal);
-    if ((pass.firstFailure || stopped) && !entry.always) {
-      const because = pass.firstFailure ? `${pass.firstFailure.step} failed` : `stopped by ${stopped}`;
+    if ((haltedBy || stopped) && !entry.always) {
+      const because = haltedBy ? `${haltedBy} failed` : `stopped by ${stopped}`;
       record({ step: label, status: 'skipped', message: `not run: ${because}`, startedAt: now(), endedAt: now() });
       continue;
     }
@@ -95,10 +97,11 @@ export async function runPass(entries: PassEntry[], ctx: Context, pass: PassReco
       if (entry.onFailure === 'warn') {
         warnings.push({ code, message: `${label}: ${result.message}` });
         status = 'warning';
-      } else if (!pass.firstFailure) {
-        pass.firstFailure = signalled
+      } else {
+        if (signalled || !isSourceFailure(code)) haltedBy ??= label;
+        pass.firstFailure ??= signalled
           ? { step: label, code: signalled, message: `stopped by ${signalled} during ${label}` }
-          : { step: label, code, message: result.message };
+          : { step: label, code, message: result.message, ...(result.source ? { source: result.source } : {}) };
       }
     }
     pass.warnings.push(...warnings);

@@ -69,7 +69,8 @@ export interface PassRecord {
   endedAt?: string;
   outcome: PassOutcome;
   exitCode?: number;
-  firstFailure?: { step: string; code: ExitCodeName; message: string };
+  /** The pass's exit code comes from it; `source` when it was one source's failure (the others went on). */
+  firstFailure?: { step: string; code: ExitCodeName; message: string; source?: string };
   warnings: Warning[];
   steps: StepRecord[];
   /** The run id of an earlier pass that was cut off (kill -9, power cut) and that this pass picked up after. */

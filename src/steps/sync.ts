@@ -2,6 +2,8 @@ import { sourcesFor } from '../config/sources.js';
 import { formatBytes, table } from '../render.js';
 import { pullSource, type PullResult } from '../sync/pull.js';
 import { clockTrust } from '../health/clock.js';
+import { OdbackupError } from '../errors.js';
+import { EXIT_CODES, isSourceFailure } from '../exit-codes.js';
 import { failed, ok, type Step } from './types.js';
 
 interface SyncOptions {
@@ -19,15 +21,31 @@ export const syncStep: Step<SyncOptions> = {
     if (!clock.trusted)
       return failed('clockUntrusted', `no snapshot is named from this clock: ${clock.message}`, 'set the time (NTP, `timedatectl set-time`) and run again');
     const pulled: PullResult[] = [];
+    // One source's failure is that source's alone (SPEC §1): the others are still pulled. A failure of the node
+    // itself (the store, the disk, a signal) is thrown on and stops the pass.
+    const failures: { source: string; error: OdbackupError }[] = [];
     for (const source of sourcesFor(ctx.config, target)) {
       ctx.log.info(`${source.name}: pulling from ${source.kind === 'git' ? `${source.repositories.length} git repositories` : source.from}`);
-      const result = await pullSource(ctx, source);
-      ctx.log.info(`${source.name}: ${result.snapshot ?? 'dry run'}: ${result.added} added, ${result.changed} changed, ${formatBytes(result.bytes)}`);
-      pulled.push(result);
+      try {
+        const result = await pullSource(ctx, source);
+        ctx.log.info(`${source.name}: ${result.snapshot ?? 'dry run'}: ${result.added} added, ${result.changed} changed, ${formatBytes(result.bytes)}`);
+        pulled.push(result);
+      } catch (error) {
+        if (!(error instanceof OdbackupError && isSourceFailure(error.codeName))) throw error;
+        ctx.log.error(`${source.name}: ${error.message}`);
+        failures.push({ source: source.name, error });
+      }
     }
     const files = pulled.reduce((sum, result) => sum + result.added + result.changed, 0);
     const verb = ctx.dryRun ? 'would transfer' : 'transferred';
-    return ok(`${pulled.length} source${pulled.length === 1 ? '' : 's'}: ${verb} ${files} files`, pulled);
+    const summary = `${pulled.length} source${pulled.length === 1 ? '' : 's'}: ${verb} ${files} files`;
+    const [first, ...more] = failures;
+    if (!first) return ok(summary, pulled);
+    return {
+      ...failed(first.error.codeName, first.error.message, first.error.hint, pulled),
+      source: first.source,
+      details: [...more.map(({ error }) => `${EXIT_CODES[error.codeName].code} ${error.message}`), `the others: ${summary}`],
+    };
   },
   render(result) {
     const pulled = result.data as PullResult[];
