@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash, generateKeyPairSync, sign } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { gzipSync } from 'node:zlib';
-import { odbackup, removeDir, tempDir, writeConfig, writeFiles } from './helpers.js';
+import { nightClock } from './harness/nights.js';
+import { BIN, odbackup, removeDir, tempDir, writeConfig, writeFiles } from './helpers.js';
 
 const root = tempDir();
 after(() => removeDir(root));
@@ -179,6 +180,65 @@ describe('expected files and source integrity', () => {
     const sums = bad.run('sync');
     assert.equal(sums.status, 43);
     assert.match(sums.stderr, /a\.gz: SHA256 differs from SHA256SUMS/);
+  });
+});
+
+describe('what real sources do', () => {
+  const manifestCheck = (store: string, snapshot: string) =>
+    execFileSync('xxh64sum', ['-c', '--quiet', `../${snapshot}.xxh64`], { cwd: join(store, snapshot), encoding: 'utf8' });
+
+  test('a source that shrank or went empty (an export not mounted tonight) is 45: not promoted, latest stays; back to normal, the next pass is 0', async () => {
+    const source = join(root, 'src-shrink');
+    writeFiles(source, Object.fromEntries(Array.from({ length: 10 }, (_, index) => [`f${index}.dat`, `data ${index}`.repeat(100)])));
+    const n = node('shrink', [{ name: 'nas', group: 'images', from: source }]);
+    assert.equal(n.pass().status, 0);
+    const good = n.latest('nas');
+    for (let index = 0; index < 6; index++) rmSync(join(source, `f${index}.dat`));
+    await new Promise((done) => setTimeout(done, 1100));
+    const shrunk = n.pass();
+    assert.equal(shrunk.status, 45, shrunk.stderr);
+    assert.match(shrunk.stderr, /nas: the source shrank: 4 files, .* against 10 files, .* in the previous snapshot \(more than 50% lost\)/);
+    assert.equal(n.latest('nas'), good);
+    assert.deepEqual(n.snapshots('nas'), [good], 'no snapshot was named');
+    for (const name of readdirSync(source)) rmSync(join(source, name));
+    const empty = n.pass();
+    assert.equal(empty.status, 45);
+    assert.match(empty.stderr, /nas: the source is empty \(the previous snapshot had 10 files\): was it mounted\?/);
+    writeFiles(source, Object.fromEntries(Array.from({ length: 10 }, (_, index) => [`f${index}.dat`, `data ${index}`.repeat(100)])));
+    await new Promise((done) => setTimeout(done, 1100));
+    assert.equal(n.pass().status, 0);
+    assert.notEqual(n.latest('nas'), good);
+  });
+
+  test('the first snapshot of an empty source has a manifest xxh64sum -c accepts', () => {
+    const source = join(root, 'src-empty');
+    mkdirSync(source, { recursive: true });
+    const n = node('empty', [{ name: 'spool', group: 'databases', from: source }]);
+    const pass = n.pass();
+    assert.equal(pass.status, 0, pass.stderr);
+    assert.equal(manifestCheck(join(n.store, 'spool'), n.latest('spool')!), '');
+    assert.equal(n.run('verify', '--full').status, 0);
+  });
+
+  test('two pulls in the same second take the next free name; temp files a kill left are removed; an unpromoted snapshot is linked from', () => {
+    const source = join(root, 'src-second');
+    writeFiles(source, { 'big.img': Buffer.alloc(200_000, 2) });
+    const n = node('second', [{ name: 'db', group: 'databases', from: source }]);
+    // A clock frozen at one second (faketime -f without @); file times real, or --link-dest would never match.
+    const { env } = nightClock('2026-11-25 03:00:00');
+    const sync = () => spawnSync('faketime', ['-f', '2026-11-25 03:00:00', process.execPath, BIN, '--config', n.config, 'sync'], { encoding: 'utf8', env: { ...process.env, ...env } });
+    const first = sync();
+    const second = sync();
+    assert.equal(first.status, 0, first.stderr);
+    assert.equal(second.status, 0, second.stderr);
+    const [one, two] = n.snapshots('db') as [string, string];
+    assert.deepEqual([one, two], ['2026-11-25T030000Z', '2026-11-25T030001Z']);
+    assert.equal(n.latest('db'), undefined, 'neither was verified');
+    assert.equal(statSync(join(n.store, 'db', one, 'big.img')).ino, statSync(join(n.store, 'db', two, 'big.img')).ino, 'linked from the newest complete snapshot');
+    const stray = join(n.store, 'db', `.${two}.xxh64.4242.tmp`);
+    writeFileSync(stray, 'half a manifest');
+    assert.equal(n.run('sync').status, 0);
+    assert.equal(existsSync(stray), false);
   });
 });
 

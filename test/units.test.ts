@@ -14,7 +14,7 @@ import { comparePaths, formatEntry, parseEntry } from '../src/store/manifest.js'
 import { expiredSnapshots } from '../src/store/retention.js';
 
 test('rsyncArgs: a pull, an ssh pull and a checksum comparison, as one argv each', () => {
-  assert.deepEqual(rsyncArgs({ from: '/srv/dumps', to: '/mnt/db/.partial', linkDest: '/mnt/db/2026-11-22T030000Z', bwlimit: '5m', timeout: 600 }), [
+  assert.deepEqual(rsyncArgs({ from: '/srv/dumps', to: '/mnt/db/.partial', linkDests: ['/mnt/db/2026-11-22T030000Z'], bwlimit: '5m', timeout: 600 }), [
     '--archive',
     '--numeric-ids',
     '--delete',

@@ -67,11 +67,11 @@ test('hard-linked files take their hash from the previous manifest: a no-change 
   assert.equal(n.run('cycle').status, 0);
   await tick();
   const [unchanged] = JSON.parse(n.run('--json', 'sync').stdout).data;
-  assert.deepEqual(unchanged.manifest, { files: 2, hashed: 0, reused: 2, bytesRead: 0 });
+  assert.deepEqual(unchanged.manifest, { files: 2, totalBytes: 3_000_001, hashed: 0, reused: 2, bytesRead: 0 });
   writeFileSync(join(n.source, 'small.txt'), 'changed');
   await tick();
   const [changed] = JSON.parse(n.run('--json', 'sync').stdout).data;
-  assert.deepEqual(changed.manifest, { files: 2, hashed: 1, reused: 1, bytesRead: 7 });
+  assert.deepEqual(changed.manifest, { files: 2, totalBytes: 3_000_007, hashed: 1, reused: 1, bytesRead: 7 });
 });
 
 test('a copy that differs from its manifest is 50: not promoted, latest stays on the previous one', async () => {
@@ -102,7 +102,7 @@ test('a copy that differs from the source is 50', async () => {
 });
 
 test('the scrub finds bit rot in an older snapshot: 51 naming the file; status coverage', async () => {
-  const n = node('scrub', { 'old.img': Buffer.alloc(10_000, 4), 'keep.txt': 'k' }, { verify: { scrubDays: 1 } });
+  const n = node('scrub', { 'old.img': Buffer.alloc(10_000, 4), 'keep.txt': 'k'.repeat(20_000) }, { verify: { scrubDays: 1 } });
   const first = n.run('cycle');
   assert.equal(first.status, 0, first.stderr);
   assert.match(first.stdout, /every byte verified within the last day/);

@@ -15,8 +15,8 @@ export interface RsyncRequest {
   from: string;
   to: string;
   ssh?: SshOptions;
-  /** Unchanged files are hard-linked from here (absolute). */
-  linkDest?: string;
+  /** Unchanged files are hard-linked from the first of these that has them (absolute; rsync takes up to 20). */
+  linkDests?: readonly string[];
   include?: readonly string[];
   exclude?: readonly string[];
   bwlimit?: string;
@@ -44,7 +44,7 @@ export function rsyncArgs(request: RsyncRequest): string[] {
     '--out-format=%i %l %n',
     ...(request.progress ? ['--info=progress2'] : []),
     ...(request.ssh ? ['--rsh', sshCommand(request.ssh)] : []),
-    ...(request.linkDest ? [`--link-dest=${request.linkDest}`] : []),
+    ...(request.linkDests ?? []).map((dir) => `--link-dest=${dir}`),
     ...(request.include ?? []).map((pattern) => `--include=${pattern}`),
     ...(request.exclude ?? []).map((pattern) => `--exclude=${pattern}`),
     ...(request.bwlimit ? [`--bwlimit=${request.bwlimit}`] : []),

@@ -210,6 +210,15 @@ export const configSchema = {
             default: 2,
             examples: [2],
           },
+          maxShrinkPercent: {
+            type: 'integer',
+            minimum: 1,
+            maximum: 100,
+            description:
+              'A pull that loses more than this share of the previous snapshot\'s files or bytes is taken for a source that was not there tonight (an unmounted export) and fails with 45; an empty pull always does. 100: only the empty one.',
+            default: 50,
+            examples: [50],
+          },
           expect: {
             type: 'array',
             default: [],

@@ -95,6 +95,9 @@ export interface SourceRecord {
   added: number;
   changed: number;
   bytes: number;
+  /** The whole snapshot: files and bytes (the next pull's shrink check compares with it). */
+  files?: number;
+  totalBytes?: number;
   /** NUL-separated paths (relative to the snapshot) of the files this pull wrote. */
   transferredList: string;
 }

@@ -50,13 +50,23 @@ export function* readManifest(path: string): Generator<ManifestEntry> {
     for (let read = readSync(fd, buffer); read > 0; read = readSync(fd, buffer)) {
       const lines = (pending + decoder.write(buffer.subarray(0, read))).split('\n');
       pending = lines.pop()!;
-      for (const line of lines) if (line !== '') yield parse(line);
+      for (const line of lines) if (line !== '') yield* entryOf(parse(line));
     }
     pending += decoder.end();
-    if (pending !== '') yield parse(pending);
+    if (pending !== '') yield* entryOf(parse(pending));
   } finally {
     closeSync(fd);
   }
+}
+
+/**
+ * An empty snapshot's manifest still holds one line, for /dev/null (empty, and always there), because `xxh64sum -c`
+ * rejects a file without lines. Names in a snapshot are relative: the readers skip this one.
+ */
+const EMPTY_SNAPSHOT_LINE: ManifestEntry = { hash: 'ef46db3751d8e999', name: '/dev/null' };
+
+function* entryOf(entry: ManifestEntry): Generator<ManifestEntry> {
+  if (!entry.name.startsWith('/')) yield entry;
 }
 
 /** The walk order: path components compared one by one, so a depth-first walk with sorted names is sorted. */
@@ -91,6 +101,8 @@ export function* walkFiles(root: string, prefix = ''): Generator<WalkedFile> {
 
 export interface ManifestStats {
   files: number;
+  /** The size of every file in the snapshot. */
+  totalBytes: number;
   /** Files read and hashed. */
   hashed: number;
   /** Files hard-linked from the previous snapshot, whose hash came from its manifest. */
@@ -111,7 +123,7 @@ export async function writeManifest(
   pool: HashPool,
   previous?: { dir: string; manifest: string },
 ): Promise<ManifestStats> {
-  const stats: ManifestStats = { files: 0, hashed: 0, reused: 0, bytesRead: 0 };
+  const stats: ManifestStats = { files: 0, totalBytes: 0, hashed: 0, reused: 0, bytesRead: 0 };
   const output = new AtomicFile(manifestPath);
   const earlier = previous ? new ManifestCursor(previous.manifest) : undefined;
   // Lines in walk order: a reused hash is written at once unless hashing is still under way ahead of it.
@@ -119,6 +131,7 @@ export async function writeManifest(
   try {
     for (const file of walkFiles(snapshotDir)) {
       stats.files++;
+      stats.totalBytes += file.size;
       const hash = earlier?.hashOf(file.name);
       if (hash && sameInode(join(previous!.dir, file.name), file.ino)) {
         stats.reused++;
@@ -137,6 +150,7 @@ export async function writeManifest(
       if (queue.length >= LOOKAHEAD) output.write(await queue.shift()!);
     }
     for (const line of queue) output.write(await line);
+    if (stats.files === 0) output.write(formatEntry(EMPTY_SNAPSHOT_LINE));
   } catch (error) {
     await Promise.allSettled(queue);
     output.abandon();

@@ -1,6 +1,5 @@
 import { existsSync, mkdirSync, readdirSync, readlinkSync, renameSync, rmSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { OdbackupError } from '../errors.js';
 import { fsyncDirectory } from '../state/atomic.js';
 
 /**
@@ -73,10 +72,18 @@ export class SourceStore {
     mkdirSync(this.directory, { recursive: true });
   }
 
+  /** The snapshot name for a pull at this time; a second pull in the same second takes the next free second. */
+  freeName(date: Date): string {
+    for (let seconds = 0; ; seconds++) {
+      const name = snapshotName(new Date(date.getTime() + seconds * 1000));
+      if (!existsSync(this.path(name)) && !existsSync(this.manifest(name))) return name;
+    }
+  }
+
   /** `.partial` becomes a complete snapshot in one rename, made durable before anything points at it. */
   complete(snapshot: string): string {
     const target = this.path(snapshot);
-    if (existsSync(target)) throw new OdbackupError('usage', `a snapshot ${target} already exists`, 'two pulls in the same second: run it again');
+    if (existsSync(target)) throw new Error(`a snapshot ${target} already exists: freeName gives names that are not taken`);
     renameSync(this.partial, target);
     fsyncDirectory(this.directory);
     return target;
@@ -103,12 +110,16 @@ export class SourceStore {
     this.removeLeftovers();
   }
 
-  /** Half-removed snapshots, and manifests whose snapshot was never renamed into place (a cut before it). */
+  /**
+   * What a cut left: half-removed snapshots, manifests whose snapshot was never renamed into place, and the temp
+   * files of atomic writes (`.<name>.<pid>.tmp`).
+   */
   removeLeftovers(): void {
     const names = new Set(readdirSync(this.directory));
     for (const name of names) {
       const orphanManifest = name.endsWith('.xxh64') && !names.has(name.slice(0, -'.xxh64'.length));
-      if (name.startsWith('.removing-') || orphanManifest) rmSync(join(this.directory, name), { recursive: true, force: true });
+      const atomicTemp = /^\..+\.\d+\.tmp$/.test(name);
+      if (name.startsWith('.removing-') || orphanManifest || atomicTemp) rmSync(join(this.directory, name), { recursive: true, force: true });
     }
   }
 }

@@ -1,4 +1,4 @@
-import { closeSync, existsSync, fsyncSync, lstatSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, lstatSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import fg from 'fast-glob';
 import { classifyRsyncFailure, isTransferredFile, RSYNC_PARTIAL_DIR, runRsync, type RsyncRequest } from '../adapters/rsync.js';
@@ -7,13 +7,14 @@ import { mirrorName } from '../config/sources.js';
 import type { Source } from '../config/types.js';
 import { OdbackupError } from '../errors.js';
 import { pause } from '../pause.js';
+import { formatBytes } from '../render.js';
 import type { ExitCodeName } from '../exit-codes.js';
 import type { Context } from '../context.js';
 import { flushFilesystem } from '../adapters/storage.js';
 import { assertStoreWritable } from '../store/device.js';
 import { HashPool } from '../hash/pool.js';
 import { writeManifest, type ManifestStats } from '../store/manifest.js';
-import { snapshotName, SourceStore } from '../store/snapshots.js';
+import { SourceStore } from '../store/snapshots.js';
 import { missingExpectedFiles } from './expected.js';
 import { integrityProblems } from './integrity.js';
 
@@ -66,9 +67,9 @@ class TransferLog {
 
 /**
  * After a pass was cut off, rsync skips what the cut-off pass already wrote into .partial, so its itemized
- * list is incomplete: the files written are those that are not hard links into the previous snapshot.
+ * list is incomplete: the files written are those that are not hard links into a snapshot it linked from.
  */
-async function filesNotLinkedFrom(directory: string, previous: string | undefined): Promise<{ name: string; size: number }[]> {
+async function filesNotLinkedFrom(directory: string, linked: readonly string[]): Promise<{ name: string; size: number }[]> {
   const entries = await fg('**', {
     cwd: directory,
     dot: true,
@@ -78,15 +79,27 @@ async function filesNotLinkedFrom(directory: string, previous: string | undefine
     ignore: [`**/${RSYNC_PARTIAL_DIR}/**`],
   });
   return entries
-    .filter((entry) => {
-      if (!previous) return true;
-      try {
-        return lstatSync(join(previous, entry.path)).ino !== entry.stats!.ino;
-      } catch {
-        return true;
-      }
-    })
+    .filter((entry) => !linked.some((dir) => inodeOf(join(dir, entry.path)) === entry.stats!.ino))
     .map((entry) => ({ name: entry.path, size: entry.stats!.size }));
+}
+
+function inodeOf(path: string): number | undefined {
+  try {
+    return lstatSync(path).ino;
+  } catch {
+    return undefined;
+  }
+}
+
+/** How much of the previous snapshot a pull may lose before it is taken for a source that was not there (45). */
+function shrinkage(source: Source, before: { files: number; bytes: number } | undefined, after: ManifestStats): string | undefined {
+  if (!before || before.files === 0) return undefined;
+  if (after.files === 0) return `the source is empty (the previous snapshot had ${before.files} files): was it mounted?`;
+  const lost = (was: number, now: number) => (was > 0 ? ((was - now) / was) * 100 : 0);
+  const files = lost(before.files, after.files);
+  const bytes = lost(before.bytes, after.totalBytes);
+  if (Math.max(files, bytes) <= source.maxShrinkPercent) return undefined;
+  return `the source shrank: ${after.files} files, ${formatBytes(after.totalBytes)} against ${before.files} files, ${formatBytes(before.bytes)} in the previous snapshot (more than ${source.maxShrinkPercent}% lost)`;
 }
 
 async function mirrorRepositories(ctx: Context, source: Extract<Source, { kind: 'git' }>, store: SourceStore): Promise<string> {
@@ -106,8 +119,14 @@ export async function pullSource(ctx: Context, source: Source): Promise<PullResu
   const store = new SourceStore(config.storage.path, source.name);
   const previousSnapshot = store.latest();
   const previous = previousSnapshot && store.path(previousSnapshot);
+  // The newest complete snapshot too: a node whose verify keeps failing must not copy every change again nightly.
+  const newest = store.snapshots().at(-1);
+  const linkDests = [previousSnapshot, newest].filter((name, index, all): name is string => Boolean(name) && all.indexOf(name) === index).map((name) => store.path(name));
   const result: PullResult = { source: source.name, resumed: store.hasPartial(), added: 0, changed: 0, bytes: 0, attempts: 0 };
-  if (!ctx.dryRun) store.prepare();
+  if (!ctx.dryRun) {
+    store.prepare();
+    store.removeLeftovers();
+  }
   if (result.resumed) ctx.log.notice(`${source.name}: resuming into ${store.partial}, left by an interrupted pass`);
 
   const from = source.kind === 'git' ? (ctx.dryRun ? join(store.directory, '.mirror') : await mirrorRepositories(ctx, source, store)) : source.from;
@@ -115,7 +134,7 @@ export async function pullSource(ctx: Context, source: Source): Promise<PullResu
     from,
     to: store.partial,
     ssh: source.kind === 'rsync' ? source.ssh : undefined,
-    linkDest: previous,
+    linkDests,
     include: source.include,
     exclude: source.exclude,
     bwlimit: source.bwlimit,
@@ -140,7 +159,8 @@ export async function pullSource(ctx: Context, source: Source): Promise<PullResu
       },
     });
     log?.close();
-    if (log) Object.assign(result, { added: log.added, changed: log.changed, bytes: log.bytes });
+    // What this pass transferred, over all its attempts (the list for the copy check is the tree's, below).
+    if (log) Object.assign(result, { added: result.added + log.added, changed: result.changed + log.changed, bytes: result.bytes + log.bytes });
     if (run.exitCode === 0 || run.exitCode === 24) {
       if (run.exitCode === 24) ctx.log.warn(`${source.name}: some source files vanished during the transfer`);
       break;
@@ -164,11 +184,10 @@ export async function pullSource(ctx: Context, source: Source): Promise<PullResu
 
   // A retry, like a resumed pass, skips what the attempt before it wrote: ask the tree, not rsync's list.
   if (result.resumed || result.attempts > 1) {
-    const written = await filesNotLinkedFrom(store.partial, previous);
+    const written = await filesNotLinkedFrom(store.partial, linkDests);
     const log = new TransferLog(listPath, previous);
     for (const file of written) log.add(file.name, file.size);
     log.close();
-    Object.assign(result, { added: log.added, changed: log.changed, bytes: log.bytes });
   }
 
   const missing = await missingExpectedFiles(store.partial, source.expect, ctx.now());
@@ -198,7 +217,7 @@ export async function pullSource(ctx: Context, source: Source): Promise<PullResu
       `${source.name}: writing back ${store.partial} failed: ${flushError}`,
       'the snapshot is not named; the disk may be failing: `odbackup check`, `journalctl -k`',
     );
-  const snapshot = snapshotName(ctx.now());
+  const snapshot = store.freeName(ctx.now());
   const pool = new HashPool();
   try {
     const previousManifest = previousSnapshot && store.manifest(previousSnapshot);
@@ -206,6 +225,12 @@ export async function pullSource(ctx: Context, source: Source): Promise<PullResu
     result.manifest = await writeManifest(store.partial, store.manifest(snapshot), pool, usable);
   } finally {
     await pool.close();
+  }
+  const before = ctx.state.read().sources?.[source.name];
+  const shrunk = shrinkage(source, before?.files === undefined ? undefined : { files: before.files, bytes: before.totalBytes ?? 0 }, result.manifest);
+  if (shrunk) {
+    rmSync(store.manifest(snapshot), { force: true });
+    throw new OdbackupError('sourceShrank', `${source.name}: ${shrunk}`, `not promoted: latest stays on ${previousSnapshot ?? 'none'}; source.maxShrinkPercent allows more`);
   }
   store.complete(snapshot);
   result.snapshot = snapshot;
@@ -216,6 +241,8 @@ export async function pullSource(ctx: Context, source: Source): Promise<PullResu
     added: result.added,
     changed: result.changed,
     bytes: result.bytes,
+    files: result.manifest.files,
+    totalBytes: result.manifest.totalBytes,
     transferredList: listPath,
   });
   return result;
