@@ -2,4 +2,11 @@
 // The one place where the exit code is set: main() returns it, so piped --json output is always whole.
 import { main } from '../dist/src/cli.js';
 
+// A reader that stopped reading (`odbackup --help | head -3`) ends the output, not the program with a stack.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error) => {
+    if (error.code !== 'EPIPE') throw error;
+  });
+}
+
 process.exitCode = await main(process.argv);

@@ -120,7 +120,9 @@ export async function main(argv: string[]): Promise<number> {
       let result: StepResult;
       try {
         // Load the configuration and take the lock before anything is touched: a bad config exits 2 here.
-        if (step.locked) lock = ctx.state.lock();
+        // A dry run changes nothing, so it takes no lock either (and creates no state directory for one).
+        if (step.locked && !ctx.dryRun) lock = ctx.state.lock();
+        else void ctx.config;
         result = await runStep(step, ctx, { args, options });
       } catch (error) {
         result = resultOfError(step.name, error, log);

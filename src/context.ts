@@ -47,7 +47,7 @@ export function createContext(options: ContextOptions): Context {
       return config;
     },
     get state() {
-      state ??= new RunState(this.config.stateDir);
+      state ??= new RunState(this.config.stateDir, (message) => options.log.warn(message));
       return state;
     },
     log: options.log,

@@ -1,4 +1,5 @@
 import { checkStep } from './steps/check.js';
+import { clockStep } from './steps/clock.js';
 import { codesStep } from './steps/codes.js';
 import { configStep } from './steps/config.js';
 import { cycleStep } from './pass/cycle.js';
@@ -33,5 +34,6 @@ export const STEPS: readonly AnyStep[] = [
   scheduleStep,
   statusStep,
   codesStep,
+  clockStep,
   configStep,
 ];

@@ -132,6 +132,21 @@ test('clock: a reset RTC (faketime) or a clock earlier than the last run is 15, 
   assert.deepEqual(readFileSync(join(home, 'store', 'db', 'latest', 'a.txt'), 'utf8'), 'a');
 });
 
+test('clock: after a pass with the clock a year ahead, today looks like it went back (15) until the operator runs `clock accept`', async () => {
+  const { config } = node({ synchronised: false });
+  const ahead = await odbackupAsync(['-c', config, 'cycle'], {}, ['faketime', '-f', '+365d']);
+  assert.equal(ahead.status, 0, ahead.stderr);
+  const today = await odbackupAsync(['-c', config, 'cycle']);
+  assert.equal(today.status, 15);
+  const show = await odbackupAsync(['-c', config, 'clock']);
+  assert.equal(show.status, 15);
+  assert.match(show.stderr, /is earlier than the last recorded run .*\n  hint: if the time is right now, `odbackup clock accept`/);
+  const accept = await odbackupAsync(['-c', config, 'clock', 'accept']);
+  assert.equal(accept.status, 0, accept.stderr);
+  assert.match(accept.stdout, /accepted: 1 pass recorded while the clock was ahead no longer counts?/);
+  assert.equal((await odbackupAsync(['-c', config, 'cycle'])).status, 0);
+});
+
 test('internet: no answer is warning 20, or fatal when internetRequired', async () => {
   const url = await refusedUrl('/generate_204');
   const optional = await check(node({ extra: { check: { internetUrl: url } } }).config);

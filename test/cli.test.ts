@@ -46,3 +46,9 @@ test('the man page is clean under mandoc -Tlint', () => {
   assert.equal(lint.stdout + lint.stderr, '');
   assert.equal(lint.status, 0);
 });
+
+test('a reader that stops early (`--help | head -1`) ends the output quietly: no EPIPE stack', () => {
+  const result = spawnSync('sh', ['-c', `"${process.execPath}" "${ROOT}/bin/odbackup.js" --help | head -1`], { encoding: 'utf8' });
+  assert.equal(result.stdout, 'Usage: odbackup [options] [command]\n');
+  assert.doesNotMatch(result.stderr, /EPIPE|Error/);
+});

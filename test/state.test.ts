@@ -3,7 +3,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { odbackup, odbackupSpawn, removeDir, tempDir, waitFor, writeConfig } from './helpers.js';
+import { odbackup, odbackupSpawn, removeDir, tempDir, waitFor, writeConfig, writeFiles } from './helpers.js';
 
 const root = tempDir();
 after(() => removeDir(root));
@@ -104,4 +104,30 @@ test('SIGTERM during a pass: the data steps stop, exit 143, and the next pass re
   assert.equal(existsSync(join(n.store, 'images', 'latest')), false);
   n.fast();
   assert.equal(odbackup(['--config', n.config, 'cycle']).status, 0);
+});
+
+test('a damaged state.json is kept aside with one warning; the history comes back from the journal and the next pass is 0', () => {
+  const dir = join(root, 'damaged');
+  writeFiles(join(dir, 'source'), { 'a.txt': 'a' });
+  const config = writeConfig(dir, [{ name: 'db', group: 'databases', from: join(dir, 'source') }]);
+  assert.equal(odbackup(['--config', config, 'cycle']).status, 0);
+  const statePath = join(dir, 'state', 'state.json');
+  writeFileSync(statePath, readFileSync(statePath, 'utf8').slice(0, 200));
+  const status = odbackup(['--config', config, 'status']);
+  assert.equal(status.status, 0, status.stderr);
+  assert.match(status.stderr, /state\.json was damaged \(.*\); kept as .*state\.json\.damaged-\S+, the pass history rebuilt from the journal/);
+  assert.match(status.stdout, /^last pass completed at \S+ \(exit 0\)/);
+  assert.ok(readdirSync(join(dir, 'state')).some((name) => name.startsWith('state.json.damaged-')));
+  const next = odbackup(['--config', config, 'cycle']);
+  assert.equal(next.status, 0, next.stderr);
+  assert.doesNotMatch(next.stderr, /was damaged/, 'warned once');
+});
+
+test('cycle --dry-run creates nothing: no state directory, no lock, nothing in the store', () => {
+  const dir = join(root, 'dry');
+  writeFiles(join(dir, 'source'), { 'a.txt': 'a' });
+  const config = writeConfig(dir, [{ name: 'db', group: 'databases', from: join(dir, 'source') }]);
+  assert.equal(odbackup(['--config', config, 'cycle', '--dry-run']).status, 0);
+  assert.equal(existsSync(join(dir, 'state')), false);
+  assert.deepEqual(readdirSync(join(dir, 'store')), []);
 });

@@ -15,7 +15,8 @@ export interface ClockTrust {
 }
 
 function latestRecorded(state: State): string | undefined {
-  const times = [state.current?.startedAt, ...state.passes.map((pass) => pass.endedAt ?? pass.startedAt)].filter((time): time is string => Boolean(time));
+  const counted = state.passes.filter((pass) => !pass.clockAhead);
+  const times = [state.current?.startedAt, ...counted.map((pass) => pass.endedAt ?? pass.startedAt)].filter((time): time is string => Boolean(time));
   return times.sort().at(-1);
 }
 

@@ -81,6 +81,8 @@ export interface PassRecord {
   wake?: WakeRecord;
   /** Set by cycle --if-due when the slot's pass had already run: only maintenance and suspend ran. */
   notDue?: string;
+  /** Recorded while the clock was ahead (a bad RTC), as `clock accept` found: its times do not count for the clock check. */
+  clockAhead?: boolean;
 }
 
 /** What the last pull of a source did: what verify checks, what status shows. */
@@ -155,7 +157,11 @@ export class RunState {
   readonly journalPath: string;
   readonly lockPath: string;
 
-  constructor(readonly directory: string) {
+  constructor(
+    readonly directory: string,
+    /** Told once when a damaged state file was put aside (half written by a failing disk). */
+    private readonly onDamaged: (message: string) => void = () => undefined,
+  ) {
     this.statePath = join(directory, 'state.json');
     this.currentPath = join(directory, 'current.json');
     this.journalPath = join(directory, 'journal.jsonl');
@@ -172,9 +178,9 @@ export class RunState {
   }
 
   read(): State {
-    const state = readJson<State>(this.statePath) ?? { version: 1, passes: [] };
+    const state = this.readOrSetAside<State>(this.statePath) ?? { version: 1, passes: this.passesFromJournal() };
     // A state written before current.json kept the pass in progress inside.
-    const current = readJson<PassRecord>(this.currentPath) ?? state.current;
+    const current = this.readOrSetAside<PassRecord>(this.currentPath) ?? state.current;
     if (current) state.current = current;
     return state;
   }
@@ -184,6 +190,55 @@ export class RunState {
     const { current, ...rest } = state;
     writeFileAtomic(this.statePath, JSON.stringify({ ...rest, passes: rest.passes.slice(0, KEPT_PASSES) }, null, 2) + '\n');
     this.recordCurrent(current);
+  }
+
+  /**
+   * A file that does not parse (half written by a failing disk, or by hand) is kept aside as `<name>.damaged-<time>`
+   * and the node goes on without it: a damaged state must not stop every pass until someone logs in.
+   */
+  private readOrSetAside<T>(path: string): T | undefined {
+    try {
+      return readJson<T>(path);
+    } catch (error) {
+      if (!(error instanceof SyntaxError)) throw error;
+      const aside = `${path}.damaged-${new Date().toISOString().replace(/[:.]/g, '')}`;
+      renameSync(path, aside);
+      fsyncDirectory(this.directory);
+      this.onDamaged(`${path} was damaged (${error.message}); kept as ${aside}, the pass history rebuilt from the journal`);
+      return undefined;
+    }
+  }
+
+  /** What the journal still tells of the passes (newest first): enough for status and the clock check. */
+  private passesFromJournal(): PassRecord[] {
+    const events = [`${this.journalPath}.1`, this.journalPath].flatMap((path) => {
+      try {
+        return readFileSync(path, 'utf8').split('\n').flatMap((line) => {
+          try {
+            return [JSON.parse(line) as JournalEvent];
+          } catch {
+            return [];
+          }
+        });
+      } catch {
+        return [];
+      }
+    });
+    const started = new Map(events.filter((event) => event.event === 'pass-start').map((event) => [event.runId, event.time]));
+    return events
+      .filter((event) => event.event === 'pass-end')
+      .map((event): PassRecord => ({
+        runId: event.runId,
+        pid: 0,
+        startedAt: started.get(event.runId) ?? event.time,
+        endedAt: event.time,
+        outcome: event.status === 'ok' ? 'completed' : 'failed',
+        exitCode: event.code ? EXIT_CODES[event.code].code : 0,
+        warnings: [],
+        steps: [],
+      }))
+      .reverse()
+      .slice(0, KEPT_PASSES);
   }
 
   /** The pass in progress after each step (or none once it ended): only current.json is written. */
@@ -264,6 +319,23 @@ export class RunState {
     this.update((state) => {
       state.scrub = { days, sources: reads };
     });
+  }
+
+  /**
+   * The operator says the clock is right now: the passes recorded with times after it were recorded while the clock
+   * was ahead, and no longer make today's clock look like it went back. Returns how many.
+   */
+  acceptClock(now: Date): number {
+    let marked = 0;
+    this.update((state) => {
+      for (const pass of state.passes) {
+        if (Date.parse(pass.endedAt ?? pass.startedAt) > now.getTime() && !pass.clockAhead) {
+          pass.clockAhead = true;
+          marked++;
+        }
+      }
+    });
+    return marked;
   }
 
   /** The alarm suspend armed: the next pass tells an RTC wake from a manual one by it. */
