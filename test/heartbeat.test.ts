@@ -153,6 +153,20 @@ test('slow past the timeout, or 500 after the retries: warning 21 in bounded tim
   assert.doesNotMatch(error.stdout + error.stderr, new RegExp(CHECK_UUID));
 });
 
+test('a monitor that hangs is asked once per pass: the rest of its pings are queued at once', async () => {
+  fresh({ kind: 'slow', ms: 30_000 });
+  const monitors = [
+    { style: 'healthchecks', url: server.url(`/ping/${CHECK_UUID}`) },
+    { style: 'uptime-kuma', url: server.url(`/api/push/${KUMA_TOKEN}`) },
+  ];
+  const config = node({ heartbeat: { monitors, timeoutSeconds: 2, retries: 2 }, check: { internetUrl: server.url('/generate_204') } });
+  const pass = await odbackupAsync(['-c', config, '--json', 'cycle']);
+  assert.equal(pass.status, 0, pass.stderr);
+  // Each monitor was asked once, at heartbeat start; the internet check and the final pings did not wait again.
+  assert.deepEqual(server.requests.map((request) => request.path.split('?')[0]).sort(), [`/api/push/${KUMA_TOKEN}`, `/ping/${CHECK_UUID}/start`]);
+  assert.match(pass.stderr, /warning 21: heartbeat: .*no answer earlier in this pass: not asked again \(2 queued\)/);
+});
+
 test('the maintenance URL can ask the node to stay up', async () => {
   fresh({ kind: 'ok', answer: 'maintenance\n' });
   const config = node({ heartbeat: { monitors: [], maintenanceUrl: server.url('/maintenance/odroid-secret-key-0123') } });

@@ -35,12 +35,20 @@ export class DeliveryError extends Error {
 const MAX_RETRY_AFTER_MS = 30_000;
 
 /**
+ * Hosts that let a request time out during this run (this process: one pass). A dead monitor costs its timeout
+ * once per pass, not once per request: later requests to it fail at once and their pings wait in the queue.
+ */
+const unresponsive = new Set<string>();
+
+/**
  * One HTTP request with got: an explicit timeout per attempt (got has none by default) and bounded retries.
  * Resolves on 2xx; throws DeliveryError otherwise.
  */
 export async function send(request: HttpRequest, policy: HttpPolicy): Promise<HttpAnswer> {
   // Loaded on first use: most commands never send a request, and got is a tenth of a second to load.
   const { got, HTTPError, RequestError } = await import('got');
+  const host = new URL(request.url).host;
+  if (unresponsive.has(host)) throw new DeliveryError('no answer earlier in this pass: not asked again');
   try {
     const response = await got(request.url, {
       method: request.method,
@@ -51,6 +59,8 @@ export async function send(request: HttpRequest, policy: HttpPolicy): Promise<Ht
         limit: policy.retries,
         methods: ['GET', 'POST', 'HEAD'],
         statusCodes: [408, 429, 500, 502, 503, 504],
+        // Not a timeout: a host that hangs would cost the whole timeout again on every retry.
+        errorCodes: ['ECONNRESET', 'EADDRINUSE', 'ECONNREFUSED', 'EPIPE', 'ENOTFOUND', 'ENETUNREACH', 'EAI_AGAIN'],
         maxRetryAfter: MAX_RETRY_AFTER_MS,
         backoffLimit: 8000,
       },
@@ -66,7 +76,10 @@ export async function send(request: HttpRequest, policy: HttpPolicy): Promise<Ht
         ?.slice(0, 120);
       throw new DeliveryError(`HTTP ${error.response.statusCode}${answer ? ` "${answer}"` : ''}`, error.response.statusCode);
     }
-    if (error instanceof RequestError) throw new DeliveryError(describe(error));
+    if (error instanceof RequestError) {
+      if (error.code === 'ETIMEDOUT') unresponsive.add(host);
+      throw new DeliveryError(describe(error));
+    }
     if ((error as Error).name === 'AbortError') throw new DeliveryError('cancelled');
     throw error;
   }

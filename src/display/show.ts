@@ -73,8 +73,10 @@ function unreachable(port: string, error: unknown): StepResult {
 
 /** Draws a screen on the Badger (and the configured preview). Used by `display` and by the maintenance step. */
 export async function showScreen(ctx: Context, name: ScreenName, options: DisplayOptions = {}): Promise<StepResult> {
-  const status = screenFor(await screenFacts(ctx, name, options.code), name, options.text);
   const { display } = ctx.config;
+  // Nothing to draw on and nothing to render: the facts (a network check) are not even gathered.
+  if ((options.port ?? display.port) === 'none' && !options.preview && !display.preview) return skipped('no display on this node (display.port is "none")');
+  const status = screenFor(await screenFacts(ctx, name, options.code), name, options.text);
   const api = options.api ?? display.api;
   if (options.preview) {
     const file = resolve(options.preview);
