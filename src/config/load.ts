@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import { Ajv, type ErrorObject } from 'ajv';
+import { patternProblem } from './patterns.js';
 import { mirrorName } from './sources.js';
 import { OdbackupError } from '../errors.js';
 import { configSchema } from './schema.js';
@@ -43,16 +44,67 @@ export function loadConfig(file: string): Config {
     const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message;
     throw new OdbackupError('usage', `cannot read the configuration ${file}: ${reason}`, 'write one with `odbackup config example`');
   }
-  return configFromDocument(parseJson(file, text), file);
+  // A byte order mark (some Windows editors write one) is not part of the JSON.
+  const json = text.replace(/^\uFEFF/, '');
+  const duplicates = duplicateKeys(json);
+  if (duplicates.length > 0) throw new ConfigError(file, duplicates);
+  return configFromDocument(parseJson(file, json), file);
+}
+
+/**
+ * Keys given twice in one object: JSON.parse silently keeps the last, so the first is a setting that looks set and
+ * is not. A small scanner over the text (strings with their escapes, the nesting of objects and arrays).
+ */
+export function duplicateKeys(text: string): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const stack: { keys: Set<string> | undefined; path: string; index: number; key?: string }[] = [];
+  const pathOf = (frame: (typeof stack)[number] | undefined, key: string) => (frame && frame.path ? `${frame.path}.${key}` : key);
+  let expectKey = false;
+  for (let i = 0; i < text.length; i++) {
+    const char = text[i]!;
+    if (char === '"') {
+      let end = i + 1;
+      while (end < text.length && text[end] !== '"') end += text[end] === '\\' ? 2 : 1;
+      const frame = stack.at(-1);
+      if (expectKey && frame?.keys) {
+        let key: string;
+        try {
+          key = JSON.parse(text.slice(i, end + 1)) as string;
+        } catch {
+          return problems; // not JSON: parseJson says where
+        }
+        if (frame.keys.has(key)) problems.push({ path: pathOf(frame, key), message: 'is given twice in the same object', hint: 'the first one would be ignored: keep one' });
+        frame.keys.add(key);
+        frame.key = key;
+        expectKey = false;
+      }
+      i = end;
+    } else if (char === '{' || char === '[') {
+      const parent = stack.at(-1);
+      const path = parent ? (parent.keys ? pathOf(parent, parent.key ?? '') : `${parent.path}[${parent.index}]`) : '';
+      stack.push({ keys: char === '{' ? new Set() : undefined, path, index: 0 });
+      expectKey = char === '{';
+    } else if (char === '}' || char === ']') {
+      stack.pop();
+    } else if (char === ',') {
+      const frame = stack.at(-1);
+      if (frame?.keys) expectKey = true;
+      else if (frame) frame.index++;
+    }
+  }
+  return problems;
 }
 
 /** Validates a parsed document (defaults filled in) and resolves it relative to `file`. */
 export function configFromDocument(document: unknown, file: string): Config {
   const base = dirname(file);
-  const crossField = crossFieldProblems(document, base);
-  const problems = [...schemaProblems(document), ...crossField];
+  // The schema fills in its defaults: on a copy, so that the checks across fields still see what was written.
+  const filled = structuredClone(document);
+  const shapes = schemaProblems(filled);
+  // The checks across fields rely on the shapes the schema guarantees: they run only on a document that has them.
+  const problems = shapes.length > 0 ? shapes : crossFieldProblems(filled as RawConfig, document as RawConfig, base);
   if (problems.length > 0) throw new ConfigError(file, problems);
-  return resolveConfig(document as RawConfig, base);
+  return resolveConfig(filled as RawConfig, base);
 }
 
 function parseJson(file: string, text: string): unknown {
@@ -155,15 +207,16 @@ export function isRemoteLocation(location: string): boolean {
 type RawSource = Omit<Source, 'kind' | 'from' | 'ssh' | 'repositories'> & { from?: string; repositories?: string[]; ssh?: SshOptions };
 type RawConfig = Omit<Config, 'sources'> & { sources: RawSource[] };
 
-/** Checks that need more than one field. Runs on the document as written, before the schema fills in defaults. */
-function crossFieldProblems(document: unknown, base: string): ConfigProblem[] {
-  const raw = document as Partial<RawConfig> | null;
-  if (!raw || !Array.isArray(raw.sources)) return [];
+/** Checks that need more than one field, on a document whose shapes the schema has checked (defaults filled in). */
+function crossFieldProblems(raw: RawConfig, written: RawConfig, base: string): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
-  const sources = raw.sources.filter((source): source is RawSource => typeof source === 'object' && source !== null);
+  const sources = raw.sources;
+  if (raw.check.warnTemperatureC > raw.check.maxTemperatureC) {
+    problems.push({ path: 'check.warnTemperatureC', message: `is above check.maxTemperatureC (${raw.check.maxTemperatureC})`, hint: 'the warning comes before the stop' });
+  }
   const names = new Map<string, number>();
   const groups = new Set(sources.map((source) => source.group));
-  const storagePath = typeof raw.storage?.path === 'string' ? resolve(base, raw.storage.path) : undefined;
+  const storagePath = resolve(base, raw.storage.path);
   sources.forEach((source, index) => {
     const at = `sources[${index}]`;
     const first = names.get(source.name);
@@ -185,12 +238,16 @@ function crossFieldProblems(document: unknown, base: string): ConfigProblem[] {
         hint: 'from: a directory or user@host:/path; repositories: git URLs',
       });
     }
+    source.expect.forEach((pattern, patternIndex) => {
+      const problem = patternProblem(pattern);
+      if (problem) problems.push({ path: `${at}.expect[${patternIndex}]`, message: problem, hint: 'for example "dump_{%Y-%m-%d}.sql.gz" or "db_{%d@-1}.gz"' });
+    });
     const mirrors = (source.repositories ?? []).map(mirrorName);
     const clash = mirrors.find((name, i) => mirrors.indexOf(name) !== i);
     if (clash)
       problems.push({ path: `${at}.repositories`, message: `two repositories would both be mirrored as ${clash}`, hint: 'put them in separate sources' });
     const remote = hasFrom && isRemoteLocation(source.from!);
-    if (source.ssh !== undefined && !remote) {
+    if (written.sources[index]!.ssh !== undefined && !remote) {
       problems.push({ path: `${at}.ssh`, message: 'applies only to a "from" of the form user@host:/path', hint: 'is "from" mistyped?' });
     }
     if (hasFrom && !remote && storagePath && overlaps(resolve(base, source.from!), storagePath)) {

@@ -29,9 +29,21 @@ export const PROGRAMS = [
 
 /** One string property per program, typed as literally as the rest of the schema (the Config type is derived from it). */
 function programProperties<const P extends readonly string[]>(programs: P) {
-  const property = (program: string) => ({ type: 'string', minLength: 1, description: `The ${program} program.`, default: program, examples: [`/usr/sbin/${program}`] });
+  const property = (program: string) => ({
+    type: 'string',
+    minLength: 1,
+    description: `The ${program} program.`,
+    default: program,
+    examples: [`/usr/sbin/${program}`],
+  });
   return Object.fromEntries(programs.map((program) => [program, property(program)])) as unknown as {
-    readonly [K in P[number]]: { readonly type: 'string'; readonly minLength: 1; readonly description: string; readonly default: K; readonly examples: readonly string[] };
+    readonly [K in P[number]]: {
+      readonly type: 'string';
+      readonly minLength: 1;
+      readonly description: string;
+      readonly default: K;
+      readonly examples: readonly string[];
+    };
   };
 }
 
@@ -104,6 +116,7 @@ export const configSchema = {
         },
         minFreeGiB: {
           type: 'number',
+          maximum: 100000,
           minimum: 0,
           description: 'Free space below which pruning removes the oldest snapshots first (never the newest).',
           default: 0,
@@ -168,6 +181,7 @@ export const configSchema = {
               },
               connectTimeout: {
                 type: 'integer',
+                maximum: 300,
                 minimum: 1,
                 description: 'Seconds to wait for the ssh connection.',
                 default: 20,
@@ -197,6 +211,7 @@ export const configSchema = {
           },
           timeout: {
             type: 'integer',
+            maximum: 86400,
             minimum: 0,
             description: 'rsync --timeout: seconds without data before the transfer is given up (0 = none).',
             default: 600,
@@ -215,7 +230,7 @@ export const configSchema = {
             minimum: 1,
             maximum: 100,
             description:
-              'A pull that loses more than this share of the previous snapshot\'s files or bytes is taken for a source that was not there tonight (an unmounted export) and fails with 45; an empty pull always does. 100: only the empty one.',
+              "A pull that loses more than this share of the previous snapshot's files or bytes is taken for a source that was not there tonight (an unmounted export) and fails with 45; an empty pull always does. 100: only the empty one.",
             default: 50,
             examples: [50],
           },
@@ -354,6 +369,7 @@ export const configSchema = {
         retries: { type: 'integer', minimum: 0, maximum: 5, description: 'Retries of a failed request (1 s, 2 s, 4 s … apart).', default: 2, examples: [2] },
         queueSize: {
           type: 'integer',
+          maximum: 10000,
           minimum: 1,
           description: 'Undelivered pings kept per monitor (the oldest are dropped, and counted).',
           default: 100,
@@ -436,6 +452,7 @@ export const configSchema = {
         },
         minMarginMinutes: {
           type: 'number',
+          maximum: 720,
           minimum: 1,
           description: 'The next wake is at least this far away (no alarm minutes ahead: the next scheduled time after it).',
           default: 30,
@@ -443,6 +460,7 @@ export const configSchema = {
         },
         wakeToleranceMinutes: {
           type: 'number',
+          maximum: 720,
           minimum: 0,
           description: 'A start within this long after the scheduled time, with the alarm spent, counts as woken by the RTC; later is a manual start.',
           default: 10,
@@ -450,6 +468,7 @@ export const configSchema = {
         },
         networkSettleSeconds: {
           type: 'number',
+          maximum: 600,
           minimum: 0,
           description: 'At the start of a pass, wait at most this long for a network address (after a resume the link takes a moment).',
           default: 60,
@@ -485,6 +504,7 @@ export const configSchema = {
       properties: {
         checkMinutes: {
           type: 'number',
+          maximum: 1440,
           exclusiveMinimum: 0,
           description: 'How often to look for logged-in users (the first look is after this long too).',
           default: 15,
@@ -492,6 +512,7 @@ export const configSchema = {
         },
         maxHours: {
           type: 'number',
+          maximum: 168,
           exclusiveMinimum: 0,
           description: 'Go to sleep after this long even with a session open (a forgotten login must not keep the node up for days).',
           default: 12,
@@ -556,8 +577,8 @@ export const configSchema = {
           description: 'The disk to ask for SMART health; default: the disk that holds storage.device.',
           examples: ['/dev/sda'],
         },
-        warnTemperatureC: { type: 'number', description: 'SoC temperature that is a warning.', default: 75, examples: [75] },
-        maxTemperatureC: { type: 'number', description: 'SoC temperature that stops the pass (14).', default: 85, examples: [85] },
+        warnTemperatureC: { type: 'number', minimum: 0, maximum: 150, description: 'SoC temperature that is a warning.', default: 75, examples: [75] },
+        maxTemperatureC: { type: 'number', minimum: 0, maximum: 150, description: 'SoC temperature that stops the pass (14).', default: 85, examples: [85] },
         internetUrl: {
           type: 'string',
           pattern: '^https?://',
@@ -586,9 +607,9 @@ export const configSchema = {
       description: 'How many snapshots of each source to keep; the newest verified one is always kept.',
       examples: [{ daily: 7, weekly: 4, monthly: 12 }],
       properties: {
-        daily: { type: 'integer', minimum: 1, description: 'Newest snapshot of each of the last N days.', default: 7, examples: [7] },
-        weekly: { type: 'integer', minimum: 0, description: 'Newest snapshot of each of the last N ISO weeks.', default: 4, examples: [4] },
-        monthly: { type: 'integer', minimum: 0, description: 'Newest snapshot of each of the last N months.', default: 12, examples: [12] },
+        daily: { type: 'integer', maximum: 3660, minimum: 1, description: 'Newest snapshot of each of the last N days.', default: 7, examples: [7] },
+        weekly: { type: 'integer', maximum: 520, minimum: 0, description: 'Newest snapshot of each of the last N ISO weeks.', default: 4, examples: [4] },
+        monthly: { type: 'integer', maximum: 1200, minimum: 0, description: 'Newest snapshot of each of the last N months.', default: 12, examples: [12] },
       },
     },
   },
