@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, existsSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { odbackup, removeDir, tempDir, writeConfig, writeFiles } from './helpers.js';
@@ -60,6 +60,32 @@ test('xxh64sum -c (Debian xxhash) accepts the manifests, odd file names included
   assert.doesNotMatch(check.stdout, /FAILED|did NOT match/);
   if (unreadable) assert.match(check.stdout, new RegExp(`${unreadable} lines are improperly formatted`));
   else assert.equal(check.status, 0);
+});
+
+test('names are bytes: a Latin-1 tree (not UTF-8) is pulled, proven, re-checked and hard-linked like any other', async () => {
+  const n = node('latin1', { 'caf\u00e9-utf8.txt': 'utf-8 name' });
+  const at = (...parts: (string | number[])[]) => Buffer.concat(parts.map((part) => (typeof part === 'string' ? Buffer.from(part) : Buffer.from(part))));
+  const latin1 = [0x63, 0x61, 0x66, 0xe9]; // "caf\xe9": é in Latin-1, not UTF-8
+  mkdirSync(at(n.source, '/', [0x72, 0xe9, 0x73, 0x75, 0x6d, 0xe9]), { recursive: true }); // "r\xe9sum\xe9/"
+  writeFileSync(at(n.source, '/', latin1, '.txt'), 'latin-1 name');
+  writeFileSync(at(n.source, '/', [0x72, 0xe9, 0x73, 0x75, 0x6d, 0xe9], '/', [0xff, 0xfe], '.bin'), Buffer.alloc(5000, 3));
+  writeFileSync(join(n.source, '-leading-dash.txt'), 'dash');
+  const pass = n.run('cycle');
+  assert.equal(pass.status, 0, pass.stderr);
+  assert.match(pass.stdout, /copy check: 4 files of 1 new snapshots/);
+  const snapshot = n.latest();
+  const check = spawnSync('xxh64sum', ['-c', `../${snapshot}.xxh64`], { cwd: join(n.store, snapshot), encoding: 'latin1' });
+  assert.equal(check.status, 0, check.stdout);
+  assert.equal(check.stdout.match(/: OK$/gm)?.length, 4);
+  assert.match(n.run('verify', '--full').stdout, /full check of 1 snapshots: 4 files/);
+  await tick();
+  assert.equal(n.run('cycle', '--skip', 'prune').status, 0);
+  const second = n.latest();
+  assert.equal(statSync(at(n.store, '/', second, '/', latin1, '.txt')).ino, statSync(at(n.store, '/', snapshot, '/', latin1, '.txt')).ino, 'hard-linked');
+  writeFileSync(at(n.store, '/', second, '/', latin1, '.txt'), 'rotten name');
+  const rot = n.run('verify', '--full');
+  assert.equal(rot.status, 51);
+  assert.match(rot.stderr, /db: \S+\/caf\\xe9\.txt differs from its manifest/);
 });
 
 test('hard-linked files take their hash from the previous manifest: a no-change pass reads 0 bytes', async () => {

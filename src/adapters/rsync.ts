@@ -64,7 +64,7 @@ export interface ItemizedChange {
   name: string;
 }
 
-/** rsync escapes unprintable bytes in names as `\#ooo` (octal). */
+/** rsync escapes unprintable bytes in names as `\#ooo` (octal): back to a byte name (one character per byte). */
 function unescapeName(name: string): string {
   return name.replace(/\\#([0-7]{3})/g, (_, octal: string) => String.fromCharCode(Number.parseInt(octal, 8)));
 }
@@ -135,6 +135,9 @@ export async function runRsync(rsync: string, request: RsyncRequest, options: Rs
   return exec(rsync, rsyncArgs(request), {
     signal: options.signal,
     timeout: RSYNC_MS,
+    // The C locale: rsync then escapes every byte outside printable ASCII as \#ooo, whatever the names are encoded
+    // in, and parseItemized gives the exact bytes back (store/names.ts).
+    env: { LC_ALL: 'C' },
     onStdoutLine(line) {
       // --info=progress2 rewrites its line with \r; an itemized line may follow the last \r.
       const parts = line.split('\r');

@@ -8,7 +8,8 @@ export interface FileHash {
 
 interface Request {
   id: number;
-  path: string;
+  /** A Buffer for a name that is bytes, not text (store/names.ts). */
+  path: string | Buffer;
   resolve: (value: FileHash) => void;
   reject: (error: Error) => void;
 }
@@ -49,7 +50,7 @@ export class HashPool {
     );
   }
 
-  hash(path: string): Promise<FileHash> {
+  hash(path: string | Buffer): Promise<FileHash> {
     return new Promise((resolve, reject) => {
       this.queued.push({ id: this.nextId++, path, resolve, reject });
       // Requests made in the same turn of the event loop fill whole batches.

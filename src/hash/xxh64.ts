@@ -22,7 +22,7 @@ export function hex(value: bigint): string {
  * Hashes a file through one reused buffer: memory does not grow with the file. A file that fits in one read is
  * hashed in one call; a larger one is streamed (create64).
  */
-export async function xxh64File(path: string, buffer = Buffer.allocUnsafe(CHUNK)): Promise<{ hash: string; bytes: number }> {
+export async function xxh64File(path: string | Buffer, buffer = Buffer.allocUnsafe(CHUNK)): Promise<{ hash: string; bytes: number }> {
   const { h64Raw, create64 } = loaded ?? (await hasher());
   const fd = openSync(path, 'r');
   try {

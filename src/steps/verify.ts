@@ -4,6 +4,7 @@ import type { Source } from '../config/types.js';
 import { EXIT_CODES, type ExitCodeName } from '../exit-codes.js';
 import { HashPool } from '../hash/pool.js';
 import { formatBytes, table } from '../render.js';
+import { shownName } from '../store/names.js';
 import { SourceStore } from '../store/snapshots.js';
 import { readTransferList } from '../sync/pull.js';
 import { checkAgainstManifests, copyCheck, rsyncDifferences, type Problem } from '../verify/checks.js';
@@ -108,11 +109,11 @@ function verdict(report: VerifyReport, summary: string): StepResult {
   return {
     ...failed(
       worst,
-      `${first.source}: ${first.file} ${first.problem}${more}`,
+      `${first.source}: ${shownName(first.file)} ${first.problem}${more}`,
       worst === 'copyMismatch' ? 'the new snapshot is not promoted; latest stays on the previous verified one' : undefined,
       report,
     ),
-    details: report.problems.slice(0, 20).map((problem) => `${EXIT_CODES[problem.code].code} ${problem.source}: ${problem.file} ${problem.problem}`),
+    details: report.problems.slice(0, 20).map((problem) => `${EXIT_CODES[problem.code].code} ${problem.source}: ${shownName(problem.file)} ${problem.problem}`),
   };
 }
 
@@ -143,7 +144,7 @@ export const verifyStep: Step<VerifyOptions> = {
       await copyChecks(ctx, sources, pool, report);
       await scrub(ctx, sources, pool, report);
     } finally {
-      for (const problem of report.problems) ctx.log.error(`${EXIT_CODES[problem.code].code} ${problem.source}: ${problem.file} ${problem.problem}`);
+      for (const problem of report.problems) ctx.log.error(`${EXIT_CODES[problem.code].code} ${problem.source}: ${shownName(problem.file)} ${problem.problem}`);
       await pool.close();
     }
     const copied = report.copyChecked.reduce((sum, check) => sum + check.files, 0);

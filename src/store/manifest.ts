@@ -1,9 +1,9 @@
-import { closeSync, lstatSync, openSync, readdirSync, readSync, type Dirent } from 'node:fs';
-import { join } from 'node:path';
+import { closeSync, lstatSync, openSync, readdirSync, readSync } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
 import type { HashPool } from '../hash/pool.js';
 import { AtomicFile } from '../state/atomic.js';
 import { RSYNC_PARTIAL_DIR } from '../adapters/rsync.js';
+import { byteName, bytePath, nameBytes, type ByteName } from './names.js';
 
 /**
  * Manifests: `<snapshot>.xxh64` beside each snapshot, every regular file with its XXH64, in the GNU format
@@ -37,7 +37,8 @@ export function parseEntry(line: string): ManifestEntry | undefined {
 export function* readManifest(path: string): Generator<ManifestEntry> {
   const fd = openSync(path, 'r');
   const buffer = Buffer.allocUnsafe(1024 * 1024);
-  const decoder = new StringDecoder('utf8');
+  // Names are bytes: one character per byte (store/names.ts).
+  const decoder = new StringDecoder('latin1');
   let pending = '';
   let number = 0;
   const parse = (line: string) => {
@@ -80,20 +81,23 @@ export function comparePaths(a: string, b: string): number {
 }
 
 export interface WalkedFile {
-  name: string;
+  name: ByteName;
   ino: number;
   size: number;
 }
 
-/** Regular files under root, depth first, names sorted; rsync's partial-dir is not part of a snapshot. */
-export function* walkFiles(root: string, prefix = ''): Generator<WalkedFile> {
-  const entries = readdirSync(join(root, prefix), { withFileTypes: true }).sort((a: Dirent, b: Dirent) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  for (const entry of entries) {
-    const name = prefix ? `${prefix}/${entry.name}` : entry.name;
+/** Regular files under root, depth first, names sorted (as bytes); rsync's partial-dir is not part of a snapshot. */
+export function* walkFiles(root: string, prefix: ByteName = ''): Generator<WalkedFile> {
+  const directory = prefix ? bytePath(root, prefix) : Buffer.from(root);
+  const entries = readdirSync(directory, { withFileTypes: true, encoding: 'buffer' })
+    .map((entry) => ({ entry, name: byteName(entry.name) }))
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  for (const { entry, name: base } of entries) {
+    const name = prefix ? `${prefix}/${base}` : base;
     if (entry.isDirectory()) {
-      if (entry.name !== RSYNC_PARTIAL_DIR) yield* walkFiles(root, name);
+      if (base !== RSYNC_PARTIAL_DIR) yield* walkFiles(root, name);
     } else if (entry.isFile()) {
-      const stats = lstatSync(join(root, name));
+      const stats = lstatSync(bytePath(root, name));
       yield { name, ino: stats.ino, size: stats.size };
     }
   }
@@ -133,24 +137,24 @@ export async function writeManifest(
       stats.files++;
       stats.totalBytes += file.size;
       const hash = earlier?.hashOf(file.name);
-      if (hash && sameInode(join(previous!.dir, file.name), file.ino)) {
+      if (hash && sameInode(bytePath(previous!.dir, file.name), file.ino)) {
         stats.reused++;
         const line = formatEntry({ hash, name: file.name });
-        if (queue.length === 0) output.write(line);
+        if (queue.length === 0) output.write(nameBytes(line));
         else queue.push(line);
         continue;
       }
       stats.hashed++;
       queue.push(
-        pool.hash(join(snapshotDir, file.name)).then(({ hash, bytes }) => {
+        pool.hash(bytePath(snapshotDir, file.name)).then(({ hash, bytes }) => {
           stats.bytesRead += bytes;
           return formatEntry({ hash, name: file.name });
         }),
       );
-      if (queue.length >= LOOKAHEAD) output.write(await queue.shift()!);
+      if (queue.length >= LOOKAHEAD) output.write(nameBytes(await queue.shift()!));
     }
-    for (const line of queue) output.write(await line);
-    if (stats.files === 0) output.write(formatEntry(EMPTY_SNAPSHOT_LINE));
+    for (const line of queue) output.write(nameBytes(await line));
+    if (stats.files === 0) output.write(nameBytes(formatEntry(EMPTY_SNAPSHOT_LINE)));
   } catch (error) {
     await Promise.allSettled(queue);
     output.abandon();
@@ -187,7 +191,7 @@ class ManifestCursor {
   }
 }
 
-function sameInode(path: string, ino: number): boolean {
+function sameInode(path: Buffer, ino: number): boolean {
   try {
     return lstatSync(path).ino === ino;
   } catch {

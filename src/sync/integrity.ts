@@ -1,10 +1,11 @@
 import { createHash, createPublicKey, createVerify, type KeyObject } from 'node:crypto';
 import { createReadStream, existsSync, readFileSync } from 'node:fs';
-import { dirname, join, posix } from 'node:path';
+import { posix } from 'node:path';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import type { IntegrityOptions } from '../config/types.js';
+import { bytePath, shownName, type ByteName } from '../store/names.js';
 
 export interface IntegrityProblem {
   file: string;
@@ -14,7 +15,7 @@ export interface IntegrityProblem {
 const discard = () => new Writable({ write: (_chunk, _encoding, done) => done() });
 
 /** As `openssl dgst -sha256 -verify key -signature file.sign file`; the signature raw or base64. */
-async function signatureValid(file: string, signatureFile: string, key: KeyObject): Promise<boolean> {
+async function signatureValid(file: Buffer, signatureFile: Buffer, key: KeyObject): Promise<boolean> {
   const raw = readFileSync(signatureFile);
   const text = raw.toString('latin1').trim();
   const candidates = [raw, ...(/^[A-Za-z0-9+/=\s]+$/.test(text) ? [Buffer.from(text, 'base64')] : [])];
@@ -29,23 +30,23 @@ async function signatureValid(file: string, signatureFile: string, key: KeyObjec
   });
 }
 
-async function sha256(file: string): Promise<string> {
+async function sha256(file: Buffer): Promise<string> {
   const hash = createHash('sha256');
   await pipeline(createReadStream(file), hash);
   return hash.digest('hex');
 }
 
-/** `<hex>  <name>` or `<hex> *<name>` lines (sha256sum's output). */
-function readSha256Sums(file: string): Map<string, string> {
-  const sums = new Map<string, string>();
-  for (const line of readFileSync(file, 'utf8').split('\n')) {
+/** `<hex>  <name>` or `<hex> *<name>` lines (sha256sum's output); the names as bytes, like ours. */
+function readSha256Sums(file: Buffer): Map<ByteName, string> {
+  const sums = new Map<ByteName, string>();
+  for (const line of readFileSync(file, 'latin1').split('\n')) {
     const match = /^([0-9a-fA-F]{64}) [ *](.+)$/.exec(line);
     if (match) sums.set(match[2]!, match[1]!.toLowerCase());
   }
   return sums;
 }
 
-async function gzipIntact(file: string): Promise<string | undefined> {
+async function gzipIntact(file: Buffer): Promise<string | undefined> {
   try {
     await pipeline(createReadStream(file), createGunzip(), discard());
     return undefined;
@@ -58,23 +59,23 @@ async function gzipIntact(file: string): Promise<string | undefined> {
  * Checks what the source publishes for the files this pass transferred (paths relative to root):
  * `<file>.sign` signatures, SHA256SUMS in the file's directory, and gzip integrity of `*.gz`.
  */
-export async function integrityProblems(root: string, transferred: readonly string[], options: IntegrityOptions): Promise<IntegrityProblem[]> {
+export async function integrityProblems(root: string, transferred: readonly ByteName[], options: IntegrityOptions): Promise<IntegrityProblem[]> {
   const problems: IntegrityProblem[] = [];
   const key = options.publicKey ? createPublicKey(readFileSync(options.publicKey)) : undefined;
   // A new signature for an unchanged file must be checked too.
   const signed = new Set(transferred.map((file) => file.replace(/\.sign$/, '')));
-  const sumsByDirectory = new Map<string, Map<string, string>>();
+  const sumsByDirectory = new Map<ByteName, Map<ByteName, string>>();
   for (const file of key ? signed : []) {
-    const signature = join(root, `${file}.sign`);
-    if (!existsSync(signature) || !existsSync(join(root, file))) continue;
-    if (!(await signatureValid(join(root, file), signature, key!))) problems.push({ file, problem: `signature ${file}.sign does not match` });
+    const signature = bytePath(root, `${file}.sign`);
+    if (!existsSync(signature) || !existsSync(bytePath(root, file))) continue;
+    if (!(await signatureValid(bytePath(root, file), signature, key!))) problems.push({ file, problem: `signature ${shownName(file)}.sign does not match` });
   }
   for (const file of transferred) {
-    const path = join(root, file);
+    const path = bytePath(root, file);
     if (options.sha256sums && posix.basename(file) !== 'SHA256SUMS') {
-      const directory = dirname(path);
+      const directory = posix.dirname(file);
       if (!sumsByDirectory.has(directory)) {
-        const sumsFile = join(directory, 'SHA256SUMS');
+        const sumsFile = bytePath(root, directory === '.' ? 'SHA256SUMS' : `${directory}/SHA256SUMS`);
         sumsByDirectory.set(directory, existsSync(sumsFile) ? readSha256Sums(sumsFile) : new Map());
       }
       const expected = sumsByDirectory.get(directory)!.get(posix.basename(file));

@@ -1,7 +1,6 @@
 import { closeSync, existsSync, fsyncSync, lstatSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import fg from 'fast-glob';
-import { classifyRsyncFailure, isTransferredFile, RSYNC_PARTIAL_DIR, runRsync, type RsyncRequest } from '../adapters/rsync.js';
+import { classifyRsyncFailure, isTransferredFile, runRsync, type RsyncRequest } from '../adapters/rsync.js';
 import { updateMirror } from '../adapters/git.js';
 import { mirrorName } from '../config/sources.js';
 import type { Source } from '../config/types.js';
@@ -13,7 +12,8 @@ import type { Context } from '../context.js';
 import { flushFilesystem } from '../adapters/storage.js';
 import { assertStoreWritable } from '../store/device.js';
 import { HashPool } from '../hash/pool.js';
-import { writeManifest, type ManifestStats } from '../store/manifest.js';
+import { walkFiles, writeManifest, type ManifestStats, type WalkedFile } from '../store/manifest.js';
+import { bytePath, nameBytes, shownName, type ByteName } from '../store/names.js';
 import { SourceStore } from '../store/snapshots.js';
 import { missingExpectedFiles } from './expected.js';
 import { integrityProblems } from './integrity.js';
@@ -52,10 +52,10 @@ class TransferLog {
     this.fd = openSync(path, 'w', 0o600);
   }
 
-  add(name: string, size: number): void {
-    writeSync(this.fd, `${name}\0`);
+  add(name: ByteName, size: number): void {
+    writeSync(this.fd, nameBytes(`${name}\0`));
     this.bytes += size;
-    if (this.previous && existsSync(join(this.previous, name))) this.changed++;
+    if (this.previous && existsSync(bytePath(this.previous, name))) this.changed++;
     else this.added++;
   }
 
@@ -69,21 +69,11 @@ class TransferLog {
  * After a pass was cut off, rsync skips what the cut-off pass already wrote into .partial, so its itemized
  * list is incomplete: the files written are those that are not hard links into a snapshot it linked from.
  */
-async function filesNotLinkedFrom(directory: string, linked: readonly string[]): Promise<{ name: string; size: number }[]> {
-  const entries = await fg('**', {
-    cwd: directory,
-    dot: true,
-    onlyFiles: true,
-    followSymbolicLinks: false,
-    stats: true,
-    ignore: [`**/${RSYNC_PARTIAL_DIR}/**`],
-  });
-  return entries
-    .filter((entry) => !linked.some((dir) => inodeOf(join(dir, entry.path)) === entry.stats!.ino))
-    .map((entry) => ({ name: entry.path, size: entry.stats!.size }));
+function filesNotLinkedFrom(directory: string, linked: readonly string[]): WalkedFile[] {
+  return [...walkFiles(directory)].filter((file) => !linked.some((dir) => inodeOf(bytePath(dir, file.name)) === file.ino));
 }
 
-function inodeOf(path: string): number | undefined {
+function inodeOf(path: Buffer): number | undefined {
   try {
     return lstatSync(path).ino;
   } catch {
@@ -184,7 +174,7 @@ export async function pullSource(ctx: Context, source: Source): Promise<PullResu
 
   // A retry, like a resumed pass, skips what the attempt before it wrote: ask the tree, not rsync's list.
   if (result.resumed || result.attempts > 1) {
-    const written = await filesNotLinkedFrom(store.partial, linkDests);
+    const written = filesNotLinkedFrom(store.partial, linkDests);
     const log = new TransferLog(listPath, previous);
     for (const file of written) log.add(file.name, file.size);
     log.close();
@@ -203,7 +193,7 @@ export async function pullSource(ctx: Context, source: Source): Promise<PullResu
   if (problems.length > 0) {
     throw new OdbackupError(
       'sourceIntegrity',
-      `${source.name}: ${problems[0]!.file}: ${problems[0]!.problem}${problems.length > 1 ? ` (and ${problems.length - 1} more)` : ''}`,
+      `${source.name}: ${shownName(problems[0]!.file)}: ${problems[0]!.problem}${problems.length > 1 ? ` (and ${problems.length - 1} more)` : ''}`,
       'the snapshot is not promoted; latest stays on the previous one',
     );
   }
@@ -248,6 +238,6 @@ export async function pullSource(ctx: Context, source: Source): Promise<PullResu
   return result;
 }
 
-export function readTransferList(path: string): string[] {
-  return readFileSync(path, 'utf8').split('\0').filter(Boolean);
+export function readTransferList(path: string): ByteName[] {
+  return readFileSync(path, 'latin1').split('\0').filter(Boolean);
 }

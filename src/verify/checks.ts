@@ -1,5 +1,4 @@
 import { existsSync, lstatSync } from 'node:fs';
-import { join } from 'node:path';
 import { isTransferredFile, runRsync } from '../adapters/rsync.js';
 import type { Source } from '../config/types.js';
 import { OdbackupError } from '../errors.js';
@@ -7,6 +6,7 @@ import { lastLine } from '../exec.js';
 import type { ExitCodeName } from '../exit-codes.js';
 import type { FileHash, HashPool } from '../hash/pool.js';
 import { readManifest } from '../store/manifest.js';
+import { bytePath } from '../store/names.js';
 import type { SourceStore } from '../store/snapshots.js';
 
 export interface Problem {
@@ -49,7 +49,7 @@ async function inBatches<T>(items: Iterable<T>, each: (item: T) => Promise<void>
 }
 
 /** A file that cannot be read (EIO from a failing disk) is a finding, not a crash. */
-async function hashOf(pool: HashPool, path: string): Promise<FileHash | { error: string }> {
+async function hashOf(pool: HashPool, path: Buffer): Promise<FileHash | { error: string }> {
   try {
     return await pool.hash(path);
   } catch (error) {
@@ -107,7 +107,7 @@ async function sourceDifferences(
   await inBatches(files, async (file) => {
     const want = expected.get(file);
     if (!want) return;
-    const path = join(sourceRoot, file);
+    const path = bytePath(sourceRoot, file);
     if (!existsSync(path)) return; // gone at the source since the pull: nothing to compare with
     if ((await pool.hash(path)).hash !== want) problems.push({ source: source.name, file, problem: 'differs from the source', code: 'copyMismatch' });
   });
@@ -138,7 +138,7 @@ export async function copyCheck(options: {
   await inBatches(transferred, async (file) => {
     const want = expected.get(file);
     if (!want) return void problems.push({ source: source.name, file, problem: 'is not in the manifest', code: 'manifestMissing' });
-    const read = await hashOf(pool, join(dir, file));
+    const read = await hashOf(pool, bytePath(dir, file));
     if ('error' in read) return void problems.push({ source: source.name, file, problem: `cannot be read back: ${read.error}`, code: 'copyMismatch' });
     count.files++;
     count.bytes += read.bytes;
@@ -173,7 +173,7 @@ export async function checkAgainstManifests(
         if (seen) {
           let ino: number;
           try {
-            ino = lstatSync(join(dir, entry.name)).ino;
+            ino = lstatSync(bytePath(dir, entry.name)).ino;
           } catch {
             problems.push({ source: store.name, file: `${snapshot}/${entry.name}`, problem: 'is missing', code: 'bitRot' });
             continue;
@@ -186,14 +186,14 @@ export async function checkAgainstManifests(
     }
   }
   await inBatches(toRead(), async ({ snapshot, dir, name, hash }) => {
-    const actual = await hashOf(pool, join(dir, name));
+    const actual = await hashOf(pool, bytePath(dir, name));
     if ('error' in actual)
       return void problems.push({ source: store.name, file: `${snapshot}/${name}`, problem: `cannot be read: ${actual.error}`, code: 'bitRot' });
     count.files++;
     count.bytes += actual.bytes;
     if (actual.hash !== hash)
       problems.push({ source: store.name, file: `${snapshot}/${name}`, problem: 'differs from its manifest (bit rot?)', code: 'bitRot' });
-    const original = compareWith && join(compareWith, name);
+    const original = compareWith && bytePath(compareWith, name);
     if (original && existsSync(original) && (await pool.hash(original)).hash !== hash) {
       problems.push({ source: store.name, file: `${snapshot}/${name}`, problem: 'differs from the source', code: 'copyMismatch' });
     }
