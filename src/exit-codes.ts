@@ -16,7 +16,7 @@ export const EXIT_CODES = {
   diskFull: { code: 13, level: 'fatal', meaning: 'not enough free space on storage' },
   overTemperature: { code: 14, level: 'fatal', meaning: 'over temperature' },
   clockUntrusted: { code: 15, level: 'fatal', meaning: 'clock not trustworthy (not synchronised, or earlier than the last run)' },
-  storageWriteFailed: { code: 16, level: 'fatal', meaning: 'storage write failed: data could not be written back to the disk' },
+  storageWriteFailed: { code: 16, level: 'fatal', meaning: 'storage write failed: the store or the state directory refused a write, or data did not reach the disk' },
   networkDown: { code: 20, level: 'fatal', meaning: 'network unreachable' },
   monitorUndelivered: { code: 21, level: 'warning', meaning: 'heartbeat / notification not delivered (warning)' },
   maintenanceFailed: { code: 22, level: 'warning', meaning: 'maintenance mode: ssh could not be started or users not listed (warning)' },

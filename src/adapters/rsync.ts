@@ -89,20 +89,37 @@ export const RETRYABLE_EXIT_CODES = new Set([5, 10, 12, 30, 35, 255]);
 const PERMANENT_SSH_ERRORS =
   /Host key verification failed|Permission denied|REMOTE HOST IDENTIFICATION HAS CHANGED|No route to host|Could not resolve hostname/;
 
-export type RsyncFailureKind = 'unreachable' | 'sourceMissing' | 'diskFull' | 'transfer';
+export type RsyncFailureKind = 'unreachable' | 'sourceMissing' | 'diskFull' | 'storeReadOnly' | 'transfer';
 
 export interface RsyncFailure {
   kind: RsyncFailureKind;
   retryable: boolean;
   message: string;
+  /** rsync's own lines about what failed (bounded): for the log and the heartbeat. */
+  lines?: string[];
 }
+
+/** The lines where rsync names a file it could not handle, and why: `rsync: [sender] send_files failed to open "x": Permission denied (13)`. */
+export function fileErrors(stderr: string): { line: string; path: string; reason: string }[] {
+  return stderr.split('\n').flatMap((line) => {
+    const match = /^rsync: (?:\[\w+\] )?.*? "(.*)"(?: \(in [^)]*\))?(?: failed)?: (.*) \(\d+\)$/.exec(line.trim());
+    return match ? [{ line: line.trim(), path: match[1]!, reason: match[2]! }] : [];
+  });
+}
+
+const MAX_LINES = 10;
 
 /** What went wrong, in one line, from rsync's exit code and its last words. */
 export function classifyRsyncFailure(result: ExecResult): RsyncFailure {
   const stderr = result.stderr;
   const code = result.exitCode ?? -1;
+  const files = fileErrors(stderr);
+  const lines = files.slice(0, MAX_LINES).map((file) => file.line);
+  const said = lines.length > 0 ? { lines } : {};
   if (/No space left on device|Disk quota exceeded/.test(stderr))
     return { kind: 'diskFull', retryable: false, message: 'the store is full (No space left on device)' };
+  const readOnly = files.find((file) => file.reason === 'Read-only file system');
+  if (readOnly) return { kind: 'storeReadOnly', retryable: false, message: `the store is read-only (Read-only file system: ${readOnly.path})`, ...said };
   const missing = /(?:change_dir|link_stat) "([^"]*)" failed: No such file or directory/.exec(stderr);
   if (missing && code === 23) return { kind: 'sourceMissing', retryable: false, message: `the source directory ${missing[1]} does not exist` };
   // rrsync refuses a path outside what it exports before rsync starts: exit 12 with its own line.
@@ -115,7 +132,16 @@ export function classifyRsyncFailure(result: ExecResult): RsyncFailure {
     return { kind: 'unreachable', retryable: !PERMANENT_SSH_ERRORS.test(stderr), message: `source unreachable: ${sshLine?.trim() ?? lastLine(stderr)}` };
   }
   if (code === 30 || code === 10) return { kind: 'unreachable', retryable: true, message: `source stopped answering: ${lastLine(stderr)}` };
-  return { kind: 'transfer', retryable: RETRYABLE_EXIT_CODES.has(code), message: `rsync exit ${code}: ${lastLine(stderr) || 'no message'}` };
+  const unreadable = files.filter((file) => !/set times|chown|chgrp/.test(file.line));
+  if ((code === 23 || code === 24) && unreadable.length > 0) {
+    const named = unreadable
+      .slice(0, 3)
+      .map((file) => `"${file.path}" (${file.reason})`)
+      .join(', ');
+    const more = unreadable.length > 3 ? ` and ${unreadable.length - 3} more` : '';
+    return { kind: 'transfer', retryable: false, message: `${unreadable.length} file${unreadable.length === 1 ? '' : 's'} could not be copied: ${named}${more}`, ...said };
+  }
+  return { kind: 'transfer', retryable: RETRYABLE_EXIT_CODES.has(code), message: `rsync exit ${code}: ${lastLine(stderr) || 'no message'}`, ...said };
 }
 
 export interface RsyncRunOptions {

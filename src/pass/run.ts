@@ -1,5 +1,5 @@
 import { deriveContext } from '../context.js';
-import { OdbackupError } from '../errors.js';
+import { OdbackupError, writeRefusal } from '../errors.js';
 import { EXIT_CODES, isSourceFailure, warningLine, type ExitCodeName } from '../exit-codes.js';
 import type { Logger } from '../log.js';
 import type { PassRecord, StepRecord, Warning } from '../state/run-state.js';
@@ -10,6 +10,8 @@ import type { AnyStep, StepInput } from '../steps/types.js';
 /** An OdbackupError becomes a failed result with its code; anything else is a bug (code 1, stack in the log). */
 export function resultOfError(stepName: string, error: unknown, log: Logger): StepResult {
   if (error instanceof OdbackupError) return { status: 'failed', code: error.codeName, message: error.message, hint: error.hint, details: error.details };
+  const refused = writeRefusal(error);
+  if (refused) return { status: 'failed', code: 'storageWriteFailed', message: `${stepName}: ${refused}`, hint: 'is the disk read-only, full or failing? `journalctl -k`' };
   log.error(`internal error in ${stepName}: ${(error as Error).stack ?? String(error)}`);
   return { status: 'failed', code: 'internal', message: `internal error in ${stepName}: ${(error as Error).message} (a bug; the log has the stack)` };
 }
@@ -107,7 +109,11 @@ export async function runPass(entries: PassEntry[], ctx: Context, pass: PassReco
     pass.warnings.push(...warnings);
     if (result.maintenanceRequest) pass.maintenanceRequests = [...(pass.maintenanceRequests ?? []), result.maintenanceRequest];
     for (const warning of warnings) ctx.log.warn(warningLine(warning));
-    if (status === 'failed') ctx.log.error(`${label}: ${result.message}${result.hint ? ` (${result.hint})` : ''}`);
+    if (status === 'failed') {
+      ctx.log.error(`${label}: ${result.message}${result.hint ? ` (${result.hint})` : ''}`);
+      // The lines behind a failure (rsync's own words, every problem found) go to the log, and so to the heartbeat.
+      for (const line of result.details ?? []) ctx.log.error(`  ${line}`);
+    }
     else ctx.log.info(`${label}: ${result.status} — ${result.message}`);
     journal({ runId: pass.runId, event: 'step-end', step: label, status, code: result.code, message: result.message });
     record({ step: label, status, code: result.code, message: result.message, startedAt, endedAt: now() });

@@ -44,7 +44,7 @@ export const syncStep: Step<SyncOptions> = {
     return {
       ...failed(first.error.codeName, first.error.message, first.error.hint, pulled),
       source: first.source,
-      details: [...more.map(({ error }) => `${EXIT_CODES[error.codeName].code} ${error.message}`), `the others: ${summary}`],
+      details: [...(first.error.details ?? []), ...more.map(({ error }) => `${EXIT_CODES[error.codeName].code} ${error.message}`), `the others: ${summary}`],
     };
   },
   render(result) {

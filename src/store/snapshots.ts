@@ -68,8 +68,14 @@ export class SourceStore {
     return existsSync(this.partial);
   }
 
+  /** The source's directory in the store (which exists: the store was checked). Not recursive: on a read-only store
+   * a recursive mkdir says ENOENT, where this one says EROFS. */
   prepare(): void {
-    mkdirSync(this.directory, { recursive: true });
+    try {
+      mkdirSync(this.directory);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
   }
 
   /** The snapshot name for a pull at this time; a second pull in the same second takes the next free second. */

@@ -1,6 +1,6 @@
 import { closeSync, existsSync, fsyncSync, lstatSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { classifyRsyncFailure, isTransferredFile, runRsync, type RsyncRequest } from '../adapters/rsync.js';
+import { classifyRsyncFailure, isTransferredFile, runRsync, type RsyncFailureKind, type RsyncRequest } from '../adapters/rsync.js';
 import { updateMirror } from '../adapters/git.js';
 import { mirrorName } from '../config/sources.js';
 import type { Source } from '../config/types.js';
@@ -30,10 +30,11 @@ export interface PullResult {
   attempts: number;
 }
 
-const RSYNC_FAILURE_CODE: Record<string, ExitCodeName> = {
+const RSYNC_FAILURE_CODE: Record<RsyncFailureKind, ExitCodeName> = {
   unreachable: 'sourceUnreachable',
   sourceMissing: 'sourceUnreachable',
   diskFull: 'diskFull',
+  storeReadOnly: 'storageWriteFailed',
   transfer: 'rsyncFailed',
 };
 
@@ -161,9 +162,10 @@ export async function pullSource(ctx: Context, source: Source): Promise<PullResu
     const attemptsLeft = source.retries - (result.attempts - 1);
     if (!failure.retryable || attemptsLeft <= 0) {
       throw new OdbackupError(
-        RSYNC_FAILURE_CODE[failure.kind]!,
+        RSYNC_FAILURE_CODE[failure.kind],
         `${source.name}: ${failure.message}`,
         result.attempts > 1 ? `tried ${result.attempts} times` : undefined,
+        failure.lines,
       );
     }
     const delay = Math.min(60, 2 ** result.attempts) * 1000;
