@@ -74,7 +74,9 @@ async function spaceFindings(ctx: Context, storage: StorageState | undefined, st
   const lastPassBytes = Object.values(ctx.state.read().sources ?? {}).reduce((sum, source) => sum + source.bytes, 0);
   const reserve = ctx.config.storage.minFreeGiB * GIB;
   const text = `${formatBytes(free)} free; the last pass wrote ${formatBytes(lastPassBytes)}`;
-  if (free < lastPassBytes) return [{ check: 'free space', level: 'fatal', code: 'diskFull', message: `${text}: the next pass would not fit` }];
+  // Not fatal: a pass that does not fit removes the oldest snapshots to make room (sync), and only then fails 13.
+  if (free < lastPassBytes)
+    return [{ check: 'free space', level: 'warning', code: 'diskFull', message: `${text}: the next pass may not fit; the oldest snapshots will make room` }];
   if (free < reserve)
     return [
       {

@@ -23,16 +23,11 @@ function freeGiB(path: string): number {
   return (stats.bavail * stats.bsize) / GiB;
 }
 
-/** Never the snapshot latest points at; with no latest yet, never the newest one. */
-function protectedSnapshot(store: SourceStore): string | undefined {
-  return store.latest() ?? store.snapshots().at(-1);
-}
-
 function planRemovals(ctx: Context, stores: SourceStore[]): Removal[] {
   const removals: Removal[] = [];
   const kept: { store: SourceStore; snapshot: string }[] = [];
   for (const store of stores) {
-    const protect = new Set([protectedSnapshot(store)].filter((name): name is string => Boolean(name)));
+    const protect = new Set([store.protectedSnapshot()].filter((name): name is string => Boolean(name)));
     const expired = new Set(expiredSnapshots(store.snapshots(), ctx.config.retention, protect));
     for (const snapshot of store.snapshots()) {
       if (expired.has(snapshot)) removals.push({ source: store.name, snapshot, reason: 'retention' });

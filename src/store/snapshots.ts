@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync, readdirSync, readlinkSync, renameSync, rmSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
+import { RSYNC_PARTIAL_DIR } from '../adapters/rsync.js';
 import { fsyncDirectory } from '../state/atomic.js';
 
 /**
@@ -43,6 +44,25 @@ export class SourceStore {
     return readdirSync(this.directory)
       .filter((name) => SNAPSHOT_NAME.test(name))
       .sort();
+  }
+
+  /** What pruning never removes: the snapshot latest points at; with no latest yet, the newest one. */
+  protectedSnapshot(): string | undefined {
+    return this.latest() ?? this.snapshots().at(-1);
+  }
+
+  /** The pieces of files an interrupted rsync kept for resuming (its partial-dir): the first to go on a full disk. */
+  dropPartialData(): void {
+    const drop = (directory: string): void => {
+      if (!existsSync(directory)) return;
+      for (const entry of readdirSync(directory, { withFileTypes: true })) {
+        if (!entry.isDirectory()) continue;
+        const path = join(directory, entry.name);
+        if (entry.name === RSYNC_PARTIAL_DIR) rmSync(path, { recursive: true, force: true });
+        else drop(path);
+      }
+    };
+    drop(this.partial);
   }
 
   /** The snapshot `latest` points at: the newest verified one. */

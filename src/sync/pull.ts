@@ -14,6 +14,7 @@ import { assertStoreWritable } from '../store/device.js';
 import { HashPool } from '../hash/pool.js';
 import { walkFiles, writeManifest, type ManifestStats, type WalkedFile } from '../store/manifest.js';
 import { bytePath, nameBytes, shownName, type ByteName } from '../store/names.js';
+import { oldestRemovable } from '../store/pressure.js';
 import { SourceStore } from '../store/snapshots.js';
 import { missingExpectedFiles } from './expected.js';
 import { integrityProblems } from './integrity.js';
@@ -159,6 +160,17 @@ export async function pullSource(ctx: Context, source: Source): Promise<PullResu
     if (run.notFound) throw new OdbackupError('rsyncFailed', 'rsync is not installed', 'apt-get install rsync');
     if (run.cancelled || ctx.signal.aborted) throw new OdbackupError('interrupted', `${source.name}: transfer stopped by a signal; the next pass resumes it`);
     const failure = classifyRsyncFailure(run);
+    // A full store heals itself (SPEC §3): the pieces of interrupted files go first, then the oldest snapshots
+    // (never latest), one at a time, as long as there is one to remove; only then is it 13.
+    if (failure.kind === 'diskFull') {
+      store.dropPartialData();
+      const oldest = oldestRemovable(config.storage.path, config.sources.map((each) => each.name));
+      if (oldest) {
+        ctx.log.warn(`${source.name}: the store is full: removing the oldest snapshot, ${oldest.store.name} ${oldest.snapshot}, to make room`);
+        oldest.store.remove(oldest.snapshot);
+        continue;
+      }
+    }
     const attemptsLeft = source.retries - (result.attempts - 1);
     if (!failure.retryable || attemptsLeft <= 0) {
       throw new OdbackupError(
