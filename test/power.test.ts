@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -182,6 +182,17 @@ test('maintenance: ssh started, awake while a user session exists, then ssh stop
   assert.equal(calls[1], 'systemctl start ssh.service');
   assert.ok(calls.includes('loginctl show-session 7 --property=Class --property=Name --property=Remote --property=State --no-pager'));
   assert.equal(calls.at(-1), 'systemctl stop ssh.service');
+});
+
+test('maintenance run by hand: the first Ctrl-C ends it, and ssh goes back to how it was', { timeout: 30_000 }, async () => {
+  const n = node({ mode: 'suspend' }, { maintenance: { checkMinutes: 0.02 } });
+  writeFileSync(join(n.home, 'sessions'), '7 alice user\n');
+  const child = spawn(process.execPath, [join(ROOT, 'bin', 'odbackup.js'), '-c', n.config, 'maintenance'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+  await waitFor(() => n.calls().filter((call) => call.startsWith('loginctl list-sessions')).length >= 1, 'a first look at the sessions');
+  child.kill('SIGINT');
+  assert.equal(await exited, 130, 'one SIGINT was enough');
+  assert.equal(n.calls().at(-1), 'systemctl stop ssh.service');
 });
 
 test('cycle --if-due: the timer and cron both firing make one pass; the second does no data steps', async () => {

@@ -23,8 +23,9 @@ async function holdForUsers(ctx: Context): Promise<{ checks: number; seen: strin
   const seen = new Set<string>();
   let checks = 0;
   for (;;) {
-    await pause(checkMinutes * 60_000, ctx.finalSignal);
-    if (ctx.finalSignal.aborted) return { checks, seen: [...seen], reason: 'stopped by a signal' };
+    // ctx.signal: run by hand, the first Ctrl-C ends it; in a pass, an always-run step gets the final signal here.
+    await pause(checkMinutes * 60_000, ctx.signal);
+    if (ctx.signal.aborted) return { checks, seen: [...seen], reason: 'stopped by a signal' };
     checks += 1;
     const sessions = await userSessions(ctx.config.system.programs.loginctl);
     if ('error' in sessions) return { checks, seen: [...seen], problem: `cannot list user sessions: ${sessions.error}`, reason: 'user sessions unknown' };
