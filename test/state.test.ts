@@ -87,6 +87,8 @@ test('power cut (kill -9 of node and rsync) mid-transfer of 222 MiB: status show
   assert.equal(state.passes[1].outcome, 'interrupted');
   // Every file of the snapshot was written by this pass or the cut-off one: the record lists all 12 for verify.
   assert.equal(readFileSync(state.sources.images.transferredList, 'utf8').split('\0').filter(Boolean).length, 12);
+  // What it reports is what it transferred this time: the big file, not the eleven the cut-off pass had written.
+  assert.equal(state.sources.images.added + state.sources.images.changed, 1);
   const afterStatus = odbackup(['--config', n.config, 'status']);
   assert.match(afterStatus.stdout, /completed \(resumed after interruption\)/);
 });
