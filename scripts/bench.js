@@ -46,6 +46,15 @@ function generate(source) {
   }
 }
 
+/** A node for the bench: a store and a state directory under dir, one source; no RTC to wake it and no Badger: stay awake, draw nothing. */
+function benchNode(dir, name, group, from) {
+  const config = join(dir, 'odbackup.json');
+  mkdirSync(join(dir, 'store'), { recursive: true });
+  const node = { node: 'bench', stateDir: join(dir, 'state'), storage: { path: join(dir, 'store') }, sources: [{ name, group, from }] };
+  writeFileSync(config, JSON.stringify({ ...node, suspend: { mode: 'none' }, display: { port: 'none' }, schedule: { networkSettleSeconds: 0 } }));
+  return config;
+}
+
 function time(label, program, args, options = {}) {
   const start = process.hrtime.bigint();
   const result = spawnSync(program, args, { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8', ...options });
@@ -61,21 +70,7 @@ console.log(`generating ${files} files, ${totalMiB} MiB in ${source}`);
 generate(source);
 execFileSync('sync');
 
-const config = join(work, 'odbackup.json');
-writeFileSync(
-  config,
-  JSON.stringify({
-    node: 'bench',
-    stateDir: join(work, 'state'),
-    storage: { path: join(work, 'store') },
-    sources: [{ name: 'tree', group: 'images', from: source }],
-    // The bench machine has no RTC to wake it and no Badger: stay awake, draw nothing.
-    suspend: { mode: 'none' },
-    display: { port: 'none' },
-    schedule: { networkSettleSeconds: 0 },
-  }),
-);
-mkdirSync(join(work, 'store'));
+const config = benchNode(work, 'tree', 'images', source);
 const odbackup = [join(root, 'bin', 'odbackup.js'), '--quiet', '--config', config, 'sync'];
 
 const rsnapshotConfig = join(work, 'rsnapshot.conf');
@@ -156,17 +151,7 @@ if (rssFiles > 0 && have('/usr/bin/time')) {
     if (i % 1000 === 0) mkdirSync(directory, { recursive: true });
     writeFileSync(join(directory, `${i}`), `${i}`);
   }
-  const rssConfig = join(work, 'rss.json');
-  writeFileSync(
-    rssConfig,
-    JSON.stringify({
-      node: 'bench',
-      stateDir: join(work, 'rss-state'),
-      storage: { path: join(work, 'rss-store') },
-      sources: [{ name: 'small', group: 'images', from: small }],
-    }),
-  );
-  mkdirSync(join(work, 'rss-store'));
+  const rssConfig = benchNode(join(work, 'rss'), 'small', 'images', small);
   execFileSync(process.execPath, [join(root, 'bin', 'odbackup.js'), '--quiet', '--config', rssConfig, 'sync']);
   const measured = spawnSync(
     '/usr/bin/time',
@@ -185,20 +170,7 @@ if (nights > 1 && have('faketime')) {
     if (i % 100 === 0) mkdirSync(join(agedSource, String(i / 100)), { recursive: true });
     writeFileSync(join(agedSource, String(Math.floor(i / 100)), `f${i}`), `file ${i}\n`.repeat(50));
   }
-  const agedConfig = join(aged, 'odbackup.json');
-  mkdirSync(join(aged, 'store'));
-  writeFileSync(
-    agedConfig,
-    JSON.stringify({
-      node: 'bench',
-      stateDir: join(aged, 'state'),
-      storage: { path: join(aged, 'store') },
-      sources: [{ name: 'aged', group: 'databases', from: agedSource }],
-      suspend: { mode: 'none' },
-      display: { port: 'none' },
-      schedule: { networkSettleSeconds: 0 },
-    }),
-  );
+  const agedConfig = benchNode(aged, 'aged', 'databases', agedSource);
   const night = (n) => {
     writeFileSync(join(agedSource, 'nightly.txt'), `night ${n}\n`);
     const day = new Date(Date.UTC(2027, 0, 1 + n, 3)).toISOString().replace('T', ' ').slice(0, 19);
