@@ -100,7 +100,7 @@ export interface RsyncFailure {
 }
 
 /** The lines where rsync names a file it could not handle, and why: `rsync: [sender] send_files failed to open "x": Permission denied (13)`. */
-export function fileErrors(stderr: string): { line: string; path: string; reason: string }[] {
+function fileErrors(stderr: string): { line: string; path: string; reason: string }[] {
   return stderr.split('\n').flatMap((line) => {
     const match = /^rsync: (?:\[\w+\] )?.*? "(.*)"(?: \(in [^)]*\))?(?: failed)?: (.*) \(\d+\)$/.exec(line.trim());
     return match ? [{ line: line.trim(), path: match[1]!, reason: match[2]! }] : [];

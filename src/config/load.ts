@@ -55,7 +55,7 @@ export function loadConfig(file: string): Config {
  * Keys given twice in one object: JSON.parse silently keeps the last, so the first is a setting that looks set and
  * is not. A small scanner over the text (strings with their escapes, the nesting of objects and arrays).
  */
-export function duplicateKeys(text: string): ConfigProblem[] {
+function duplicateKeys(text: string): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
   const stack: { keys: Set<string> | undefined; path: string; index: number; key?: string }[] = [];
   const pathOf = (frame: (typeof stack)[number] | undefined, key: string) => (frame && frame.path ? `${frame.path}.${key}` : key);

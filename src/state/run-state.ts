@@ -127,6 +127,8 @@ export interface MonitorState {
 }
 
 const KEPT_PASSES = 60;
+/** The newest passes keep their steps (what `status` shows); older ones only their outcome, so state.json stays small. */
+const DETAILED_PASSES = 5;
 
 /** The journal is rotated past this size, one older generation kept: at most about twice this on the eMMC. */
 export const JOURNAL_ROTATE_BYTES = 256 * 1024;
@@ -188,7 +190,8 @@ export class RunState {
   private write(state: State): void {
     this.ensureDirectory();
     const { current, ...rest } = state;
-    writeFileAtomic(this.statePath, JSON.stringify({ ...rest, passes: rest.passes.slice(0, KEPT_PASSES) }, null, 2) + '\n');
+    const passes = rest.passes.slice(0, KEPT_PASSES).map((pass, index) => (index < DETAILED_PASSES ? pass : { ...pass, steps: [] }));
+    writeFileAtomic(this.statePath, JSON.stringify({ ...rest, passes }, null, 2) + '\n');
     this.recordCurrent(current);
   }
 
