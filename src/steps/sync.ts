@@ -32,7 +32,7 @@ export const syncStep: Step<SyncOptions> = {
         pulled.push(result);
       } catch (error) {
         if (!(error instanceof OdbackupError && isSourceFailure(error.codeName))) throw error;
-        ctx.log.error(`${source.name}: ${error.message}`);
+        ctx.log.error(error.message);
         failures.push({ source: source.name, error });
       }
     }
