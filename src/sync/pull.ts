@@ -157,7 +157,7 @@ export async function pullSource(ctx: Context, source: Source): Promise<PullResu
       if (run.exitCode === 24) ctx.log.warn(`${source.name}: some source files vanished during the transfer`);
       break;
     }
-    if (run.notFound) throw new OdbackupError('rsyncFailed', 'rsync is not installed', 'apt-get install rsync');
+    if (run.notFound) throw new OdbackupError('rsyncFailed', `${source.name}: ${config.system.programs.rsync} is not installed`, 'apt-get install rsync');
     if (run.cancelled || ctx.signal.aborted) throw new OdbackupError('interrupted', `${source.name}: transfer stopped by a signal; the next pass resumes it`);
     const failure = classifyRsyncFailure(run);
     // A full store heals itself (SPEC §3): the pieces of interrupted files go first, then the oldest snapshots
