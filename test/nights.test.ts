@@ -110,7 +110,8 @@ test('sixty nights with a missing dump and a kill -9: every other night exits 0,
   for (let n = 0; n < 60; n++) {
     const night = new Date(Date.UTC(2027, 0, 6 + n)).toISOString().slice(0, 10);
     const at = nightClock(`${night} 03:00:00`);
-    writeFiles(source, { 'notes.txt': `night ${n}\n` });
+    // A different size every night: rsync resuming into .partial trusts size and mtime (one-second resolution).
+    writeFiles(source, { 'notes.txt': `night ${n}\n`.repeat(n + 1) });
     if (!missingDump.has(night)) writeFiles(source, { [`dump-${night}.sql`]: `dump of ${night}\n`.repeat(200) });
     if (night === killed) {
       await killDuringSync(['--config', config, 'cycle'], at);

@@ -224,9 +224,9 @@ describe('what real sources do', () => {
     const source = join(root, 'src-second');
     writeFiles(source, { 'big.img': Buffer.alloc(200_000, 2) });
     const n = node('second', [{ name: 'db', group: 'databases', from: source }]);
-    // A clock frozen at one second (faketime -f without @); file times real, or --link-dest would never match.
-    const { env } = nightClock('2026-11-25 03:00:00');
-    const sync = () => spawnSync('faketime', ['-f', '2026-11-25 03:00:00', process.execPath, BIN, '--config', n.config, 'sync'], { encoding: 'utf8', env: { ...process.env, ...env } });
+    // A clock frozen at one second (FAKETIME without @); file times real, or --link-dest would never match.
+    const { env } = nightClock('2026-11-25 03:00:00', { frozen: true });
+    const sync = () => spawnSync(process.execPath, [BIN, '--config', n.config, 'sync'], { encoding: 'utf8', env: { ...process.env, ...env } });
     const first = sync();
     const second = sync();
     assert.equal(first.status, 0, first.stderr);

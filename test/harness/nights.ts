@@ -1,12 +1,23 @@
-import { readdirSync, readlinkSync } from 'node:fs';
+import { existsSync, readdirSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 
+/** Debian's libfaketime, for this machine's architecture. */
+const LIBFAKETIME = readdirSync('/usr/lib')
+  .map((dir) => join('/usr/lib', dir, 'faketime', 'libfaketime.so.1'))
+  .find((path) => existsSync(path));
+
 /**
- * A pass at a chosen UTC time (libfaketime, REFERENCE §9). File times are not faked (NO_FAKE_STAT), or rsync
- * would see every file as changed and --link-dest would never link; timeouts and sleeps keep real time.
+ * A pass at a chosen UTC time (libfaketime, REFERENCE §9), preloaded directly: the faketime wrapper keeps a named
+ * semaphore per pid, and one left by a killed wrapper makes a later one with the same pid fail (sem_open: File
+ * exists). File times are not faked (NO_FAKE_STAT), or rsync would see every file as changed and --link-dest would
+ * never link; timeouts and sleeps keep real time. `frozen`: the clock does not advance.
  */
-export function nightClock(time: string): { prefix: string[]; env: Record<string, string> } {
-  return { prefix: ['faketime', time], env: { TZ: 'UTC', NO_FAKE_STAT: '1', FAKETIME_DONT_FAKE_MONOTONIC: '1' } };
+export function nightClock(time: string, { frozen = false } = {}): { prefix: string[]; env: Record<string, string> } {
+  if (!LIBFAKETIME) throw new Error('libfaketime is not installed (apt-get install faketime)');
+  return {
+    prefix: [],
+    env: { LD_PRELOAD: LIBFAKETIME, FAKETIME: frozen ? time : `@${time}`, TZ: 'UTC', NO_FAKE_STAT: '1', FAKETIME_DONT_FAKE_MONOTONIC: '1' },
+  };
 }
 
 /** Every process's open files and working directory under dir (what would pin a mount), as `pid path`. */
