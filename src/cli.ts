@@ -122,7 +122,7 @@ export async function main(argv: string[]): Promise<number> {
         // Load the configuration and take the lock before anything is touched: a bad config exits 2 here.
         // A dry run changes nothing, so it takes no lock either (and creates no state directory for one).
         if (step.locked && ctx.dryRun) void ctx.config;
-        else if (step.locked) lock = ctx.state.lock();
+        else if (step.locked) lock = ctx.state.lock(step.name);
         result = await runStep(step, ctx, { args, options });
       } catch (error) {
         result = resultOfError(step.name, error, log);

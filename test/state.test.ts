@@ -39,7 +39,7 @@ test('a second cycle while one runs exits 3 at once', async () => {
   const started = Date.now();
   const second = odbackup(['--config', n.config, 'cycle']);
   assert.equal(second.status, 3);
-  assert.match(second.stderr, /another run \(pid \d+, started .*\) holds the lock/);
+  assert.match(second.stderr, /a cycle is running \(pid \d+, started .*\) and holds the lock/);
   assert.ok(Date.now() - started < 5000, 'exits at once');
   assert.equal(await exited, 0);
 });

@@ -73,7 +73,8 @@ function duplicateKeys(text: string): ConfigProblem[] {
         } catch {
           return problems; // not JSON: parseJson says where
         }
-        if (frame.keys.has(key)) problems.push({ path: pathOf(frame, key), message: 'is given twice in the same object', hint: 'the first one would be ignored: keep one' });
+        if (frame.keys.has(key))
+          problems.push({ path: pathOf(frame, key), message: 'is given twice in the same object', hint: 'the first one would be ignored: keep one' });
         frame.keys.add(key);
         frame.key = key;
         expectKey = false;
@@ -212,7 +213,11 @@ function crossFieldProblems(raw: RawConfig, written: RawConfig, base: string): C
   const problems: ConfigProblem[] = [];
   const sources = raw.sources;
   if (raw.check.warnTemperatureC > raw.check.maxTemperatureC) {
-    problems.push({ path: 'check.warnTemperatureC', message: `is above check.maxTemperatureC (${raw.check.maxTemperatureC})`, hint: 'the warning comes before the stop' });
+    problems.push({
+      path: 'check.warnTemperatureC',
+      message: `is above check.maxTemperatureC (${raw.check.maxTemperatureC})`,
+      hint: 'the warning comes before the stop',
+    });
   }
   const names = new Map<string, number>();
   const groups = new Set(sources.map((source) => source.group));
@@ -268,14 +273,16 @@ function overlaps(a: string, b: string): boolean {
 /** Makes every path absolute (relative to the config file) and gives each source its kind. */
 function resolveConfig(raw: RawConfig, base: string): Config {
   const path = (value: string) => resolve(base, value);
+  const resolveSsh = (ssh: SshOptions): SshOptions => ({
+    ...ssh,
+    identityFile: ssh.identityFile && path(ssh.identityFile),
+    knownHostsFile: ssh.knownHostsFile && path(ssh.knownHostsFile),
+  });
   const sources = raw.sources.map(({ from, repositories, ssh, ...source }): Source => {
     const common = { ...source, integrity: { ...source.integrity, publicKey: source.integrity.publicKey && path(source.integrity.publicKey) } };
     if (repositories) return { ...common, kind: 'git', repositories };
     if (!isRemoteLocation(from!)) return { ...common, kind: 'rsync', from: path(from!) };
-    const resolvedSsh: SshOptions = { ...ssh! };
-    if (resolvedSsh.identityFile) resolvedSsh.identityFile = path(resolvedSsh.identityFile);
-    if (resolvedSsh.knownHostsFile) resolvedSsh.knownHostsFile = path(resolvedSsh.knownHostsFile);
-    return { ...common, kind: 'rsync', from: from!, ssh: resolvedSsh };
+    return { ...common, kind: 'rsync', from: from!, ssh: resolveSsh(ssh!) };
   });
   // A program given with a directory is a path relative to the file; a bare name is looked up in PATH.
   const programs = Object.fromEntries(
@@ -288,5 +295,6 @@ function resolveConfig(raw: RawConfig, base: string): Config {
     sources,
     system: { root: path(raw.system.root), programs },
     display: { ...raw.display, preview: raw.display.preview && path(raw.display.preview) },
+    restore: { ssh: resolveSsh(raw.restore.ssh) },
   };
 }

@@ -47,6 +47,38 @@ function programProperties<const P extends readonly string[]>(programs: P) {
   };
 }
 
+/** How odbackup reaches a host over ssh: a source it pulls from, or a restore destination. */
+const SSH_SCHEMA = {
+  type: 'object',
+  additionalProperties: false,
+  default: {},
+  description: 'How to reach the host over ssh.',
+  examples: [{ port: 22, identityFile: '/etc/odbackup/id_ed25519', knownHostsFile: '/etc/odbackup/known_hosts' }],
+  properties: {
+    port: { type: 'integer', minimum: 1, maximum: 65535, description: 'The ssh port.', default: 22, examples: [22] },
+    identityFile: {
+      type: 'string',
+      minLength: 1,
+      description: 'The private key to log in with.',
+      examples: ['/etc/odbackup/id_ed25519'],
+    },
+    knownHostsFile: {
+      type: 'string',
+      minLength: 1,
+      description: 'The known_hosts file holding the source host key; an unknown host key is an error.',
+      examples: ['/etc/odbackup/known_hosts'],
+    },
+    connectTimeout: {
+      type: 'integer',
+      maximum: 300,
+      minimum: 1,
+      description: 'Seconds to wait for the ssh connection.',
+      default: 20,
+      examples: [20],
+    },
+  },
+} as const;
+
 export const configSchema = {
   $schema: 'http://json-schema.org/draft-07/schema#',
   $id: SCHEMA_ID,
@@ -159,36 +191,7 @@ export const configSchema = {
             description: 'Git repository URLs mirrored with `git clone --mirror` (instead of from).',
             examples: [['https://github.com/example/site.git']],
           },
-          ssh: {
-            type: 'object',
-            additionalProperties: false,
-            default: {},
-            description: 'How to reach an ssh source.',
-            examples: [{ port: 22, identityFile: '/etc/odbackup/id_ed25519', knownHostsFile: '/etc/odbackup/known_hosts' }],
-            properties: {
-              port: { type: 'integer', minimum: 1, maximum: 65535, description: 'The ssh port.', default: 22, examples: [22] },
-              identityFile: {
-                type: 'string',
-                minLength: 1,
-                description: 'The private key to log in with.',
-                examples: ['/etc/odbackup/id_ed25519'],
-              },
-              knownHostsFile: {
-                type: 'string',
-                minLength: 1,
-                description: 'The known_hosts file holding the source host key; an unknown host key is an error.',
-                examples: ['/etc/odbackup/known_hosts'],
-              },
-              connectTimeout: {
-                type: 'integer',
-                maximum: 300,
-                minimum: 1,
-                description: 'Seconds to wait for the ssh connection.',
-                default: 20,
-                examples: [20],
-              },
-            },
-          },
+          ssh: { ...SSH_SCHEMA, description: 'How to reach an ssh source.' },
           include: {
             type: 'array',
             default: [],
@@ -269,6 +272,20 @@ export const configSchema = {
               },
             },
           },
+        },
+      },
+    },
+    restore: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      description: 'Getting data back (`odbackup restore`).',
+      examples: [{ ssh: { identityFile: '/etc/odbackup/restore_ed25519', knownHostsFile: '/etc/odbackup/known_hosts' } }],
+      properties: {
+        ssh: {
+          ...SSH_SCHEMA,
+          description:
+            'How a `[user@]host:/path` destination is reached: its own key, not the read-only pull key; confine it on the target with `rrsync -wo <dir>`.',
         },
       },
     },

@@ -3,6 +3,8 @@ import { OdbackupError } from '../errors.js';
 
 interface LockOwner {
   pid: number;
+  /** The subcommand holding it (`cycle`, `restore`): what a refused run tells its operator. */
+  command?: string;
   bootId: string;
   startedAt: string;
 }
@@ -38,11 +40,11 @@ function alive(pid: number): boolean {
 export class RunLock {
   private constructor(private readonly path: string) {}
 
-  static acquire(path: string): RunLock {
+  static acquire(path: string, command: string): RunLock {
     for (let attempt = 0; attempt < 2; attempt++) {
       try {
         const fd = openSync(path, 'wx', 0o644);
-        const owner: LockOwner = { pid: process.pid, bootId: bootId(), startedAt: new Date().toISOString() };
+        const owner: LockOwner = { pid: process.pid, command, bootId: bootId(), startedAt: new Date().toISOString() };
         writeSync(fd, JSON.stringify(owner) + '\n');
         closeSync(fd);
         return new RunLock(path);
@@ -51,7 +53,8 @@ export class RunLock {
       }
       const owner = RunLock.liveOwner(path);
       if (owner) {
-        throw new OdbackupError('locked', `another run (pid ${owner.pid}, started ${owner.startedAt}) holds the lock ${path}`, 'wait for it to finish');
+        const what = owner.command ? `a ${owner.command} is running` : 'another run is running';
+        throw new OdbackupError('locked', `${what} (pid ${owner.pid}, started ${owner.startedAt}) and holds the lock ${path}`, 'wait for it to finish');
       }
       rmSync(path, { force: true });
     }

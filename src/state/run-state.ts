@@ -174,9 +174,9 @@ export class RunState {
     mkdirSync(this.directory, { recursive: true });
   }
 
-  lock(): RunLock {
+  lock(command: string): RunLock {
     this.ensureDirectory();
-    return RunLock.acquire(this.lockPath);
+    return RunLock.acquire(this.lockPath, command);
   }
 
   read(): State {
