@@ -32,6 +32,7 @@ export const EXIT_CODES = {
   bitRot: { code: 51, level: 'fatal', meaning: 'verify: bit rot found by the scrub' },
   manifestMissing: { code: 52, level: 'fatal', meaning: 'verify: manifest missing or unreadable' },
   restoreMismatch: { code: 53, level: 'fatal', meaning: 'restore: restored data differs from the manifest' },
+  restoreFailed: { code: 54, level: 'fatal', meaning: 'restore: the destination could not be reached or written (nothing put in place)' },
   displayUnreachable: { code: 60, level: 'warning', meaning: 'display not reachable (warning)' },
   alarmNotSet: { code: 70, level: 'fatal', meaning: 'RTC wake alarm could not be set' },
   suspendFailed: { code: 71, level: 'fatal', meaning: 'suspend failed' },

@@ -11,6 +11,11 @@ import { notifyStep } from './steps/notify.js';
 import { promoteStep } from './steps/promote.js';
 import { pruneStep } from './steps/prune.js';
 import { scheduleStep } from './steps/schedule.js';
+import { snapshotsStep } from './steps/snapshots.js';
+import { findStep } from './steps/find.js';
+import { versionsStep } from './steps/versions.js';
+import { diffStep } from './steps/diff.js';
+import { restoreStep } from './steps/restore.js';
 import { statusStep } from './steps/status.js';
 import { suspendStep } from './steps/suspend.js';
 import { syncStep } from './steps/sync.js';
@@ -33,6 +38,11 @@ export const STEPS: readonly AnyStep[] = [
   suspendStep,
   scheduleStep,
   statusStep,
+  snapshotsStep,
+  findStep,
+  versionsStep,
+  diffStep,
+  restoreStep,
   codesStep,
   clockStep,
   configStep,

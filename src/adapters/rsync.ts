@@ -26,20 +26,31 @@ export interface RsyncRequest {
   /** NUL-separated list of paths, relative to from: only these are considered. */
   filesFrom?: string;
   progress?: boolean;
-  /** Only compare (verify): no deletions, nothing kept; with checksum and dryRun. */
-  compareOnly?: boolean;
+  /**
+   * pull (the default): mirror the source, deleting what it no longer has, keeping interrupted files to resume;
+   * compare (verify, with checksum and dryRun): nothing deleted or kept; restore: add and replace, never delete,
+   * files put in place only at the end (--delay-updates), the listed paths taken whole (--recursive).
+   */
+  purpose?: 'pull' | 'compare' | 'restore';
 }
 
 /** The partial-dir rsync keeps interrupted files in, inside each destination directory. */
 export const RSYNC_PARTIAL_DIR = '.rsync-partial';
 
-/** One expression: the argv of an rsync pull (REFERENCE §7). */
+// --files-from turns off the --recursive that --archive implies: a restore of a directory asks for it again.
+const PURPOSE_ARGS = {
+  pull: ['--delete', `--partial-dir=${RSYNC_PARTIAL_DIR}`],
+  compare: [],
+  restore: ['--recursive', '--delay-updates'],
+} as const;
+
+/** One expression: the argv of an rsync pull, comparison or restore (REFERENCE §7). */
 export function rsyncArgs(request: RsyncRequest): string[] {
   const withSlash = (path: string) => (path.endsWith('/') ? path : `${path}/`);
   return [
     '--archive',
     '--numeric-ids',
-    ...(request.compareOnly ? [] : ['--delete', `--partial-dir=${RSYNC_PARTIAL_DIR}`]),
+    ...PURPOSE_ARGS[request.purpose ?? 'pull'],
     '--itemize-changes',
     '--out-format=%i %l %n',
     ...(request.progress ? ['--info=progress2'] : []),

@@ -26,3 +26,10 @@ export function mirrorName(url: string): string {
     .replace(/\.git$/, '');
   return `${last.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^[-.]+/, '') || 'repository'}.git`;
 }
+
+/** One source by its name (restore and the catalog commands take a source, not a group). */
+export function sourceNamed(config: Config, name: string): Source {
+  const source = config.sources.find((candidate) => candidate.name === name);
+  if (!source) throw new OdbackupError('usage', `no source named "${name}"`, `sources: ${config.sources.map((known) => known.name).join(', ')}`);
+  return source;
+}

@@ -104,8 +104,38 @@ export interface SourceRecord {
   transferredList: string;
 }
 
+/** What is known of one snapshot without reading its data: its size (recorded by its pull) and its copy check. */
+export interface SnapshotFacts {
+  files?: number;
+  bytes?: number;
+  /** Bytes not hard-linked to the snapshot `newAfter` (the previous one when it was pulled). */
+  newBytes?: number;
+  newAfter?: string;
+  /** The copy check of the pull that made it: passed (it was or is latest) or found a difference (never promoted). */
+  copyCheck?: 'passed' | 'failed';
+}
+
+/** One restore, as status shows it. */
+export interface RestoreRecord {
+  startedAt: string;
+  endedAt: string;
+  source: string;
+  snapshot?: string;
+  /** The path asked for (as shown), or absent for the whole source. */
+  path?: string;
+  to: string;
+  files: number;
+  bytes: number;
+  exitCode: number;
+  message: string;
+}
+
 export interface State {
   version: 1;
+  /** Newest first, at most KEPT_RESTORES. */
+  restores?: RestoreRecord[];
+  /** Per source, per snapshot still in the store. */
+  snapshots?: Record<string, Record<string, SnapshotFacts>>;
   /** Per source, when each scrub slice (0 … scrubDays-1) was last read in full against the manifests. */
   scrub?: { days: number; sources?: Record<string, Record<string, string>>; /** before per-source reads: one set for all */ slices?: Record<string, string> };
   sources?: Record<string, SourceRecord>;
@@ -127,6 +157,7 @@ export interface MonitorState {
 }
 
 const KEPT_PASSES = 60;
+const KEPT_RESTORES = 10;
 /** The newest passes keep their steps (what `status` shows); older ones only their outcome, so state.json stays small. */
 const DETAILED_PASSES = 5;
 
@@ -141,7 +172,7 @@ export function failureCodeOf(pass: PassRecord | undefined): number {
 export interface JournalEvent {
   time: string;
   runId: string;
-  event: 'pass-start' | 'pass-end' | 'pass-interrupted' | 'step-start' | 'step-end';
+  event: 'pass-start' | 'pass-end' | 'pass-interrupted' | 'step-start' | 'step-end' | 'restore';
   step?: string;
   status?: StepStatus;
   code?: ExitCodeName;
@@ -216,13 +247,15 @@ export class RunState {
   private passesFromJournal(): PassRecord[] {
     const events = [`${this.journalPath}.1`, this.journalPath].flatMap((path) => {
       try {
-        return readFileSync(path, 'utf8').split('\n').flatMap((line) => {
-          try {
-            return [JSON.parse(line) as JournalEvent];
-          } catch {
-            return [];
-          }
-        });
+        return readFileSync(path, 'utf8')
+          .split('\n')
+          .flatMap((line) => {
+            try {
+              return [JSON.parse(line) as JournalEvent];
+            } catch {
+              return [];
+            }
+          });
       } catch {
         return [];
       }
@@ -286,18 +319,27 @@ export class RunState {
     });
   }
 
-  /** A pull made a snapshot: neither verified nor promoted yet. */
-  recordPull(source: string, record: Omit<SourceRecord, 'verifiedAt' | 'promoted'>): void {
+  /**
+   * A pull made a snapshot: neither verified nor promoted yet. `kept` are the source's snapshots in the store: the
+   * facts of the others (pruned) are dropped, so they stay bounded by retention.
+   */
+  recordPull(source: string, record: Omit<SourceRecord, 'verifiedAt' | 'promoted'>, facts: SnapshotFacts, kept: readonly string[]): void {
     this.update((state) => {
       state.sources = { ...state.sources, [source]: { ...record, promoted: false } };
+      const known = state.snapshots?.[source] ?? {};
+      const still = Object.fromEntries(kept.flatMap((snapshot) => (known[snapshot] ? [[snapshot, known[snapshot]]] : [])));
+      state.snapshots = { ...state.snapshots, [source]: { ...still, [record.snapshot]: facts } };
     });
   }
 
-  /** The copy check of a source's last pull passed. */
-  markVerified(source: string, at: Date): void {
+  /** The copy check of a source's last pull passed, or found a difference. */
+  recordCopyCheck(source: string, passed: boolean, at: Date): void {
     this.update((state) => {
       const record = state.sources?.[source];
-      if (record) record.verifiedAt = at.toISOString();
+      if (!record) return;
+      if (passed) record.verifiedAt = at.toISOString();
+      const facts = state.snapshots?.[source]?.[record.snapshot];
+      if (facts) facts.copyCheck = passed ? 'passed' : 'failed';
     });
   }
 
@@ -339,6 +381,14 @@ export class RunState {
       }
     });
     return marked;
+  }
+
+  /** A restore ended (restored or failed): kept for status, and written to the journal. */
+  recordRestore(runId: string, record: RestoreRecord): void {
+    this.update((state) => {
+      state.restores = [record, ...(state.restores ?? [])].slice(0, KEPT_RESTORES);
+    });
+    this.journal({ runId, event: 'restore', message: `${record.message} (exit ${record.exitCode})` });
   }
 
   /** The alarm suspend armed: the next pass tells an RTC wake from a manual one by it. */

@@ -2,7 +2,7 @@ import { localTime, scheduledWake } from '../power/schedule.js';
 import { codeLabel, warningLine } from '../exit-codes.js';
 import { heading, statusWord, table } from '../render.js';
 import { RunLock } from '../state/lock.js';
-import type { PassRecord, SourceRecord } from '../state/run-state.js';
+import type { PassRecord, RestoreRecord, SourceRecord } from '../state/run-state.js';
 import { snapshotDate, SourceStore } from '../store/snapshots.js';
 import { ok, type Step } from './types.js';
 import { coverageDays, coverageText, sliceReads, worstCoverage } from '../verify/scrub.js';
@@ -31,6 +31,8 @@ interface StatusData {
   /** A pass still marked as current while nobody holds the lock: cut off by kill -9 or a power cut. */
   interrupted?: PassRecord;
   passes: PassRecord[];
+  /** The newest restores first. */
+  restores: RestoreRecord[];
   /** The wake the last suspend armed, and the next scheduled one from now. */
   armedWake?: string;
   nextWake: string;
@@ -68,6 +70,7 @@ export const statusStep: Step<StatusOptions> = {
       sources,
       verifiedWithinDays: worstCoverage(sources.map((source) => source.verifiedWithinDays)),
       passes: state.passes.slice(0, count),
+      restores: (state.restores ?? []).slice(0, count),
       armedWake: state.power?.scheduledWake,
       nextWake: scheduledWake(ctx.config, ctx.now()).toISOString(),
     };
@@ -112,6 +115,16 @@ export const statusStep: Step<StatusOptions> = {
         ]),
       ),
     );
+    if (data.restores.length > 0) {
+      lines.push(
+        '',
+        heading('restores'),
+        table(
+          ['started', 'exit', 'what'],
+          data.restores.map((restore) => [restore.startedAt, String(restore.exitCode), restore.message]),
+        ),
+      );
+    }
     if (shown.length === 0) return lines.join('\n');
     lines.push(
       '',

@@ -51,9 +51,7 @@ async function copyChecks(ctx: Context, sources: Source[], pool: HashPool, repor
     });
     report.copyChecked.push({ source: source.name, snapshot: record.snapshot, ...count });
     report.problems.push(...problems);
-    if (problems.length === 0) {
-      ctx.state.markVerified(source.name, ctx.now());
-    }
+    ctx.state.recordCopyCheck(source.name, problems.length === 0, ctx.now());
   }
 }
 

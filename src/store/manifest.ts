@@ -1,4 +1,4 @@
-import { closeSync, lstatSync, openSync, readdirSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, lstatSync, openSync, readdirSync, readSync } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
 import type { HashPool } from '../hash/pool.js';
 import { AtomicFile } from '../state/atomic.js';
@@ -197,4 +197,69 @@ function sameInode(path: Buffer, ino: number): boolean {
   } catch {
     return false;
   }
+}
+
+/** Below this many bytes between the bounds, the lookup reads lines in order instead of halving further. */
+const LOOKUP_SCAN_BYTES = 64 * 1024;
+
+/**
+ * The hash a manifest lists for one name, found by halving the file (its lines are in walk order): a few small
+ * reads, whatever the manifest's size, so a file's versions across every snapshot cost reads per snapshot, not
+ * the manifests' length.
+ */
+export function lookupManifest(path: string, name: ByteName): string | undefined {
+  const fd = openSync(path, 'r');
+  try {
+    const size = fstatSync(fd).size;
+    // The first whole line starting at or after offset (a line starts at 0 or after a newline).
+    const lineFrom = (offset: number): { entry: ManifestEntry; end: number } | undefined => {
+      let start = offset;
+      if (offset > 0) {
+        const newline = indexOfByte(fd, offset - 1, size, 0x0a);
+        if (newline < 0) return undefined;
+        start = newline + 1;
+      }
+      if (start >= size) return undefined;
+      const end = indexOfByte(fd, start, size, 0x0a);
+      const stop = end < 0 ? size : end;
+      const line = readRange(fd, start, stop);
+      const entry = parseEntry(line);
+      if (!entry) throw new Error(`${path}: not a manifest line at byte ${start}`);
+      return { entry, end: stop + 1 };
+    };
+    let low = 0;
+    let high = size;
+    while (high - low > LOOKUP_SCAN_BYTES) {
+      const middle = Math.floor((low + high) / 2);
+      const line = lineFrom(middle);
+      if (line && comparePaths(line.entry.name, name) < 0) low = middle;
+      else high = middle;
+    }
+    for (let line = lineFrom(low); line; line = lineFrom(line.end)) {
+      const order = comparePaths(line.entry.name, name);
+      if (order === 0) return line.entry.hash;
+      if (order > 0) return undefined;
+    }
+    return undefined;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+const SEEK_CHUNK = 8192;
+
+function indexOfByte(fd: number, from: number, size: number, byte: number): number {
+  const buffer = Buffer.allocUnsafe(SEEK_CHUNK);
+  for (let position = from; position < size; position += SEEK_CHUNK) {
+    const read = readSync(fd, buffer, 0, SEEK_CHUNK, position);
+    const index = buffer.subarray(0, read).indexOf(byte);
+    if (index >= 0) return position + index;
+  }
+  return -1;
+}
+
+function readRange(fd: number, start: number, end: number): string {
+  const buffer = Buffer.allocUnsafe(end - start);
+  readSync(fd, buffer, 0, end - start, start);
+  return buffer.toString('latin1');
 }

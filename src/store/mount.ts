@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { fsck, mount, flushFilesystem, unmount } from '../adapters/storage.js';
 import type { Config } from '../config/types.js';
 import type { Context } from '../context.js';
@@ -68,3 +69,23 @@ export async function setMount(ctx: Context, mode: MountMode, checkFirst = true)
   }
 }
 
+/**
+ * The store ready to be read (snapshots, find, restore…). With a device it is normally mounted read-only as the pass
+ * left it; unmounted (storage.afterPass off), `mountIfNeeded` mounts it read-only and the returned function unmounts it
+ * again, otherwise it is 10 with the command that mounts it. Without a device, the directory must exist.
+ */
+export async function readableStore(ctx: Context, mountIfNeeded: boolean): Promise<() => Promise<void>> {
+  const { storage } = ctx.config;
+  const nothing = async () => {};
+  if (!storage.device) {
+    if (!existsSync(storage.path)) throw new OdbackupError('storageMissing', `the store ${storage.path} does not exist`, 'is storage.path right?');
+    return nothing;
+  }
+  const { device, mounted } = await storageState(ctx.config);
+  if (mounted?.source === device) return nothing;
+  if (mounted) throw new OdbackupError('mountRoFailed', `${mounted.source}, not ${storage.device}, is mounted at ${storage.path}`);
+  if (!mountIfNeeded)
+    throw new OdbackupError('storageMissing', `the store ${storage.device} is not mounted at ${storage.path}`, '`odbackup mount ro` mounts it read-only');
+  await setMount(ctx, 'ro');
+  return async () => void (await setMount(ctx, 'off'));
+}

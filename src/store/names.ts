@@ -1,3 +1,5 @@
+import { OdbackupError } from '../errors.js';
+
 /**
  * File names are bytes, not text (a Latin-1 tree, a name that is not UTF-8). Inside odbackup a name is carried as
  * a byte name: a string with one character per byte (Latin-1), so that every byte sequence survives the walk, the
@@ -29,4 +31,25 @@ export function shownName(name: ByteName): string {
   } catch {
     return Array.from(bytes, (byte) => (byte < 0x80 ? String.fromCharCode(byte) : `\\x${byte.toString(16).padStart(2, '0')}`)).join('');
   }
+}
+
+/** A name typed as output shows it (UTF-8, \xNN for a byte that is not): back to its bytes. */
+export function typedName(text: string): ByteName {
+  return byteName(Buffer.from(text, 'utf8')).replace(/\\x([0-9a-fA-F]{2})/g, (_, hex: string) => String.fromCharCode(Number.parseInt(hex, 16)));
+}
+
+/**
+ * A path inside a snapshot as an operator gives it: relative, without `..` or NUL (exit 2 otherwise), so it can
+ * never name anything outside the snapshot. `./a/b/` is `a/b`.
+ */
+export function pathInSnapshot(text: string): ByteName {
+  const refuse = (why: string) =>
+    new OdbackupError('usage', `the path "${text.replace(/\0/g, '\\0')}" ${why}`, 'give a path as `odbackup find` shows it, relative to the source');
+  const typed = typedName(text);
+  if (typed.includes('\0')) throw refuse('contains a NUL byte');
+  if (typed.startsWith('/')) throw refuse('is absolute');
+  const parts = typed.split('/').filter((part, index, all) => !(part === '.' || (part === '' && (index === 0 || index === all.length - 1))));
+  if (parts.includes('..')) throw refuse('leaves the snapshot (..)');
+  if (parts.length === 0 || parts.includes('')) throw refuse('is empty or has an empty part');
+  return parts.join('/');
 }

@@ -113,7 +113,9 @@ export async function pullSource(ctx: Context, source: Source): Promise<PullResu
   const previous = previousSnapshot && store.path(previousSnapshot);
   // The newest complete snapshot too: a node whose verify keeps failing must not copy every change again nightly.
   const newest = store.snapshots().at(-1);
-  const linkDests = [previousSnapshot, newest].filter((name, index, all): name is string => Boolean(name) && all.indexOf(name) === index).map((name) => store.path(name));
+  const linkDests = [previousSnapshot, newest]
+    .filter((name, index, all): name is string => Boolean(name) && all.indexOf(name) === index)
+    .map((name) => store.path(name));
   const result: PullResult = { source: source.name, resumed: store.hasPartial(), added: 0, changed: 0, bytes: 0, attempts: 0 };
   if (!ctx.dryRun) {
     store.prepare();
@@ -164,7 +166,10 @@ export async function pullSource(ctx: Context, source: Source): Promise<PullResu
     // (never latest), one at a time, as long as there is one to remove; only then is it 13.
     if (failure.kind === 'diskFull') {
       store.dropPartialData();
-      const oldest = oldestRemovable(config.storage.path, config.sources.map((each) => each.name));
+      const oldest = oldestRemovable(
+        config.storage.path,
+        config.sources.map((each) => each.name),
+      );
       if (oldest) {
         ctx.log.warn(`${source.name}: the store is full: removing the oldest snapshot, ${oldest.store.name} ${oldest.snapshot}, to make room`);
         oldest.store.remove(oldest.snapshot);
@@ -223,9 +228,10 @@ export async function pullSource(ctx: Context, source: Source): Promise<PullResu
     );
   const snapshot = store.freeName(ctx.now());
   const pool = new HashPool();
+  const previousManifest = previousSnapshot && store.manifest(previousSnapshot);
+  // Unchanged files take their hash from the previous manifest: then only what is new is read (and counted as new bytes).
+  const usable = previousManifest && existsSync(previousManifest) ? { dir: previous!, manifest: previousManifest } : undefined;
   try {
-    const previousManifest = previousSnapshot && store.manifest(previousSnapshot);
-    const usable = previousManifest && existsSync(previousManifest) ? { dir: previous!, manifest: previousManifest } : undefined;
     result.manifest = await writeManifest(store.partial, store.manifest(snapshot), pool, usable);
   } finally {
     await pool.close();
@@ -234,21 +240,30 @@ export async function pullSource(ctx: Context, source: Source): Promise<PullResu
   const shrunk = shrinkage(source, before?.files === undefined ? undefined : { files: before.files, bytes: before.totalBytes ?? 0 }, result.manifest);
   if (shrunk) {
     rmSync(store.manifest(snapshot), { force: true });
-    throw new OdbackupError('sourceShrank', `${source.name}: ${shrunk}`, `not promoted: latest stays on ${previousSnapshot ?? 'none'}; source.maxShrinkPercent allows more`);
+    throw new OdbackupError(
+      'sourceShrank',
+      `${source.name}: ${shrunk}`,
+      `not promoted: latest stays on ${previousSnapshot ?? 'none'}; source.maxShrinkPercent allows more`,
+    );
   }
   store.complete(snapshot);
   result.snapshot = snapshot;
-  ctx.state.recordPull(source.name, {
-    snapshot,
-    runId: ctx.runId,
-    pulledAt: ctx.now().toISOString(),
-    added: result.added,
-    changed: result.changed,
-    bytes: result.bytes,
-    files: result.manifest.files,
-    totalBytes: result.manifest.totalBytes,
-    transferredList: listPath,
-  });
+  ctx.state.recordPull(
+    source.name,
+    {
+      snapshot,
+      runId: ctx.runId,
+      pulledAt: ctx.now().toISOString(),
+      added: result.added,
+      changed: result.changed,
+      bytes: result.bytes,
+      files: result.manifest.files,
+      totalBytes: result.manifest.totalBytes,
+      transferredList: listPath,
+    },
+    { files: result.manifest.files, bytes: result.manifest.totalBytes, newBytes: result.manifest.bytesRead, newAfter: usable ? previousSnapshot : undefined },
+    store.snapshots(),
+  );
   return result;
 }
 

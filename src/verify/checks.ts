@@ -5,6 +5,7 @@ import { OdbackupError } from '../errors.js';
 import { lastLine } from '../exec.js';
 import type { ExitCodeName } from '../exit-codes.js';
 import type { FileHash, HashPool } from '../hash/pool.js';
+import { manifestOf } from '../store/catalog.js';
 import { readManifest } from '../store/manifest.js';
 import { bytePath } from '../store/names.js';
 import type { SourceStore } from '../store/snapshots.js';
@@ -28,7 +29,7 @@ const IN_FLIGHT = 1024;
  * each(item) for every item, at most IN_FLIGHT at a time (a sliding window: one large file stalls nothing). A counter
  * and one waiting resolver: constant work per item, however wide the window. The first error is thrown at the end.
  */
-async function inBatches<T>(items: Iterable<T>, each: (item: T) => Promise<void>): Promise<void> {
+export async function inBatches<T>(items: Iterable<T>, each: (item: T) => Promise<void>): Promise<void> {
   let running = 0;
   let failed: { error: unknown } | undefined;
   let wake: (() => void) | undefined;
@@ -49,7 +50,7 @@ async function inBatches<T>(items: Iterable<T>, each: (item: T) => Promise<void>
 }
 
 /** A file that cannot be read (EIO from a failing disk) is a finding, not a crash. */
-async function hashOf(pool: HashPool, path: Buffer): Promise<FileHash | { error: string }> {
+export async function hashOf(pool: HashPool, path: Buffer): Promise<FileHash | { error: string }> {
   try {
     return await pool.hash(path);
   } catch (error) {
@@ -64,13 +65,6 @@ export async function manifestHashes(manifest: string, wanted: ReadonlySet<strin
   return found;
 }
 
-function manifestOf(store: SourceStore, snapshot: string): string {
-  const manifest = store.manifest(snapshot);
-  if (!existsSync(manifest))
-    throw new OdbackupError('manifestMissing', `${store.name}: the manifest ${manifest} is missing`, 'a snapshot without its manifest cannot be verified');
-  return manifest;
-}
-
 /** rsync's own checksum comparison with an ssh source, of the listed files or (no list) the whole tree. */
 export async function rsyncDifferences(
   rsync: string,
@@ -82,7 +76,7 @@ export async function rsyncDifferences(
   const differing: string[] = [];
   const run = await runRsync(
     rsync,
-    { from: source.from, to: snapshotDir, ssh: source.ssh, compareOnly: true, checksum: true, dryRun: true, filesFrom: listFile },
+    { from: source.from, to: snapshotDir, ssh: source.ssh, purpose: 'compare', checksum: true, dryRun: true, filesFrom: listFile },
     { signal, onChange: (change) => void (isTransferredFile(change) && differing.push(change.name)) },
   );
   if (run.exitCode !== 0 && run.exitCode !== 24)

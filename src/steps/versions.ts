@@ -1,0 +1,41 @@
+import { sourceNamed } from '../config/sources.js';
+import { OdbackupError } from '../errors.js';
+import { table } from '../render.js';
+import { versionsOf, type Version } from '../store/catalog.js';
+import { readableStore } from '../store/mount.js';
+import { pathInSnapshot } from '../store/names.js';
+import { SourceStore } from '../store/snapshots.js';
+import { ok, type Step } from './types.js';
+
+export const versionsStep: Step = {
+  name: 'versions',
+  summary: 'each distinct version of one file (by XXH64), numbered 1 = oldest, with the first and last snapshot holding it',
+  arguments: [
+    { name: 'source', description: 'the source', required: true },
+    { name: 'path', description: 'the file, relative to the source (as `find` shows it)', required: true },
+  ],
+  locked: false,
+  async run(ctx, { args: [sourceName, path] }) {
+    const source = sourceNamed(ctx.config, sourceName!);
+    const name = pathInSnapshot(path!);
+    await readableStore(ctx, false);
+    const versions = versionsOf(new SourceStore(ctx.config.storage.path, source.name), name);
+    if (versions.length === 0)
+      throw new OdbackupError(
+        'usage',
+        `${source.name} has no file ${path} in any snapshot`,
+        `\`odbackup find '*${path!.split('/').at(-1)}' --source ${source.name}\` looks for it`,
+      );
+    return ok(`${source.name} ${path}: ${versions.length} version${versions.length === 1 ? '' : 's'}`, { source: source.name, path, versions });
+  },
+  render(result) {
+    const { versions } = result.data as { versions: Version[] };
+    return [
+      result.message,
+      table(
+        ['version', 'xxh64', 'first snapshot', 'last snapshot', 'snapshots'],
+        versions.map((version) => [String(version.number), version.hash, version.first, version.last, String(version.snapshots)]),
+      ),
+    ].join('\n');
+  },
+};

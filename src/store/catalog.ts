@@ -1,0 +1,163 @@
+import { existsSync } from 'node:fs';
+import picomatch from 'picomatch';
+import { OdbackupError } from '../errors.js';
+import { comparePaths, lookupManifest, readManifest, walkFiles } from './manifest.js';
+import { byteName, type ByteName } from './names.js';
+import { snapshotDate, SourceStore } from './snapshots.js';
+
+/**
+ * What the store holds, read from its manifests (SPEC §11): the versions of a file, paths matching a glob, the
+ * difference between two snapshots. Nothing here reads file data; every manifest is streamed or looked up.
+ */
+
+/** Files, bytes, and bytes not hard-linked to the previous snapshot (what the snapshot added to the disk). */
+export interface SnapshotSize {
+  files: number;
+  bytes: number;
+  newBytes: number;
+}
+
+/**
+ * A snapshot's size from its directory (names, inodes and sizes, no data): for snapshots made before the pull
+ * recorded it. The two walks run in the same order, so they merge like two sorted lists.
+ */
+export function measureSnapshot(store: SourceStore, snapshot: string, previous: string | undefined): SnapshotSize {
+  const size: SnapshotSize = { files: 0, bytes: 0, newBytes: 0 };
+  const earlier = previous ? walkFiles(store.path(previous)) : undefined;
+  let before = earlier?.next();
+  for (const file of walkFiles(store.path(snapshot))) {
+    while (before && !before.done && comparePaths(before.value.name, file.name) < 0) before = earlier!.next();
+    size.files++;
+    size.bytes += file.size;
+    const linked = before && !before.done && before.value.name === file.name && before.value.ino === file.ino;
+    if (!linked) size.newBytes += file.size;
+  }
+  earlier?.return(undefined);
+  return size;
+}
+
+/** The manifest of a snapshot; a missing one is 52 (the snapshot cannot be proven). */
+export function manifestOf(store: SourceStore, snapshot: string): string {
+  const manifest = store.manifest(snapshot);
+  if (!existsSync(manifest))
+    throw new OdbackupError('manifestMissing', `${store.name}: the manifest ${manifest} is missing`, 'a snapshot without its manifest cannot be proven');
+  return manifest;
+}
+
+export interface Version {
+  /** 1 = the oldest. */
+  number: number;
+  hash: string;
+  first: string;
+  last: string;
+  /** Snapshots holding exactly these bytes. */
+  snapshots: number;
+}
+
+/**
+ * Each distinct content of one file, oldest first: one lookup per snapshot. Identical bytes in several snapshots
+ * are one version, also when the file was different in between (a version is its bytes, numbered by first sight).
+ */
+export function versionsOf(store: SourceStore, name: ByteName): Version[] {
+  const versions = new Map<string, Version>();
+  for (const snapshot of store.snapshots()) {
+    const hash = lookupManifest(manifestOf(store, snapshot), name);
+    if (!hash) continue;
+    const known = versions.get(hash);
+    if (known) {
+      known.last = snapshot;
+      known.snapshots++;
+    } else versions.set(hash, { number: versions.size + 1, hash, first: snapshot, last: snapshot, snapshots: 1 });
+  }
+  return [...versions.values()];
+}
+
+export interface FoundPath {
+  source: string;
+  name: ByteName;
+  /** The newest snapshot that has it. */
+  newest: string;
+  versions: number;
+}
+
+/**
+ * Paths matching a glob (picomatch, as fast-glob reads it) in any snapshot of the stores given. A pattern without a
+ * slash matches the file name at any depth (`*.png`), one with a slash the whole path. Names are bytes: the pattern
+ * is taken as UTF-8 bytes, so `?` stands for one byte.
+ */
+export function findPaths(stores: readonly SourceStore[], glob: string): FoundPath[] {
+  const matches = picomatch(byteName(Buffer.from(glob, 'utf8')), { basename: true, dot: true });
+  const found: FoundPath[] = [];
+  for (const store of stores) {
+    const seen = new Map<ByteName, { newest: string; hashes: Set<string> }>();
+    for (const snapshot of store.snapshots()) {
+      for (const { name, hash } of readManifest(manifestOf(store, snapshot))) {
+        if (!matches(name)) continue;
+        const path = seen.get(name);
+        if (path) {
+          path.newest = snapshot;
+          path.hashes.add(hash);
+        } else seen.set(name, { newest: snapshot, hashes: new Set([hash]) });
+      }
+    }
+    const names = [...seen.keys()].sort(comparePaths);
+    for (const name of names) found.push({ source: store.name, name, newest: seen.get(name)!.newest, versions: seen.get(name)!.hashes.size });
+  }
+  return found;
+}
+
+export interface Difference {
+  added: ByteName[];
+  removed: ByteName[];
+  changed: ByteName[];
+}
+
+/** Two manifests merged in walk order: what B added, removed and changed against A. */
+export function diffSnapshots(store: SourceStore, from: string, to: string): Difference {
+  const difference: Difference = { added: [], removed: [], changed: [] };
+  const before = readManifest(manifestOf(store, from));
+  const after = readManifest(manifestOf(store, to));
+  try {
+    let a = before.next();
+    let b = after.next();
+    for (;;) {
+      const left = a.done ? undefined : a.value;
+      const right = b.done ? undefined : b.value;
+      if (!left && !right) break;
+      const order = !left ? 1 : !right ? -1 : comparePaths(left.name, right.name);
+      if (order < 0) difference.removed.push(left!.name);
+      else if (order > 0) difference.added.push(right!.name);
+      else if (left!.hash !== right!.hash) difference.changed.push(left!.name);
+      if (order <= 0) a = before.next();
+      if (order >= 0) b = after.next();
+    }
+  } finally {
+    before.return(undefined);
+    after.return(undefined);
+  }
+  return difference;
+}
+
+/**
+ * The snapshot an operator names: a full name, `latest`, or a day (YYYY-MM-DD, the node's local date) for the newest
+ * snapshot of that day. Unknown is a usage error naming what exists.
+ */
+export function resolveSnapshot(store: SourceStore, at: string | undefined): string {
+  const snapshots = store.snapshots();
+  const latest = store.latest() ?? snapshots.at(-1);
+  if (!latest) throw new OdbackupError('usage', `${store.name} has no snapshot yet`, 'a snapshot exists after the first pass that pulled it');
+  if (at === undefined || at === 'latest') return latest;
+  if (snapshots.includes(at)) return at;
+  if (/^\d{4}-\d{2}-\d{2}$/.test(at)) {
+    const ofDay = snapshots.filter((name) => localDay(snapshotDate(name)) === at).at(-1);
+    if (ofDay) return ofDay;
+  }
+  const shown = snapshots.length > 4 ? `${snapshots.slice(0, 2).join(', ')} … ${snapshots.slice(-2).join(', ')}` : snapshots.join(', ');
+  throw new OdbackupError('usage', `${store.name} has no snapshot ${at}`, `its snapshots: ${shown} (\`odbackup snapshots ${store.name}\`)`);
+}
+
+/** YYYY-MM-DD in the node's time zone: the day an operator means. */
+export function localDay(date: Date): string {
+  const pad = (value: number) => String(value).padStart(2, '0');
+  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}`;
+}
