@@ -44,5 +44,7 @@ Where to look:
   the store (snapshots, latest):  ${join(demo, 'store')}
   the run journal and state:      ${join(demo, 'state')}
   the passes:                     node bin/odbackup.js --config examples/demo.json status
-Run it again: the second pass hard-links everything unchanged.`);
+Run it again: the second pass hard-links everything unchanged.
+Get a file back, proven against its manifest:
+  node bin/odbackup.js --config examples/demo.json restore photos photo-1.raw --to demo/restored-${process.pid}`);
 process.exitCode = pass.status ?? 1;

@@ -25,6 +25,17 @@ export function exitCodeEpilog(): string {
   return `\nExit status (the number the e-ink shows as FAILED (N); also \`odbackup codes\`):\n${rows.join('\n')}\n`;
 }
 
+const GLOBAL_OPTIONS: [flags: string, description: string][] = [
+  ['-c, --config <file>', 'configuration file (default: $ODBACKUP_CONFIG or /etc/odbackup/odbackup.json)'],
+  ['--json', 'print the result as JSON on stdout'],
+  ['-v, --verbose', 'log debug lines'],
+  ['-q, --quiet', 'log only warnings and errors'],
+];
+
+function definedOnly(options: GlobalOptions): GlobalOptions {
+  return Object.fromEntries(Object.entries(options).filter(([name, value]) => value !== undefined && ['config', 'json', 'verbose', 'quiet'].includes(name)));
+}
+
 /** SIGINT/SIGTERM: the first aborts the data steps, a second one the always-run steps too. */
 function signalControllers() {
   const first = new AbortController();
@@ -84,16 +95,17 @@ export async function main(argv: string[]): Promise<number> {
   const program = new Command('odbackup')
     .description('daily pull-backup pass of an odbackup node: pull, prove, show, report, sleep')
     .version(VERSION)
-    .option('-c, --config <file>', 'configuration file (default: $ODBACKUP_CONFIG or /etc/odbackup/odbackup.json)')
-    .option('--json', 'print the result as JSON on stdout')
-    .option('-v, --verbose', 'log debug lines')
-    .option('-q, --quiet', 'log only warnings and errors')
+    // Options before the subcommand are the program's, after it the subcommand's: `restore --version 2` is not
+    // the program's --version. The global options are taken on both sides.
+    .enablePositionalOptions()
     .addHelpText('after', exitCodeEpilog())
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
+  for (const option of GLOBAL_OPTIONS) program.addOption(new Option(...option));
 
   for (const step of STEPS) {
     const command = program.command(step.name).description(step.summary).exitOverride();
+    for (const option of GLOBAL_OPTIONS) command.addOption(new Option(...option).hideHelp());
     for (const argument of step.arguments ?? []) {
       const spec = new Argument(
         `${argument.required ? '<' : '['}${argument.name}${argument.variadic ? '...' : ''}${argument.required ? '>' : ']'}`,
@@ -106,7 +118,7 @@ export async function main(argv: string[]): Promise<number> {
     command.action(async (...params: unknown[]) => {
       const commandObject = params.at(-1) as Command;
       const options = commandObject.opts();
-      const globals = program.opts<GlobalOptions>();
+      const globals = { ...program.opts<GlobalOptions>(), ...definedOnly(options as GlobalOptions) };
       const args = (params.slice(0, -2) as (string | string[] | undefined)[]).flat().filter((arg): arg is string => arg !== undefined);
       const log = createLogger({ verbose: globals.verbose, quiet: globals.quiet });
       const ctx = createContext({

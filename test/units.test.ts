@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { classifyRsyncFailure, parseItemized, rsyncArgs } from '../src/adapters/rsync.js';
+import { classifyRsyncFailure, isTransferredFile, parseItemized, rsyncArgs } from '../src/adapters/rsync.js';
 import type { Config } from '../src/config/types.js';
 import type { ExecResult } from '../src/exec.js';
 import { pingRequest } from '../src/monitor/pings.js';
@@ -49,6 +49,8 @@ test('parseItemized: transferred files, sizes and escaped names; other lines are
   assert.deepEqual(parseItemized('>f.st...... 5 caf\\#351.txt'), { flags: '>f.st......', size: 5, name: 'caf\u00e9.txt' });
   assert.deepEqual(parseItemized('*deleting   0 old.txt'), { flags: '*deleting', size: 0, name: 'old.txt' });
   assert.equal(parseItemized('sent 1,234 bytes  received 56 bytes'), undefined);
+  assert.ok(isTransferredFile(parseItemized('<f.st...... 6 notes.txt')!), 'a file sent to a remote destination (restore) is a transfer too');
+  assert.ok(!isTransferredFile(parseItemized('.d..t...... 4096 ./')!));
 });
 
 const rsyncRun = (exitCode: number, stderr: string): ExecResult => ({

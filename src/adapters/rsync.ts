@@ -88,9 +88,9 @@ export function parseItemized(line: string): ItemizedChange | undefined {
   return { flags: match[1]!.trim(), size: Number(match[2]), name: unescapeName(match[3]!) };
 }
 
-/** A regular file whose content was written into the destination. */
+/** A regular file whose content was written into the destination: `>f` received here, `<f` sent to a remote one. */
 export function isTransferredFile(change: ItemizedChange): boolean {
-  return change.flags.startsWith('>f');
+  return /^[<>]f/.test(change.flags);
 }
 
 /** rsync exit codes worth another try (network, timeouts, a dropped connection); REFERENCE §7. */

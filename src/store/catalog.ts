@@ -86,7 +86,7 @@ export interface FoundPath {
  * is taken as UTF-8 bytes, so `?` stands for one byte.
  */
 export function findPaths(stores: readonly SourceStore[], glob: string): FoundPath[] {
-  const matches = picomatch(byteName(Buffer.from(glob, 'utf8')), { basename: true, dot: true });
+  const matches = picomatch(byteName(Buffer.from(glob, 'utf8')), { basename: !glob.includes('/'), dot: true });
   const found: FoundPath[] = [];
   for (const store of stores) {
     const seen = new Map<ByteName, { newest: string; hashes: Set<string> }>();

@@ -71,7 +71,7 @@ export async function setMount(ctx: Context, mode: MountMode, checkFirst = true)
 
 /**
  * The store ready to be read (snapshots, find, restore…). With a device it is normally mounted read-only as the pass
- * left it; unmounted (storage.afterPass off), `mountIfNeeded` mounts it read-only and the returned function unmounts it
+ * left it; unmounted (storage.afterPass: unmounted), `mountIfNeeded` mounts it read-only and the returned function unmounts it
  * again, otherwise it is 10 with the command that mounts it. Without a device, the directory must exist.
  */
 export async function readableStore(ctx: Context, mountIfNeeded: boolean): Promise<() => Promise<void>> {

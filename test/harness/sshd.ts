@@ -24,7 +24,7 @@ function keypair(path: string): string {
 export interface Sshd {
   port: number;
   user: string;
-  /** The node's key, authorised on the source with `rrsync -ro <root>`. */
+  /** The node's key, authorised with `rrsync -ro <root>` (a source) or `rrsync -wo <root>` (a restore target). */
   identityFile: string;
   /** A key the source does not know. */
   strangerIdentityFile: string;
@@ -37,9 +37,9 @@ export interface Sshd {
 
 /**
  * A real OpenSSH server on 127.0.0.1 with its own host key and configuration; the node's key may only run
- * `rrsync -ro` on `root` (REFERENCE §7), as on a real source server.
+ * `rrsync -ro` on `root` (REFERENCE §7), as on a real source server, or `rrsync -wo` (a restore target).
  */
-export async function startSshd(dir: string, root: string): Promise<Sshd> {
+export async function startSshd(dir: string, root: string, access: '-ro' | '-wo' = '-ro'): Promise<Sshd> {
   mkdirSync(dir, { recursive: true });
   // sshd's privilege-separation directory (created by the service unit on a normal system).
   if (process.getuid?.() === 0) mkdirSync('/run/sshd', { recursive: true, mode: 0o755 });
@@ -50,7 +50,7 @@ export async function startSshd(dir: string, root: string): Promise<Sshd> {
   const strangerIdentityFile = join(dir, 'id_stranger');
   keypair(strangerIdentityFile);
   const authorizedKeys = join(dir, 'authorized_keys');
-  writeFileSync(authorizedKeys, `command="rrsync -ro ${root}",restrict ${nodePublic}\n`);
+  writeFileSync(authorizedKeys, `command="rrsync ${access} ${root}",restrict ${nodePublic}\n`);
   const port = await freePort();
   const knownHostsFile = join(dir, 'known_hosts');
   writeFileSync(knownHostsFile, `[127.0.0.1]:${port} ${hostPublic.split(' ').slice(0, 2).join(' ')}\n`);
