@@ -2,7 +2,7 @@
 // Not a test: these machines are shared and noisy; the figures are ratios measured in one run.
 // BENCH_FILES (default 100000) and BENCH_MIB (default 2048) size the tree.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -141,6 +141,26 @@ await new Promise((done) => setTimeout(done, 1100));
 execFileSync(process.execPath, odbackupCli('sync'));
 const daily = time('odbackup verify (1% changed + scrub)', process.execPath, odbackupCli('verify'));
 console.log(`daily verify / full verify:              ${(daily / full).toFixed(3)}`);
+
+// Getting data back: versions and find over 30 snapshots (the cost of reading manifests), and a whole-source
+// restore (with its read-back proof) against rsync -a of the same snapshot.
+const sourceStore = join(work, 'store', 'tree');
+const latestSnapshot = readlinkSync(join(sourceStore, 'latest'));
+for (let day = 1; readdirSync(sourceStore).filter((name) => /^\d{4}-.*Z$/.test(name)).length < 30; day++) {
+  const name = `2020-01-${String(day).padStart(2, '0')}T030000Z`;
+  execFileSync('cp', ['-al', join(sourceStore, latestSnapshot), join(sourceStore, name)]);
+  execFileSync('cp', [join(sourceStore, `${latestSnapshot}.xxh64`), join(sourceStore, `${name}.xxh64`)]);
+}
+console.log(`getting data back (30 snapshots of ${files} files):`);
+const versionsTime = time('odbackup versions', process.execPath, odbackupCli('versions', 'tree', 'd00/e00/f0.bin'));
+const findTime = time("odbackup find '*1234*'", process.execPath, odbackupCli('find', '*1234*'));
+const restored = join(work, 'restored');
+const restoreTime = time('odbackup restore (whole source)', process.execPath, odbackupCli('restore', 'tree', '--to', restored));
+const rsyncRestore = time('rsync -a of the same snapshot', 'rsync', ['-a', `${join(sourceStore, latestSnapshot)}/`, join(work, 'rsync-restored') + '/']);
+console.log(`versions, find over 30 snapshots:        ${versionsTime.toFixed(2)} s, ${findTime.toFixed(2)} s   (target < 2 s)`);
+console.log(`restore (proven) / rsync -a:             ${(restoreTime / rsyncRestore).toFixed(2)}x   (target <= 1.2x)`);
+rmSync(restored, { recursive: true, force: true });
+rmSync(join(work, 'rsync-restored'), { recursive: true, force: true });
 
 // Peak RSS of verify --full over many small files (BENCH_RSS_FILES, default 1,000,000).
 const rssFiles = Number(process.env.BENCH_RSS_FILES ?? 1_000_000);
