@@ -10,7 +10,8 @@ import type { ExecResult } from '../src/exec.js';
 import { pingRequest } from '../src/monitor/pings.js';
 import { wakeReason } from '../src/power/wake.js';
 import type { Ping, State } from '../src/state/run-state.js';
-import { comparePaths, formatEntry, parseEntry } from '../src/store/manifest.js';
+import { comparePaths, formatEntry, lookupManifest, parseEntry, readManifest } from '../src/store/manifest.js';
+import { pathInSnapshot } from '../src/store/names.js';
 import { expiredSnapshots } from '../src/store/retention.js';
 
 test('rsyncArgs: a pull, an ssh pull and a checksum comparison, as one argv each', () => {
@@ -146,4 +147,32 @@ test('wakeReason: first run, the RTC alarm with its drift, a wake before the ala
   assert.equal(wakeReason(config, armed, new Date('2026-11-22T20:00:00Z'), sleepLog).reason, 'manual', 'woken while the alarm is still set');
   const seen = { ...armed, power: { ...armed.power!, wakeSeenAt: '2026-11-23T01:00:10.000Z' } };
   assert.match(wakeReason(config, seen, new Date('2026-11-23T02:00:00Z'), sleepLog).message, /already handled/);
+});
+
+test('lookupManifest finds every name of a large manifest by halving, escaped and byte names too, and nothing else', () => {
+  const names: string[] = [];
+  for (let d = 0; d < 40; d++) for (let f = 0; f < 500; f++) names.push(`d${d}/f${f}.bin`);
+  names.push('a b/with\nnewline', 'caf\xe9.txt', 'z/back\\slash', 'd1/f1.bin.old');
+  names.sort(comparePaths);
+  const hashOf = (index: number) => (index * 2654435761).toString(16).padStart(16, '0').slice(-16);
+  const dir = mkdtempSync(join(tmpdir(), 'lookup-'));
+  const manifest = join(dir, 'm.xxh64');
+  writeFileSync(manifest, Buffer.from(names.map((name, index) => formatEntry({ hash: hashOf(index), name })).join(''), 'latin1'));
+  assert.equal([...readManifest(manifest)].length, names.length);
+  names.forEach((name, index) => {
+    if (index % 97 === 0 || !/^d\d/.test(name)) assert.equal(lookupManifest(manifest, name), hashOf(index), name);
+  });
+  for (const missing of ['d1/f1', 'd39/f500.bin', '0', 'zz', 'd1/f1.bin/x', 'a b']) assert.equal(lookupManifest(manifest, missing), undefined, missing);
+});
+
+test('pathInSnapshot: relative paths only; .. absolute and NUL refused; \\xNN typed back to bytes', () => {
+  assert.equal(pathInSnapshot('./drawings/jim/'), 'drawings/jim');
+  assert.equal(pathInSnapshot('caf\\xe9.txt'), 'caf\xe9.txt');
+  assert.equal(pathInSnapshot('café.txt'), 'caf\xc3\xa9.txt');
+  for (const bad of ['../etc', 'a/../../b', '/etc/passwd', 'a\0b', 'a\\x00b', '', 'a//b', '.'])
+    assert.throws(
+      () => pathInSnapshot(bad),
+      (error: Error & { codeName?: string }) => error.codeName === 'usage',
+      JSON.stringify(bad),
+    );
 });

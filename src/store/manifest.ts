@@ -1,5 +1,4 @@
 import { closeSync, fstatSync, lstatSync, openSync, readdirSync, readSync } from 'node:fs';
-import { StringDecoder } from 'node:string_decoder';
 import type { HashPool } from '../hash/pool.js';
 import { AtomicFile } from '../state/atomic.js';
 import { RSYNC_PARTIAL_DIR } from '../adapters/rsync.js';
@@ -22,12 +21,26 @@ export function formatEntry({ hash, name }: ManifestEntry): string {
   return `\\${hash}  ${name.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/\r/g, '\\r')}\n`;
 }
 
+/** 16 lower-case hex digits from start: a loop over char codes, cheaper than a regex on a slice per line. */
+function isHashAt(line: string, start: number): boolean {
+  if (line.length < start + 18) return false;
+  for (let i = start; i < start + 16; i++) {
+    const code = line.charCodeAt(i);
+    if (!((code >= 0x30 && code <= 0x39) || (code >= 0x61 && code <= 0x66))) return false;
+  }
+  return true;
+}
+
+/** One line: fixed positions (16 hex digits, a space, ` ` or `*`, the name), without a regex over the whole line. */
 export function parseEntry(line: string): ManifestEntry | undefined {
-  const escaped = line.startsWith('\\');
-  const match = /^([0-9a-f]{16}) [ *](.*)$/.exec(escaped ? line.slice(1) : line);
-  if (!match) return undefined;
-  const name = escaped ? match[2]!.replace(/\\(.)/g, (_, c: string) => (c === 'n' ? '\n' : c === 'r' ? '\r' : c)) : match[2]!;
-  return { hash: match[1]!, name };
+  const escaped = line.charCodeAt(0) === 0x5c; // a leading backslash
+  const start = escaped ? 1 : 0;
+  const separator = line.charAt(start + 17);
+  if (!isHashAt(line, start) || line.charAt(start + 16) !== ' ' || (separator !== ' ' && separator !== '*')) return undefined;
+  const hash = line.slice(start, start + 16);
+  const raw = line.slice(start + 18);
+  const name = escaped ? raw.replace(/\\(.)/g, (_, c: string) => (c === 'n' ? '\n' : c === 'r' ? '\r' : c)) : raw;
+  return { hash, name };
 }
 
 /**
@@ -37,8 +50,6 @@ export function parseEntry(line: string): ManifestEntry | undefined {
 export function* readManifest(path: string): Generator<ManifestEntry> {
   const fd = openSync(path, 'r');
   const buffer = Buffer.allocUnsafe(1024 * 1024);
-  // Names are bytes: one character per byte (store/names.ts).
-  const decoder = new StringDecoder('latin1');
   let pending = '';
   let number = 0;
   const parse = (line: string) => {
@@ -48,13 +59,20 @@ export function* readManifest(path: string): Generator<ManifestEntry> {
     return entry;
   };
   try {
-    for (let read = readSync(fd, buffer); read > 0; read = readSync(fd, buffer)) {
-      const lines = (pending + decoder.write(buffer.subarray(0, read))).split('\n');
-      pending = lines.pop()!;
-      for (const line of lines) if (line !== '') yield* entryOf(parse(line));
+    for (let read = readSync(fd, buffer); read >= 0; read = readSync(fd, buffer)) {
+      // Names are bytes: one character per byte (store/names.ts); Latin-1 has no character across a read boundary.
+      const text = read > 0 ? pending + buffer.toString('latin1', 0, read) : `${pending}\n`;
+      let start = 0;
+      for (let end = text.indexOf('\n'); end >= 0; end = text.indexOf('\n', start)) {
+        if (end > start) {
+          const entry = parse(text.slice(start, end));
+          if (inSnapshot(entry)) yield entry;
+        }
+        start = end + 1;
+      }
+      pending = text.slice(start);
+      if (read === 0) break;
     }
-    pending += decoder.end();
-    if (pending !== '') yield* entryOf(parse(pending));
   } finally {
     closeSync(fd);
   }
@@ -66,8 +84,8 @@ export function* readManifest(path: string): Generator<ManifestEntry> {
  */
 const EMPTY_SNAPSHOT_LINE: ManifestEntry = { hash: 'ef46db3751d8e999', name: '/dev/null' };
 
-function* entryOf(entry: ManifestEntry): Generator<ManifestEntry> {
-  if (!entry.name.startsWith('/')) yield entry;
+function inSnapshot(entry: ManifestEntry): boolean {
+  return entry.name.charCodeAt(0) !== 0x2f; // '/'
 }
 
 /** The walk order: path components compared one by one, so a depth-first walk with sorted names is sorted. */
