@@ -40,7 +40,13 @@ test('rsyncArgs: a pull, an ssh pull and a checksum comparison, as one argv each
   const compare = rsyncArgs({ from: '/src', to: '/snap', purpose: 'compare', checksum: true, dryRun: true, filesFrom: '/state/list' });
   assert.ok(!compare.includes('--delete'), 'a comparison never deletes');
   assert.deepEqual(compare.slice(-6), ['--checksum', '--dry-run', '--from0', '--files-from=/state/list', '/src/', '/snap/']);
-  const restore = rsyncArgs({ from: '/store/db/2026-11-22T030012Z', to: 'jim@laptop:/home/jim', purpose: 'restore', filesFrom: '/state/restore.list' });
+  const restore = rsyncArgs({
+    from: '/store/db/2026-11-22T030012Z',
+    to: 'jim@laptop:/home/jim',
+    purpose: 'restore',
+    delayUpdates: true,
+    filesFrom: '/state/restore.list',
+  });
   assert.ok(!restore.includes('--delete'), 'a restore never deletes at the destination');
   assert.ok(restore.includes('--recursive') && restore.includes('--delay-updates'), 'directories whole, files put in place at the end');
 });

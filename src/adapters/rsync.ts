@@ -29,9 +29,11 @@ export interface RsyncRequest {
   /**
    * pull (the default): mirror the source, deleting what it no longer has, keeping interrupted files to resume;
    * compare (verify, with checksum and dryRun): nothing deleted or kept; restore: add and replace, never delete,
-   * files put in place only at the end (--delay-updates), the listed paths taken whole (--recursive).
+   * the listed paths taken whole (--recursive).
    */
   purpose?: 'pull' | 'compare' | 'restore';
+  /** Files put in place only at the end of the transfer (a remote restore's staging; it doubles a local copy's cost). */
+  delayUpdates?: boolean;
 }
 
 /** The partial-dir rsync keeps interrupted files in, inside each destination directory. */
@@ -41,7 +43,7 @@ export const RSYNC_PARTIAL_DIR = '.rsync-partial';
 const PURPOSE_ARGS = {
   pull: ['--delete', `--partial-dir=${RSYNC_PARTIAL_DIR}`],
   compare: [],
-  restore: ['--recursive', '--delay-updates'],
+  restore: ['--recursive'],
 } as const;
 
 /** One expression: the argv of an rsync pull, comparison or restore (REFERENCE §7). */
@@ -61,6 +63,7 @@ export function rsyncArgs(request: RsyncRequest): string[] {
     ...(request.bwlimit ? [`--bwlimit=${request.bwlimit}`] : []),
     ...(request.timeout ? [`--timeout=${request.timeout}`] : []),
     ...(request.checksum ? ['--checksum'] : []),
+    ...(request.delayUpdates ? ['--delay-updates'] : []),
     ...(request.dryRun ? ['--dry-run'] : []),
     ...(request.filesFrom ? ['--from0', `--files-from=${request.filesFrom}`] : []),
     withSlash(request.from),
@@ -150,7 +153,12 @@ export function classifyRsyncFailure(result: ExecResult): RsyncFailure {
       .map((file) => `"${file.path}" (${file.reason})`)
       .join(', ');
     const more = unreadable.length > 3 ? ` and ${unreadable.length - 3} more` : '';
-    return { kind: 'transfer', retryable: false, message: `${unreadable.length} file${unreadable.length === 1 ? '' : 's'} could not be copied: ${named}${more}`, ...said };
+    return {
+      kind: 'transfer',
+      retryable: false,
+      message: `${unreadable.length} file${unreadable.length === 1 ? '' : 's'} could not be copied: ${named}${more}`,
+      ...said,
+    };
   }
   return { kind: 'transfer', retryable: RETRYABLE_EXIT_CODES.has(code), message: `rsync exit ${code}: ${lastLine(stderr) || 'no message'}`, ...said };
 }

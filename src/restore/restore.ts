@@ -184,13 +184,16 @@ function writeRestoreList(config: Config, path: ByteName | undefined): string {
 async function copy(prepared: Prepared, to: string, options: { dryRun?: boolean; checksum?: boolean } = {}): Promise<ItemizedChange[]> {
   const { ctx, request, snapshotDir, listFile } = prepared;
   const changes: ItemizedChange[] = [];
+  const remote = isRemoteLocation(to);
   const result = await runRsync(
     ctx.config.system.programs.rsync,
     {
       from: snapshotDir,
       to,
-      ssh: isRemoteLocation(to) ? ctx.config.restore.ssh : undefined,
+      ssh: remote ? ctx.config.restore.ssh : undefined,
       purpose: 'restore',
+      // A local restore stages in its own folder; a remote one has only rsync's staging.
+      delayUpdates: remote,
       filesFrom: listFile,
       dryRun: options.dryRun,
       checksum: options.checksum,
