@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
-import { Ajv, type ErrorObject } from 'ajv';
+import type { ErrorObject, ValidateFunction } from 'ajv';
+import { validate as generatedValidator } from './validate.generated.js';
 import { patternProblem } from './patterns.js';
 import { mirrorName } from './sources.js';
 import { OdbackupError } from '../errors.js';
-import { configSchema } from './schema.js';
 import type { Config, Source, SshOptions } from './types.js';
 
 export const DEFAULT_CONFIG_PATH = '/etc/odbackup/odbackup.json';
@@ -126,8 +126,10 @@ function parseJson(file: string, text: string): unknown {
   }
 }
 
-// useDefaults fills every `default` of the schema in place, so defaults live only in the schema.
-const validate = new Ajv({ allErrors: true, useDefaults: true, strict: true, verbose: true }).compile(configSchema);
+/** How the schema is compiled (`npm run docs` writes the compiled validator, validate.generated.ts). useDefaults fills
+ * every `default` of the schema in place, so defaults live only in the schema. */
+export const AJV_OPTIONS = { allErrors: true, useDefaults: true, strict: true, verbose: true } as const;
+const validate = generatedValidator as unknown as ValidateFunction;
 
 function schemaProblems(document: unknown): ConfigProblem[] {
   if (validate(document)) return [];

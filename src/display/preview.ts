@@ -1,5 +1,4 @@
-import { loadMicroPython } from '@micropython/micropython-webassembly-pyscript';
-import pngjs from 'pngjs';
+import { createRequire } from 'node:module';
 import { standInModule } from './programs.js';
 
 export const WIDTH = 296;
@@ -11,6 +10,8 @@ export const HEIGHT = 128;
  */
 export async function renderScreen(program: string, api: 'old' | 'new'): Promise<Uint8Array> {
   // A Python error throws (PythonError, with the traceback); the program's printed output is not wanted here.
+  // Loaded when a screen is drawn, not at every start of the CLI (like pngjs below).
+  const { loadMicroPython } = await import('@micropython/micropython-webassembly-pyscript');
   const mp = await loadMicroPython({ stdout: () => undefined });
   mp.FS.writeFile('/badger2040.py', standInModule());
   mp.runPython(`import sys\nsys.path.insert(0, '/')\nimport badger2040\nbadger2040.API = ${JSON.stringify(api)}`);
@@ -24,7 +25,10 @@ export function isBlack(screen: Uint8Array, x: number, y: number): boolean {
   return ((screen[(y * WIDTH + x) >> 3]! >> (7 - (x & 7))) & 1) === 1;
 }
 
+const require = createRequire(import.meta.url);
+
 export function pngOf(screen: Uint8Array): Buffer {
+  const pngjs = require('pngjs') as typeof import('pngjs');
   const png = new pngjs.PNG({ width: WIDTH, height: HEIGHT });
   for (let y = 0; y < HEIGHT; y++) {
     for (let x = 0; x < WIDTH; x++) {

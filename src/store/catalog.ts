@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import picomatch from 'picomatch';
+import { createRequire } from 'node:module';
 import { OdbackupError } from '../errors.js';
 import { comparePaths, lookupManifest, readManifest, walkFiles } from './manifest.js';
 import { byteName, type ByteName } from './names.js';
@@ -87,6 +87,7 @@ export interface FoundPath {
  */
 export function findPaths(stores: readonly SourceStore[], glob: string): FoundPath[] {
   // The compiled expression itself: picomatch's matcher function costs more than the test, per line of every manifest.
+  const picomatch = createRequire(import.meta.url)('picomatch') as typeof import('picomatch');
   const pattern = picomatch.makeRe(byteName(Buffer.from(glob, 'utf8')), { dot: true });
   const matches = glob.includes('/') ? (name: string) => pattern.test(name) : (name: string) => pattern.test(name.slice(name.lastIndexOf('/') + 1));
   const found: FoundPath[] = [];

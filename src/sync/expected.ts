@@ -1,8 +1,10 @@
-import fg from 'fast-glob';
+import { createRequire } from 'node:module';
 import { expandPattern } from '../config/patterns.js';
 
 /** The expected patterns (after expansion; glob characters allowed) that match no file under directory. */
 export async function missingExpectedFiles(directory: string, patterns: readonly string[], now: Date): Promise<string[]> {
+  // Loaded when a source expects files, not at every start of the CLI.
+  const fg = createRequire(import.meta.url)('fast-glob') as typeof import('fast-glob');
   const missing: string[] = [];
   for (const pattern of patterns) {
     const expanded = expandPattern(pattern, now);
