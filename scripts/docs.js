@@ -3,5 +3,5 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { updateDocs } from '../dist/src/docs.js';
 
-const changed = updateDocs(join(dirname(fileURLToPath(import.meta.url)), '..'), true);
+const changed = await updateDocs(join(dirname(fileURLToPath(import.meta.url)), '..'), true);
 console.log(changed.length ? `updated ${changed.join(', ')}` : 'docs are up to date');

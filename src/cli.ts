@@ -7,7 +7,7 @@ import { createLogger } from './log.js';
 import { resultOfError, runStep } from './pass/run.js';
 import { failureLines, warningLines } from './render.js';
 import type { RunLock } from './state/lock.js';
-import { STEPS } from './registry.js';
+import { loadSteps, STEP_NAMES } from './registry.js';
 import type { StepResult } from './result.js';
 import type { AnyStep, StepOption } from './steps/types.js';
 
@@ -34,6 +34,20 @@ const GLOBAL_OPTIONS: [flags: string, description: string][] = [
 
 function definedOnly(options: GlobalOptions): GlobalOptions {
   return Object.fromEntries(Object.entries(options).filter(([name, value]) => value !== undefined && ['config', 'json', 'verbose', 'quiet'].includes(name)));
+}
+
+/**
+ * The steps this command line needs: the subcommand's own (the first word that is not a global option or its
+ * value), none for `--version`, all for --help or anything unknown (commander then lists them or suggests one).
+ */
+export function stepsNeeded(args: readonly string[]): readonly string[] {
+  if (args[0] === '-V' || args[0] === '--version') return [];
+  for (let index = 0; index < args.length; index++) {
+    const arg = args[index]!;
+    if (arg === '-c' || arg === '--config') index++;
+    else if (!arg.startsWith('-')) return STEP_NAMES.includes(arg) ? [arg] : STEP_NAMES;
+  }
+  return STEP_NAMES;
 }
 
 /** SIGINT/SIGTERM: the first aborts the data steps, a second one the always-run steps too. */
@@ -103,7 +117,7 @@ export async function main(argv: string[]): Promise<number> {
     .exitOverride();
   for (const option of GLOBAL_OPTIONS) program.addOption(new Option(...option));
 
-  for (const step of STEPS) {
+  for (const step of await loadSteps(stepsNeeded(argv.slice(2)))) {
     const command = program.command(step.name).description(step.summary).exitOverride();
     for (const option of GLOBAL_OPTIONS) command.addOption(new Option(...option).hideHelp());
     for (const argument of step.arguments ?? []) {

@@ -1,49 +1,37 @@
-import { checkStep } from './steps/check.js';
-import { clockStep } from './steps/clock.js';
-import { codesStep } from './steps/codes.js';
-import { configStep } from './steps/config.js';
-import { cycleStep } from './pass/cycle.js';
-import { displayStep } from './steps/display.js';
-import { heartbeatStep } from './steps/heartbeat.js';
-import { maintenanceStep } from './steps/maintenance.js';
-import { mountStep } from './steps/mount.js';
-import { notifyStep } from './steps/notify.js';
-import { promoteStep } from './steps/promote.js';
-import { pruneStep } from './steps/prune.js';
-import { scheduleStep } from './steps/schedule.js';
-import { snapshotsStep } from './steps/snapshots.js';
-import { findStep } from './steps/find.js';
-import { versionsStep } from './steps/versions.js';
-import { diffStep } from './steps/diff.js';
-import { restoreStep } from './steps/restore.js';
-import { statusStep } from './steps/status.js';
-import { suspendStep } from './steps/suspend.js';
-import { syncStep } from './steps/sync.js';
-import { verifyStep } from './steps/verify.js';
 import type { AnyStep } from './steps/types.js';
 
-/** Every subcommand, in the order `--help` lists them. Only steps that really work are registered. */
-export const STEPS: readonly AnyStep[] = [
-  cycleStep,
-  checkStep,
-  mountStep,
-  syncStep,
-  verifyStep,
-  promoteStep,
-  pruneStep,
-  heartbeatStep,
-  notifyStep,
-  displayStep,
-  maintenanceStep,
-  suspendStep,
-  scheduleStep,
-  statusStep,
-  snapshotsStep,
-  findStep,
-  versionsStep,
-  diffStep,
-  restoreStep,
-  codesStep,
-  clockStep,
-  configStep,
-];
+/**
+ * Every subcommand, in the order `--help` lists them, each loaded only when it is needed: a command loads its own
+ * step and what that imports, not the whole program (start-up time, issue 16). Only steps that really work are here.
+ */
+const STEP_MODULES: Record<string, () => Promise<AnyStep>> = {
+  cycle: async () => (await import('./pass/cycle.js')).cycleStep,
+  check: async () => (await import('./steps/check.js')).checkStep,
+  mount: async () => (await import('./steps/mount.js')).mountStep,
+  sync: async () => (await import('./steps/sync.js')).syncStep,
+  verify: async () => (await import('./steps/verify.js')).verifyStep,
+  promote: async () => (await import('./steps/promote.js')).promoteStep,
+  prune: async () => (await import('./steps/prune.js')).pruneStep,
+  heartbeat: async () => (await import('./steps/heartbeat.js')).heartbeatStep,
+  notify: async () => (await import('./steps/notify.js')).notifyStep,
+  display: async () => (await import('./steps/display.js')).displayStep,
+  maintenance: async () => (await import('./steps/maintenance.js')).maintenanceStep,
+  suspend: async () => (await import('./steps/suspend.js')).suspendStep,
+  schedule: async () => (await import('./steps/schedule.js')).scheduleStep,
+  status: async () => (await import('./steps/status.js')).statusStep,
+  snapshots: async () => (await import('./steps/snapshots.js')).snapshotsStep,
+  find: async () => (await import('./steps/find.js')).findStep,
+  versions: async () => (await import('./steps/versions.js')).versionsStep,
+  diff: async () => (await import('./steps/diff.js')).diffStep,
+  restore: async () => (await import('./steps/restore.js')).restoreStep,
+  codes: async () => (await import('./steps/codes.js')).codesStep,
+  clock: async () => (await import('./steps/clock.js')).clockStep,
+  config: async () => (await import('./steps/config.js')).configStep,
+};
+
+export const STEP_NAMES: readonly string[] = Object.keys(STEP_MODULES);
+
+/** The named steps (default: all), in the order given. */
+export function loadSteps(names: readonly string[] = STEP_NAMES): Promise<AnyStep[]> {
+  return Promise.all(names.map((name) => STEP_MODULES[name]!()));
+}

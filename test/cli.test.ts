@@ -3,14 +3,29 @@ import { spawnSync } from 'node:child_process';
 import { test } from 'node:test';
 import { updateDocs } from '../src/docs.js';
 import { codeTable, EXIT_CODES } from '../src/exit-codes.js';
-import { STEPS } from '../src/registry.js';
+import { stepsNeeded } from '../src/cli.js';
+import { loadSteps, STEP_NAMES } from '../src/registry.js';
 import { odbackup, ROOT } from './helpers.js';
 
 test('--help lists every registered step and the exit codes, and exits 0', () => {
   const result = odbackup(['--help']);
   assert.equal(result.status, 0);
-  for (const step of STEPS) assert.match(result.stdout, new RegExp(`^  ${step.name}\\b`, 'm'), step.name);
+  for (const name of STEP_NAMES) assert.match(result.stdout, new RegExp(`^  ${name}\\b`, 'm'), name);
   for (const row of codeTable()) assert.ok(result.stdout.includes(`${String(row.code).padStart(3)}  ${row.meaning}`), `code ${row.code} in --help`);
+});
+
+test('each registered name loads the step of that name; a command line loads only its own step', async () => {
+  assert.deepEqual(
+    (await loadSteps()).map((step) => step.name),
+    STEP_NAMES,
+  );
+  assert.deepEqual(stepsNeeded(['-c', 'restore', '--json', 'status', '--last', '3']), ['status'], 'a config file named like a step is not the command');
+  assert.deepEqual(stepsNeeded(['--version']), []);
+  assert.deepEqual(stepsNeeded(['--help']), STEP_NAMES);
+  assert.deepEqual(stepsNeeded(['frobnicate']), STEP_NAMES);
+  const status = odbackup(['status', '--help']);
+  assert.equal(status.status, 0);
+  assert.match(status.stdout, /Usage: odbackup status/);
 });
 
 test('--version exits 0; an unknown command or option exits 2', () => {
@@ -36,8 +51,8 @@ test('exit code numbers are unique', () => {
   assert.equal(new Set(numbers).size, numbers.length);
 });
 
-test('README and man page tables are generated from the code (npm run docs)', () => {
-  assert.deepEqual(updateDocs(ROOT, false), [], 'run `npm run docs`');
+test('README and man page tables are generated from the code (npm run docs)', async () => {
+  assert.deepEqual(await updateDocs(ROOT, false), [], 'run `npm run docs`');
 });
 
 test('the man page is clean under mandoc -Tlint', () => {
