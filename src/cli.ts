@@ -3,7 +3,7 @@ import { Argument, Command, CommanderError, InvalidArgumentError, Option } from 
 import { configPathFrom } from './config/load.js';
 import { createContext } from './context.js';
 import { codeTable, EXIT_CODES, exitCodeOf, type ExitCodeName } from './exit-codes.js';
-import { createLogger } from './log.js';
+import { createLogger, type Logger } from './log.js';
 import { resultOfError, runStep } from './pass/run.js';
 import { failureLines, warningLines } from './render.js';
 import type { RunLock } from './state/lock.js';
@@ -30,6 +30,8 @@ const GLOBAL_OPTIONS: [flags: string, description: string][] = [
   ['--json', 'print the result as JSON on stdout'],
   ['-v, --verbose', 'log debug lines'],
   ['-q, --quiet', 'log only warnings and errors'],
+  // chalk reads --no-color from argv itself (and NO_COLOR, render.ts); commander must only accept it.
+  ['--no-color', 'no colours (also when NO_COLOR is set)'],
 ];
 
 function definedOnly(options: GlobalOptions): GlobalOptions {
@@ -72,9 +74,8 @@ function signalControllers() {
 }
 
 /** stdout and stderr of a result, with every secret of the configuration masked. */
-function print(step: AnyStep, result: StepResult, json: boolean, mask: (text: string) => string): void {
-  const out = (text: string) => process.stdout.write(mask(text) + '\n');
-  const err = (text: string) => process.stderr.write(mask(text) + '\n');
+function print(step: AnyStep, result: StepResult, json: boolean, log: Logger): void {
+  const out = (text: string) => process.stdout.write(log.mask(text) + '\n');
   if (json) {
     const exitCode = result.status === 'failed' ? exitCodeOf(result.code ?? 'internal') : 0;
     out(JSON.stringify({ command: step.name, exitCode, ...result }, null, 2));
@@ -82,8 +83,8 @@ function print(step: AnyStep, result: StepResult, json: boolean, mask: (text: st
   }
   const body = result.status === 'failed' && result.data === undefined ? undefined : step.render ? step.render(result) : result.message;
   if (body) out(body);
-  for (const line of warningLines(result)) err(line);
-  if (result.status === 'failed') err(failureLines(step.name, result));
+  for (const line of warningLines(result)) log.report('warn', line);
+  if (result.status === 'failed') log.report('error', failureLines(step.name, result));
 }
 
 /** A step's option as commander checks it: its choices, or a whole number in its range (a bad value exits 2). */
@@ -155,7 +156,7 @@ export async function main(argv: string[]): Promise<number> {
       } finally {
         lock?.release();
       }
-      print(step, result, Boolean(globals.json), log.mask);
+      print(step, result, Boolean(globals.json), log);
       exitCode = result.status === 'failed' ? EXIT_CODES[result.code ?? 'internal'].code : 0;
     });
   }

@@ -18,22 +18,36 @@ export interface ExecOptions {
   cwd?: string;
   env?: Record<string, string>;
   input?: string;
-  /** Each stdout line as it arrives (progress, itemized changes). */
+  /** Each stdout line as it arrives (progress, itemized changes); a carriage return ends a line too, so that
+   * progress a program rewrites in place (rsync --info=progress2) is seen live. */
   onStdoutLine?: (line: string) => void;
   onStderrLine?: (line: string) => void;
   /** false: stdout is only passed to onStdoutLine, not kept (a million itemized lines). */
   bufferStdout?: boolean;
 }
 
+/** An execa transform over raw chunks: the text is kept as it is, and handed on line by line at \n or \r. */
+function lineSplitter(handler: (line: string) => void) {
+  const decoder = new TextDecoder();
+  let pending = '';
+  return {
+    *transform(chunk: unknown) {
+      const parts = (pending + decoder.decode(chunk as Uint8Array, { stream: true })).split(/\r|\n/);
+      pending = parts.pop()!;
+      for (const part of parts) if (part !== '') handler(part);
+      yield chunk;
+    },
+    *final() {
+      pending += decoder.decode();
+      if (pending !== '') handler(pending);
+    },
+    binary: true,
+  };
+}
+
 /** The one place that runs a process: an argv array, never a shell string. */
 export async function exec(file: string, args: readonly string[], options: ExecOptions): Promise<ExecResult> {
-  const lines = (handler: ((line: string) => void) | undefined) =>
-    handler
-      ? function* (line: unknown) {
-          handler(String(line));
-          yield String(line);
-        }
-      : undefined;
+  const lines = (handler: ((line: string) => void) | undefined) => (handler ? lineSplitter(handler) : undefined);
   const stdoutTransform = lines(options.onStdoutLine);
   const stderrTransform = lines(options.onStderrLine);
   // Loaded on first use: commands that run no program (status, verify of a plain directory) start faster.

@@ -1,7 +1,9 @@
+import { fstatSync } from 'node:fs';
+
 /**
  * Logs and progress go to stderr, never stdout (so `--json` output stays whole).
- * Not on a TTY (a systemd unit), each line carries the sd-daemon priority prefix `<N>` so that
- * journald files it at the right level and `journalctl -p err` works.
+ * When stderr is the journal (a systemd unit), each line carries the sd-daemon priority prefix `<N>` so that
+ * journald files it at the right level and `journalctl -p err` works; in a pipe or cron mail it does not.
  */
 const PRIORITY = { error: 3, warn: 4, notice: 5, info: 6, debug: 7 } as const;
 export type LogLevel = keyof typeof PRIORITY;
@@ -14,6 +16,8 @@ export interface Logger {
   debug(message: string): void;
   /** A line that replaces itself on a TTY (progress); dropped when not on a TTY. */
   progress(message: string): void;
+  /** Text already worded for the reader (a command's failure, its warnings): at its priority, not in the tail. */
+  report(level: 'error' | 'warn', text: string): void;
   /** Never print this string again: it is a secret (a webhook URL, a ping key). */
   addSecret(secret: string): void;
   /** The text with every secret replaced by *** (for stdout, which does not go through the logger). */
@@ -22,15 +26,29 @@ export interface Logger {
   tail(lines?: number): string[];
 }
 
+/** stderr is the journal when JOURNAL_STREAM (set by systemd for a unit's output) names its device and inode. */
+export function stderrIsJournal(): boolean {
+  const [device, inode] = (process.env.JOURNAL_STREAM ?? '').split(':');
+  if (!device || !inode) return false;
+  try {
+    const stats = fstatSync(2);
+    return String(stats.dev) === device && String(stats.ino) === inode;
+  } catch {
+    return false;
+  }
+}
+
 export interface LoggerOptions {
   stream?: NodeJS.WritableStream & { isTTY?: boolean };
+  /** Write sd-daemon priority prefixes (default: when stderr is the journal). */
+  journal?: boolean;
   verbose?: boolean;
   quiet?: boolean;
 }
 
 const TAIL_LINES = 200;
 
-export function createLogger({ stream = process.stderr, verbose = false, quiet = false }: LoggerOptions = {}): Logger {
+export function createLogger({ stream = process.stderr, journal = stderrIsJournal(), verbose = false, quiet = false }: LoggerOptions = {}): Logger {
   const secrets: string[] = [];
   const recent: string[] = [];
   const tty = Boolean(stream.isTTY);
@@ -47,11 +65,15 @@ export function createLogger({ stream = process.stderr, verbose = false, quiet =
       if (recent.length > TAIL_LINES) recent.shift();
     }
     if ((level === 'debug' && !verbose) || (quiet && PRIORITY[level] > PRIORITY.warn)) return;
-    clearProgress();
-    const lines = text.split('\n');
-    stream.write(
-      lines.map((line) => (tty ? `${level === 'info' || level === 'notice' ? '' : `${level}: `}${line}` : `<${PRIORITY[level]}>${line}`)).join('\n') + '\n',
+    const label = level === 'info' || level === 'notice' ? '' : `${level}: `;
+    emit(
+      level,
+      text.split('\n').map((line) => `${label}${line}`),
     );
+  };
+  const emit = (level: LogLevel, lines: string[]) => {
+    clearProgress();
+    stream.write(lines.map((line) => (journal ? `<${PRIORITY[level]}>${line}` : line)).join('\n') + '\n');
   };
   return {
     error: (message) => write('error', message),
@@ -64,6 +86,7 @@ export function createLogger({ stream = process.stderr, verbose = false, quiet =
       stream.write(`\r\x1b[K${mask(message).slice(0, 200)}`);
       progressShown = true;
     },
+    report: (level, text) => emit(level, mask(text).split('\n')),
     addSecret(secret) {
       if (secret && !secrets.includes(secret)) secrets.push(secret);
     },

@@ -2,7 +2,9 @@ import chalk from 'chalk';
 import { EXIT_CODES, warningLine } from './exit-codes.js';
 import type { StepResult } from './result.js';
 
-/** The one place that colours text: chalk turns itself off when stdout is not a terminal. */
+/** The one place that colours text: chalk turns itself off when stdout is not a terminal or with --no-color. */
+// https://no-color.org: NO_COLOR set and not empty turns colour off.
+if (process.env.NO_COLOR) chalk.level = 0;
 
 const STATUS_COLOUR: Record<string, (text: string) => string> = {
   ok: chalk.green,

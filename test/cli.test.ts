@@ -1,11 +1,14 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { closeSync, fstatSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { updateDocs } from '../src/docs.js';
 import { codeTable, EXIT_CODES } from '../src/exit-codes.js';
 import { stepsNeeded } from '../src/cli.js';
 import { loadSteps, STEP_NAMES } from '../src/registry.js';
-import { odbackup, ROOT } from './helpers.js';
+import { BIN, odbackup, ROOT } from './helpers.js';
 
 test('--help lists every registered step and the exit codes, and exits 0', () => {
   const result = odbackup(['--help']);
@@ -66,4 +69,33 @@ test('a reader that stops early (`--help | head -1`) ends the output quietly: no
   const result = spawnSync('sh', ['-c', `"${process.execPath}" "${ROOT}/bin/odbackup.js" --help | head -1`], { encoding: 'utf8' });
   assert.equal(result.stdout, 'Usage: odbackup [options] [command]\n');
   assert.doesNotMatch(result.stderr, /EPIPE|Error/);
+});
+
+test('priority prefixes only when stderr is the journal (JOURNAL_STREAM names it), never in a pipe or cron mail', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'journal-'));
+  const config = join(dir, 'bad.json');
+  writeFileSync(config, '{"node": "x"}');
+  const stderrOf = (env: (path: string) => Record<string, string>) => {
+    const path = join(dir, `stderr-${Math.random()}`);
+    const fd = openSync(path, 'w');
+    const stats = fstatSync(fd);
+    spawnSync(process.execPath, [BIN, '--config', config, 'status'], {
+      stdio: ['ignore', 'ignore', fd],
+      env: { ...process.env, NO_COLOR: '1', ...env(`${stats.dev}:${stats.ino}`) },
+    });
+    closeSync(fd);
+    return readFileSync(path, 'utf8');
+  };
+  const journal = stderrOf((id) => ({ JOURNAL_STREAM: id }));
+  assert.match(journal, /^<3>odbackup status: .*bad\.json: \d+ problems? in the configuration/m);
+  assert.ok(
+    journal
+      .split('\n')
+      .filter(Boolean)
+      .every((line) => /^<\d>/.test(line)),
+    journal,
+  );
+  const piped = stderrOf(() => ({ JOURNAL_STREAM: '1:2' }));
+  assert.match(piped, /^odbackup status: /m);
+  assert.doesNotMatch(piped, /<\d>/);
 });

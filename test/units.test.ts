@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { classifyRsyncFailure, isTransferredFile, parseItemized, rsyncArgs } from '../src/adapters/rsync.js';
 import type { Config } from '../src/config/types.js';
-import type { ExecResult } from '../src/exec.js';
+import { exec, type ExecResult } from '../src/exec.js';
 import { pingRequest } from '../src/monitor/pings.js';
 import { wakeReason } from '../src/power/wake.js';
 import type { Ping, State } from '../src/state/run-state.js';
@@ -181,4 +181,20 @@ test('pathInSnapshot: relative paths only; .. absolute and NUL refused; \\xNN ty
       (error: Error & { codeName?: string }) => error.codeName === 'usage',
       JSON.stringify(bad),
     );
+});
+
+test('exec hands on a line at a carriage return as it arrives (rsync progress is live), and keeps the output whole', async () => {
+  const seen: { line: string; at: number }[] = [];
+  const started = Date.now();
+  const result = await exec('sh', ['-c', 'printf " 10%%\\r"; sleep 1; printf " 55%%\\r"; sleep 1; printf "100%%\\n>f+++++++++ 3 a.txt\\n"'], {
+    timeout: 10_000,
+    onStdoutLine: (line) => seen.push({ line, at: Date.now() - started }),
+  });
+  assert.equal(result.exitCode, 0);
+  assert.deepEqual(
+    seen.map((entry) => entry.line),
+    [' 10%', ' 55%', '100%', '>f+++++++++ 3 a.txt'],
+  );
+  assert.ok(seen[0]!.at < 900, `the first progress line came before the program went on (${seen[0]!.at} ms)`);
+  assert.equal(result.stdout, ' 10%\r 55%\r100%\n>f+++++++++ 3 a.txt');
 });
