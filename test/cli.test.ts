@@ -58,8 +58,8 @@ test('README and man page tables are generated from the code (npm run docs)', as
   assert.deepEqual(await updateDocs(ROOT, false), [], 'run `npm run docs`');
 });
 
-test('the man page is clean under mandoc -Tlint', () => {
-  const lint = spawnSync('mandoc', ['-Tlint', '-W', 'warning', `${ROOT}/man/odbackup.1`], { encoding: 'utf8' });
+test('the man pages are clean under mandoc -Tlint', () => {
+  const lint = spawnSync('mandoc', ['-Tlint', '-W', 'warning', `${ROOT}/man/odbackup.1`, `${ROOT}/man/odbackup.json.5`], { encoding: 'utf8' });
   assert.equal(lint.error, undefined, 'mandoc must be installed');
   assert.equal(lint.stdout + lint.stderr, '');
   assert.equal(lint.status, 0);
