@@ -27,6 +27,7 @@ const STEP_MODULES: Record<string, () => Promise<AnyStep>> = {
   codes: async () => (await import('./steps/codes.js')).codesStep,
   clock: async () => (await import('./steps/clock.js')).clockStep,
   config: async () => (await import('./steps/config.js')).configStep,
+  setup: async () => (await import('./pass/setup.js')).setupStep,
 };
 
 export const STEP_NAMES: readonly string[] = Object.keys(STEP_MODULES);

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { makeExt4 } from './harness/ext4.js';
@@ -28,6 +28,8 @@ interface NodeOptions {
   celsius?: number;
   synchronised?: boolean;
   smart?: { fixture: string; exit: number };
+  /** Other programs of system.programs (a recording systemctl). */
+  programs?: Record<string, string>;
   extra?: Record<string, unknown>;
 }
 
@@ -36,7 +38,7 @@ let counter = 0;
  * A node whose /sys and /run live in a test root (thermal zone, timesyncd's flag file) and whose smartctl prints a
  * recorded JSON document with its exit status, the way smartctl 7.3 does.
  */
-function node({ celsius = 45, synchronised = true, smart, extra = {} }: NodeOptions = {}) {
+function node({ celsius = 45, synchronised = true, smart, programs: more = {}, extra = {} }: NodeOptions = {}) {
   const home = join(dir, `node-${++counter}`);
   const root = join(home, 'root');
   writeFiles(root, {
@@ -46,7 +48,7 @@ function node({ celsius = 45, synchronised = true, smart, extra = {} }: NodeOpti
     'sys/class/thermal/thermal_zone1/type': 'gpu-thermal\n',
   });
   if (synchronised) writeFiles(root, { 'run/systemd/timesync/synchronized': '' });
-  const programs: Record<string, string> = {};
+  const programs: Record<string, string> = { ...more };
   if (smart) {
     const script = join(home, 'smartctl');
     writeFileSync(script, `#!/bin/sh\necho "$@" > "${home}/smartctl.args"\ncat "${join(ROOT, 'test/fixtures/smartctl', smart.fixture)}"\nexit ${smart.exit}\n`);
@@ -213,4 +215,33 @@ test('check as a human reads it: a table, and one line naming the failure', asyn
   assert.equal(run.status, 14);
   assert.match(run.stdout, /temperature\s+fatal\s+14 overTemperature\s+soc-thermal 95\.0 °C, limit 85 °C/);
   assert.match(run.stderr, /temperature: soc-thermal 95\.0 °C, limit 85 °C/);
+});
+
+test('setup: writes the example when there is no configuration, enables the timer only when every check passes', async () => {
+  const fresh = join(dir, 'fresh', 'etc', 'odbackup.json');
+  const first = await odbackupAsync(['-c', fresh, 'setup']);
+  assert.equal(first.status, 0, first.stderr);
+  assert.match(first.stdout, /wrote .*odbackup\.json from the example: set node, storage, sources and monitors/);
+  assert.equal(statSync(fresh).mode & 0o777, 0o600, 'it will hold secrets');
+  assert.equal((await odbackupAsync(['-c', fresh, 'config', 'check'])).status, 0, 'the example is a valid configuration');
+
+  const systemctlNode = (celsius: number) => {
+    const calls = join(dir, `systemctl-${celsius}.log`);
+    const systemctl = join(dir, `systemctl-${celsius}`);
+    writeFileSync(systemctl, `#!/bin/sh\necho "$*" >> "${calls}"\n`);
+    chmodSync(systemctl, 0o755);
+    const { config } = node({ celsius, programs: { systemctl } });
+    return { config, calls };
+  };
+  const healthy = systemctlNode(45);
+  const enabled = await odbackupAsync(['-c', healthy.config, 'setup']);
+  assert.equal(enabled.status, 0, enabled.stderr);
+  assert.match(enabled.stdout, /config: .*valid[\s\S]*check: [\s\S]*schedule: [\s\S]*odbackup\.timer enabled/);
+  assert.match(readFileSync(healthy.calls, 'utf8'), /\nenable --now odbackup\.timer\n$/);
+
+  const hot = systemctlNode(95);
+  const refused = await odbackupAsync(['-c', hot.config, 'setup']);
+  assert.equal(refused.status, 14, refused.stderr);
+  assert.match(refused.stderr, /setup stopped at `odbackup check`: .*odbackup\.timer is not enabled/);
+  assert.doesNotMatch(readFileSync(hot.calls, 'utf8'), /enable/, 'the timer was not enabled');
 });

@@ -1,0 +1,51 @@
+import { chmodSync, existsSync, mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { systemctl } from '../adapters/systemctl.js';
+import { exampleConfig } from '../config/example.js';
+import { writeFileAtomic } from '../state/atomic.js';
+import { checkStep } from '../steps/check.js';
+import { configStep } from '../steps/config.js';
+import { scheduleStep } from '../steps/schedule.js';
+import { failed, ok, type Step } from '../steps/types.js';
+import { runStep } from './run.js';
+
+const TIMER = 'odbackup.timer';
+
+/**
+ * After installing: the configuration from the example when there is none (to be edited), then the checks a node
+ * must pass before it is trusted to wake itself; the timer is enabled only when all of them pass.
+ */
+export const setupStep: Step = {
+  name: 'setup',
+  summary: `first setup: write the configuration from the example if missing; check it, the hardware and the schedule; enable ${TIMER} when all pass`,
+  options: [{ flags: '-n, --dry-run', description: `check only; do not enable ${TIMER}` }],
+  locked: false,
+  async run(ctx) {
+    if (!existsSync(ctx.configPath)) {
+      mkdirSync(dirname(ctx.configPath), { recursive: true, mode: 0o755 });
+      writeFileAtomic(ctx.configPath, JSON.stringify({ ...exampleConfig, $schema: undefined }, null, 2) + '\n');
+      chmodSync(ctx.configPath, 0o600); // it will hold ping URLs and webhook secrets
+      return ok(`wrote ${ctx.configPath} from the example: set node, storage, sources and monitors (odbackup.json(5)), then run \`odbackup setup\` again`);
+    }
+    const lines: string[] = [];
+    const checks = [
+      { step: configStep, args: ['check'] },
+      { step: checkStep, args: [] },
+      { step: scheduleStep, args: [] },
+    ];
+    for (const { step, args } of checks) {
+      const result = await runStep(step, ctx, { args, options: {} });
+      if (result.status === 'failed')
+        return failed(
+          result.code ?? 'internal',
+          `setup stopped at \`odbackup ${[step.name, ...args].join(' ')}\`: ${result.message}; ${TIMER} is not enabled`,
+          result.hint,
+        );
+      lines.push(`${step.name}: ${result.message.split('\n')[0]}`);
+    }
+    if (ctx.dryRun) return ok([...lines, `dry run: ${TIMER} not enabled`].join('\n'));
+    const error = await systemctl(ctx.config.system.programs.systemctl, ['enable', '--now', TIMER]);
+    if (error) return failed('usage', `setup: enabling ${TIMER} failed: ${error}`, `run \`systemctl enable --now ${TIMER}\` by hand`);
+    return ok([...lines, `${TIMER} enabled: the node now wakes itself for the pass`].join('\n'));
+  },
+};
