@@ -42,6 +42,13 @@ function productionModules() {
     .sort();
 }
 
+/** What a module ships that the program does not run: dotfiles (.npmignore …), source maps, its own tests and docs,
+ * the C++ sources of the prebuilt serialport binding. `path` is relative to the module, with a leading slash. */
+function notTheProgram(module, path) {
+  const name = path.split('/').at(-1);
+  return name.startsWith('.') || name.endsWith('.map') || /^\/(tests?|docs?)$/.test(path) || (module.endsWith('@serialport/bindings-cpp') && path === '/src');
+}
+
 /** One package's tree, without the architecture: program, modules, units, hooks, man pages, doc. */
 function stageCommon(stage) {
   const lib = join(stage, LIB);
@@ -52,11 +59,8 @@ function stageCommon(stage) {
   cpSync(join(root, 'packaging', 'badger'), join(lib, 'packaging', 'badger'), { recursive: true });
   for (const module of productionModules()) {
     if (existsSync(join(lib, module))) continue; // copied with its parent
-    // Not the program: tests, docs, C++ sources of the prebuilt binding, source maps, and dotfiles (.npmignore …).
-    cpSync(join(root, module), join(lib, module), {
-      recursive: true,
-      filter: (path) => !/\/(test|tests|docs?|src(?=$)|[^/]*\.map$|\.[^/]*$)$/.test(path.slice(join(root, module).length) || ''),
-    });
+    const from = join(root, module);
+    cpSync(from, join(lib, module), { recursive: true, filter: (path) => !notTheProgram(module, path.slice(from.length)) });
   }
   normaliseModes(join(lib, 'node_modules'));
   write(join(stage, 'usr/bin/odbackup'), `#!/bin/sh\nexec /usr/bin/node /${LIB}/bin/odbackup.js "$@"\n`, 0o755);
