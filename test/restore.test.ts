@@ -4,6 +4,7 @@ import {
   existsSync,
   lstatSync,
   mkdirSync,
+  renameSync,
   openSync,
   readdirSync,
   readFileSync,
@@ -237,6 +238,22 @@ describe('restore to a local folder', () => {
       closeSync(fix);
     }
   });
+});
+
+test('a symlink where the manifest lists a file is not followed: 51, and nothing is restored from where it points', () => {
+  const file = join(store, snapshots[3]!, 'docs/letter.txt');
+  renameSync(file, `${file}.aside`);
+  symlinkSync('/etc/hostname', file);
+  try {
+    const to = join(root, 'via-link');
+    const restored = run('restore', 'work', 'docs', '--to', to);
+    assert.equal(restored.status, 51, restored.stderr);
+    assert.match(restored.stderr, /docs\/letter\.txt cannot be read in the store: .*ELOOP/);
+    assert.equal(existsSync(to), false);
+  } finally {
+    rmSync(file);
+    renameSync(`${file}.aside`, file);
+  }
 });
 
 describe('restore over ssh to a target confined with rrsync -wo', () => {
