@@ -26,17 +26,22 @@ const BATCHES_PER_WORKER = 2;
  * and a worker busy with a large file does not hold back the rest.
  */
 export class HashPool {
-  private readonly workers: Worker[];
+  private readonly workers: Worker[] = [];
   private readonly waiting = new Map<number, Request>();
   private readonly queued: Request[] = [];
-  private readonly inFlight: number[];
+  private readonly inFlight: number[] = [];
   private dispatchScheduled = false;
   private nextId = 0;
 
-  constructor(threads = Math.min(4, availableParallelism())) {
-    this.workers = Array.from({ length: Math.max(1, threads) }, () => new Worker(new URL('./worker.js', import.meta.url)));
-    this.inFlight = this.workers.map(() => 0);
-    this.workers.forEach((worker, index) =>
+  constructor(private readonly threads = Math.min(4, availableParallelism())) {}
+
+  /** The threads start with the first file to hash: a pass where nothing changed starts none (about 0.1 s each). */
+  private start(): void {
+    if (this.workers.length > 0) return;
+    for (let index = 0; index < Math.max(1, this.threads); index++) {
+      const worker = new Worker(new URL('./worker.js', import.meta.url));
+      this.workers.push(worker);
+      this.inFlight.push(0);
       worker.on('message', (results: Result[]) => {
         this.inFlight[index]! -= 1;
         for (const result of results) {
@@ -46,8 +51,8 @@ export class HashPool {
           else request.resolve({ hash: result.hash, bytes: result.bytes });
         }
         this.dispatch();
-      }),
-    );
+      });
+    }
   }
 
   hash(path: string | Buffer): Promise<FileHash> {
@@ -65,6 +70,7 @@ export class HashPool {
   }
 
   private dispatch(): void {
+    if (this.queued.length > 0) this.start();
     for (let index = 0; index < this.workers.length && this.queued.length > 0; index++) {
       while (this.inFlight[index]! < BATCHES_PER_WORKER && this.queued.length > 0) {
         const batch = this.queued.splice(0, BATCH);
