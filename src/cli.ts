@@ -76,6 +76,7 @@ function signalControllers() {
 /** stdout and stderr of a result, with every secret of the configuration masked. */
 function print(step: AnyStep, result: StepResult, json: boolean, log: Logger): void {
   const out = (text: string) => process.stdout.write(log.mask(text) + '\n');
+  log.clearProgress();
   if (json) {
     const exitCode = result.status === 'failed' ? exitCodeOf(result.code ?? 'internal') : 0;
     out(JSON.stringify({ command: step.name, exitCode, ...result }, null, 2));

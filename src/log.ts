@@ -16,6 +16,8 @@ export interface Logger {
   debug(message: string): void;
   /** A line that replaces itself on a TTY (progress); dropped when not on a TTY. */
   progress(message: string): void;
+  /** Ends a progress line on the terminal, before something else is printed (stdout too). */
+  clearProgress(): void;
   /** Text already worded for the reader (a command's failure, its warnings): at its priority, not in the tail. */
   report(level: 'error' | 'warn', text: string): void;
   /** Never print this string again: it is a secret (a webhook URL, a ping key). */
@@ -87,6 +89,7 @@ export function createLogger({ stream = process.stderr, journal = stderrIsJourna
       progressShown = true;
     },
     report: (level, text) => emit(level, mask(text).split('\n')),
+    clearProgress,
     addSecret(secret) {
       if (secret && !secrets.includes(secret)) secrets.push(secret);
     },

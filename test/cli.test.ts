@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { closeSync, fstatSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, fstatSync, mkdirSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -98,4 +98,33 @@ test('priority prefixes only when stderr is the journal (JOURNAL_STREAM names it
   const piped = stderrOf(() => ({ JOURNAL_STREAM: '1:2' }));
   assert.match(piped, /^odbackup status: /m);
   assert.doesNotMatch(piped, /<\d>/);
+});
+
+test('on a terminal rsync progress is shown live, and cleared before the result is printed', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'progress-'));
+  const source = join(dir, 'source');
+  mkdirSync(source);
+  writeFileSync(join(source, 'big.img'), Buffer.alloc(6 * 1024 * 1024, 7));
+  const config = join(dir, 'odbackup.json');
+  writeFileSync(
+    config,
+    JSON.stringify({
+      node: 'tty',
+      stateDir: join(dir, 'state'),
+      storage: { path: join(dir, 'store') },
+      sources: [{ name: 'img', group: 'images', from: source, bwlimit: '3m' }],
+    }),
+  );
+  mkdirSync(join(dir, 'store'));
+  // script(1) gives the command a pseudo-terminal, as an operator's shell would.
+  const run = spawnSync('script', ['-qec', `"${process.execPath}" "${BIN}" -c "${config}" sync`, '/dev/null'], {
+    encoding: 'utf8',
+    env: { ...process.env, NO_COLOR: '1' },
+  });
+  assert.equal(run.status, 0, run.stdout);
+  const progress = run.stdout.indexOf('img: ');
+  const cleared = run.stdout.lastIndexOf('\r\x1b[K');
+  const result = run.stdout.indexOf('1 source: transferred 1 files');
+  assert.ok(/\d+%/.test(run.stdout), 'rsync progress was shown');
+  assert.ok(progress >= 0 && cleared > progress && result > cleared, 'the progress line is cleared before the result');
 });
