@@ -34,8 +34,10 @@ const GLOBAL_OPTIONS: [flags: string, description: string][] = [
   ['--no-color', 'no colours (also when NO_COLOR is set)'],
 ];
 
+/** The global options given after the subcommand (commander keeps them on the subcommand). */
 function definedOnly(options: GlobalOptions): GlobalOptions {
-  return Object.fromEntries(Object.entries(options).filter(([name, value]) => value !== undefined && ['config', 'json', 'verbose', 'quiet'].includes(name)));
+  const names = GLOBAL_OPTIONS.map((option) => new Option(...option).attributeName());
+  return Object.fromEntries(Object.entries(options).filter(([name, value]) => value !== undefined && names.includes(name)));
 }
 
 /**

@@ -264,12 +264,14 @@ function crossFieldProblems(raw: RawConfig, written: RawConfig, base: string): C
   return problems;
 }
 
+/** child is parent or lies below it (absolute paths, compared as written). */
+export function isInside(child: string, parent: string): boolean {
+  const rel = relative(parent, child);
+  return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
+}
+
 function overlaps(a: string, b: string): boolean {
-  const inside = (child: string, parent: string) => {
-    const rel = relative(parent, child);
-    return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
-  };
-  return inside(a, b) || inside(b, a);
+  return isInside(a, b) || isInside(b, a);
 }
 
 /** Makes every path absolute (relative to the config file) and gives each source its kind. */

@@ -1,16 +1,12 @@
 import { existsSync, lstatSync, mkdirSync, readdirSync, realpathSync, renameSync, rmSync, statSync } from 'node:fs';
-import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
+import { isInside } from '../config/load.js';
 import type { Config } from '../config/types.js';
 import { OdbackupError, writeRefusal } from '../errors.js';
 import { byteName, bytePath, type ByteName } from '../store/names.js';
 
 /** Where a restore stages its files inside the destination (a rename never crosses filesystems, even on a mount point). */
 export const STAGING_PREFIX = '.odbackup-restore-';
-
-function inside(child: string, parent: string): boolean {
-  const rel = relative(parent, child);
-  return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
-}
 
 /** The deepest part of path that exists, and its real path (symlinks resolved). */
 function nearestExisting(path: string): { existing: string; real: string } {
@@ -27,7 +23,7 @@ export function localDestination(to: string, config: Config): string {
   const destination = resolve(to);
   const { existing, real } = nearestExisting(destination);
   const store = realpathSync(config.storage.path);
-  if (inside(real, store) || inside(store, real))
+  if (isInside(real, store) || isInside(store, real))
     throw new OdbackupError(
       'usage',
       `the destination ${destination} is inside the store ${store} (or holds it); nothing is written`,
