@@ -1,84 +1,154 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
+import type { CompareJob, CompareReply, HashJob, HashReply, Job } from './worker.js';
 
 export interface FileHash {
   hash: string;
   bytes: number;
 }
 
-interface Request {
-  id: number;
-  /** A Buffer for a name that is bytes, not text (store/names.ts). */
-  path: string | Buffer;
-  resolve: (value: FileHash) => void;
+/** A file to read and the hash it must have: `name` is a byte name (one character per byte) below `dir`. */
+export interface ExpectedFile {
+  dir: string;
+  name: string;
+  hash: string;
+}
+
+/** A file that did not match: its hash, or why it could not be read (`code`: the errno name, ENOENT for a missing file). */
+export interface Difference<T extends ExpectedFile> {
+  file: T;
+  actual?: string;
+  error?: string;
+  code?: string;
+}
+
+export interface Comparison<T extends ExpectedFile> {
+  /** Files read (whatever their hash). */
+  files: number;
+  bytes: number;
+  differences: Difference<T>[];
+}
+
+/** Files per message to a worker, and messages a worker may have at once: small batches keep both busy to the end. */
+const BATCH = 256;
+const JOBS_PER_WORKER = 2;
+
+interface Pending {
+  job: Job;
+  resolve: (reply: never) => void;
   reject: (error: Error) => void;
 }
 
-type Result = { id: number; hash: string; bytes: number } | { id: number; error: string };
-
-/** Files per message to a worker, and messages a worker may have at once: small batches keep both busy to the end. */
-const BATCH = 64;
-const BATCHES_PER_WORKER = 2;
-
 /**
- * Hashes files on one worker thread per core. Requests wait in one queue and go to the workers as small batches,
- * a worker getting the next one when it hands results back: a tree of small files costs one message per batch,
- * and a worker busy with a large file does not hold back the rest.
+ * Reads and hashes files on one worker thread per core (at most 4). Work goes to the workers as batches, a worker
+ * getting the next one when it hands results back, so a worker busy with a large file does not hold back the rest.
+ * `hash` answers one file at a time (requests made in the same turn of the event loop share a batch); `compare`
+ * checks a stream of files against their expected hashes in the workers and hands back only the differences: the
+ * main thread's cost per file is a name in a string, not a message, a promise and a result.
  */
 export class HashPool {
   private readonly workers: Worker[] = [];
-  private readonly waiting = new Map<number, Request>();
-  private readonly queued: Request[] = [];
-  private readonly inFlight: number[] = [];
-  private dispatchScheduled = false;
+  private readonly jobsAt: number[] = [];
+  private readonly replies = new Map<number, Pending>();
+  private readonly backlog: (Pending & { id: number })[] = [];
+  private hashQueue: { path: string | Buffer; resolve: (value: FileHash) => void; reject: (error: Error) => void }[] = [];
   private nextId = 0;
 
   constructor(private readonly threads = Math.min(4, availableParallelism())) {}
 
-  /** The threads start with the first file to hash: a pass where nothing changed starts none (about 0.1 s each). */
+  /** The threads start with the first file to read: a pass where nothing changed starts none (about 0.1 s each). */
   private start(): void {
     if (this.workers.length > 0) return;
     for (let index = 0; index < Math.max(1, this.threads); index++) {
       const worker = new Worker(new URL('./worker.js', import.meta.url));
       this.workers.push(worker);
-      this.inFlight.push(0);
-      worker.on('message', (results: Result[]) => {
-        this.inFlight[index]! -= 1;
-        for (const result of results) {
-          const request = this.waiting.get(result.id)!;
-          this.waiting.delete(result.id);
-          if ('error' in result) request.reject(new Error(result.error));
-          else request.resolve({ hash: result.hash, bytes: result.bytes });
-        }
+      this.jobsAt.push(0);
+      worker.on('message', (reply: { id: number }) => {
+        this.jobsAt[index]! -= 1;
+        const pending = this.replies.get(reply.id)!;
+        this.replies.delete(reply.id);
+        pending.resolve(reply as never);
         this.dispatch();
       });
+      worker.on('error', (error) => {
+        for (const pending of this.replies.values()) pending.reject(error);
+        this.replies.clear();
+      });
+    }
+  }
+
+  private run<R>(job: Job): Promise<R> {
+    return new Promise<R>((resolve, reject) => {
+      this.backlog.push({ id: this.nextId++, job, resolve: resolve as (reply: never) => void, reject });
+      this.dispatch();
+    });
+  }
+
+  private dispatch(): void {
+    if (this.backlog.length > 0) this.start();
+    for (let index = 0; index < this.workers.length && this.backlog.length > 0; index++) {
+      while (this.jobsAt[index]! < JOBS_PER_WORKER && this.backlog.length > 0) {
+        const pending = this.backlog.shift()!;
+        this.jobsAt[index]! += 1;
+        this.replies.set(pending.id, pending);
+        this.workers[index]!.postMessage({ id: pending.id, ...pending.job });
+      }
     }
   }
 
   hash(path: string | Buffer): Promise<FileHash> {
     return new Promise((resolve, reject) => {
-      this.queued.push({ id: this.nextId++, path, resolve, reject });
-      // Requests made in the same turn of the event loop fill whole batches.
-      if (!this.dispatchScheduled) {
-        this.dispatchScheduled = true;
-        setImmediate(() => {
-          this.dispatchScheduled = false;
-          this.dispatch();
-        });
-      }
+      this.hashQueue.push({ path, resolve, reject });
+      if (this.hashQueue.length === 1) setImmediate(() => this.sendHashes());
     });
   }
 
-  private dispatch(): void {
-    if (this.queued.length > 0) this.start();
-    for (let index = 0; index < this.workers.length && this.queued.length > 0; index++) {
-      while (this.inFlight[index]! < BATCHES_PER_WORKER && this.queued.length > 0) {
-        const batch = this.queued.splice(0, BATCH);
-        this.inFlight[index]! += 1;
-        for (const request of batch) this.waiting.set(request.id, request);
-        this.workers[index]!.postMessage(batch.map(({ id, path }) => ({ id, path })));
-      }
+  private sendHashes(): void {
+    const queued = this.hashQueue;
+    this.hashQueue = [];
+    for (let start = 0; start < queued.length; start += BATCH) {
+      const batch = queued.slice(start, start + BATCH);
+      const job: HashJob = { kind: 'hash', paths: batch.map((request) => request.path) };
+      this.run<HashReply>(job).then(
+        ({ results }) =>
+          results.forEach((result, index) => ('error' in result ? batch[index]!.reject(new Error(result.error)) : batch[index]!.resolve(result))),
+        (error: Error) => batch.forEach((request) => request.reject(error)),
+      );
     }
+  }
+
+  /** Reads every file and compares it with its hash; memory stays bounded however many files the stream holds. */
+  async compare<T extends ExpectedFile>(files: Iterable<T>): Promise<Comparison<T>> {
+    const comparison: Comparison<T> = { files: 0, bytes: 0, differences: [] };
+    const inFlight = new Set<Promise<void>>();
+    const send = (batch: T[]) => {
+      const job: CompareJob = {
+        kind: 'compare',
+        dir: batch[0]!.dir,
+        names: batch.map((file) => file.name).join('\0'),
+        hashes: batch.map((file) => file.hash).join(''),
+      };
+      const sent: Promise<void> = this.run<CompareReply>(job).then((reply) => {
+        inFlight.delete(sent);
+        comparison.files += reply.files;
+        comparison.bytes += reply.bytes;
+        for (const { index, ...difference } of reply.differences) comparison.differences.push({ file: batch[index]!, ...difference });
+      });
+      inFlight.add(sent);
+    };
+    let batch: T[] = [];
+    for (const file of files) {
+      if (batch.length > 0 && (batch.length >= BATCH || file.dir !== batch[0]!.dir)) {
+        send(batch);
+        batch = [];
+        // Enough queued to keep every worker busy while the main thread reads on, no more.
+        while (inFlight.size > this.threads * (JOBS_PER_WORKER + 1)) await Promise.race(inFlight);
+      }
+      batch.push(file);
+    }
+    if (batch.length > 0) send(batch);
+    await Promise.all(inFlight);
+    return comparison;
   }
 
   async close(): Promise<void> {

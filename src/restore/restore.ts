@@ -7,12 +7,11 @@ import type { Config, Source } from '../config/types.js';
 import type { Context } from '../context.js';
 import { OdbackupError } from '../errors.js';
 import type { ExitCodeName } from '../exit-codes.js';
-import { HashPool } from '../hash/pool.js';
+import { HashPool, type Difference, type ExpectedFile } from '../hash/pool.js';
 import { manifestOf, resolveSnapshot, versionsOf } from '../store/catalog.js';
-import { readManifest, type ManifestEntry } from '../store/manifest.js';
+import { readManifest } from '../store/manifest.js';
 import { bytePath, nameBytes, shownName, type ByteName } from '../store/names.js';
 import { SourceStore } from '../store/snapshots.js';
-import { hashOf, inBatches } from '../verify/checks.js';
 import { createStage, destinationEntries, dropStage, localDestination, moveIntoPlace } from './destination.js';
 
 export interface RestoreRequest {
@@ -70,8 +69,8 @@ export function pickSnapshot(store: SourceStore, request: RestoreRequest): strin
 }
 
 /** The manifest entries a restore writes: the path itself, or everything below it, or (no path) all. */
-function* entriesOf(manifest: string, path: ByteName | undefined): Generator<ManifestEntry> {
-  for (const entry of readManifest(manifest)) if (!path || entry.name === path || entry.name.startsWith(`${path}/`)) yield entry;
+function* entriesOf(manifest: string, path: ByteName | undefined, dir = ''): Generator<ExpectedFile> {
+  for (const { name, hash } of readManifest(manifest)) if (!path || name === path || name.startsWith(`${path}/`)) yield { dir, name, hash };
 }
 
 function countEntries(manifest: string, path: ByteName | undefined): number {
@@ -82,38 +81,27 @@ function countEntries(manifest: string, path: ByteName | undefined): number {
 
 /** Every file hashed where it landed (read back) and compared with the manifest; a difference is checked in the store too. */
 async function proveLocal(pool: HashPool, manifest: string, path: ByteName | undefined, stage: string, snapshotDir: string) {
+  const restored = await pool.compare(entriesOf(manifest, path, stage));
   const findings: Finding[] = [];
-  let bytes = 0;
-  await inBatches(entriesOf(manifest, path), async ({ name, hash }) => {
-    const restored = await hashOf(pool, bytePath(stage, name));
+  for (const { file, error } of restored.differences) {
     // Unreadable where it was restored: the store's own copy tells bit rot (or a link in its place) from a bad copy.
-    if ('error' in restored) return void findings.push(await storeFinding(pool, snapshotDir, name, hash, `was not written: ${restored.error}`));
-    bytes += restored.bytes;
-    if (restored.hash === hash) return;
-    findings.push(await storeFinding(pool, snapshotDir, name, hash, 'differs from its manifest where it was restored'));
-  });
-  return { findings, bytes };
+    const copyProblem = error ? `was not written: ${error}` : 'differs from its manifest where it was restored';
+    const [stored] = (await pool.compare([{ ...file, dir: snapshotDir }])).differences;
+    if (!stored) findings.push({ name: file.name, problem: copyProblem, code: 'restoreMismatch' });
+    else findings.push(storedFinding(stored));
+  }
+  return { findings, bytes: restored.bytes };
 }
 
-/** The store's own copy of a file: bad there is bit rot (51), good there means the copy went wrong (53). */
-async function storeFinding(pool: HashPool, snapshotDir: string, name: ByteName, hash: string, copyProblem: string): Promise<Finding> {
-  const stored = await hashOf(pool, bytePath(snapshotDir, name));
-  if ('error' in stored) return { name, problem: `cannot be read in the store: ${stored.error}`, code: 'bitRot' };
-  if (stored.hash !== hash) return { name, problem: 'differs from its manifest in the store (bit rot)', code: 'bitRot' };
-  return { name, problem: copyProblem, code: 'restoreMismatch' };
+/** A file that differs from its manifest in the store itself: bit rot (51). */
+function storedFinding({ file, error }: Difference<ExpectedFile>): Finding {
+  return { name: file.name, problem: error ? `cannot be read in the store: ${error}` : 'differs from its manifest in the store (bit rot)', code: 'bitRot' };
 }
 
 /** Before a remote restore sends anything: the store's files against the manifest. */
 async function proveStored(pool: HashPool, manifest: string, path: ByteName | undefined, snapshotDir: string) {
-  const findings: Finding[] = [];
-  let bytes = 0;
-  await inBatches(entriesOf(manifest, path), async ({ name, hash }) => {
-    const stored = await hashOf(pool, bytePath(snapshotDir, name));
-    if ('error' in stored) return void findings.push({ name, problem: `cannot be read in the store: ${stored.error}`, code: 'bitRot' });
-    bytes += stored.bytes;
-    if (stored.hash !== hash) findings.push({ name, problem: 'differs from its manifest in the store (bit rot)', code: 'bitRot' });
-  });
-  return { findings, bytes };
+  const stored = await pool.compare(entriesOf(manifest, path, snapshotDir));
+  return { findings: stored.differences.map(storedFinding), bytes: stored.bytes };
 }
 
 function failWith(findings: Finding[], source: string, snapshot: string): never {

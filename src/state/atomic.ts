@@ -11,6 +11,12 @@ export function fsyncDirectory(directory: string): void {
   }
 }
 
+const WRITE_BUFFER = 1024 * 1024;
+
+function writeAll(fd: number, bytes: Uint8Array): void {
+  for (let written = 0; written < bytes.length;) written += writeSync(fd, bytes, written);
+}
+
 /**
  * A file written to a temp name in the same directory, then fsync'd and renamed over the target, and the
  * directory fsync'd: readers see the old file or the whole new one, also after a power cut.
@@ -18,6 +24,9 @@ export function fsyncDirectory(directory: string): void {
 export class AtomicFile {
   private readonly temp: string;
   private readonly fd: number;
+  /** Writes gather here: a manifest is written a line at a time, and a system call per line costs more than the line. */
+  private readonly pending = Buffer.allocUnsafe(WRITE_BUFFER);
+  private used = 0;
 
   constructor(readonly path: string) {
     this.temp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
@@ -25,10 +34,19 @@ export class AtomicFile {
   }
 
   write(data: string | Uint8Array): void {
-    writeSync(this.fd, typeof data === 'string' ? Buffer.from(data) : data);
+    const bytes = typeof data === 'string' ? Buffer.from(data) : data;
+    if (this.used + bytes.length > this.pending.length) this.flush();
+    if (bytes.length > this.pending.length) writeAll(this.fd, bytes);
+    else this.used += Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).copy(this.pending, this.used);
+  }
+
+  private flush(): void {
+    writeAll(this.fd, this.pending.subarray(0, this.used));
+    this.used = 0;
   }
 
   commit(): void {
+    this.flush();
     fsyncSync(this.fd);
     closeSync(this.fd);
     renameSync(this.temp, this.path);

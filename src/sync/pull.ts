@@ -12,7 +12,7 @@ import type { Context } from '../context.js';
 import { flushFilesystem } from '../adapters/storage.js';
 import { assertStoreWritable } from '../store/device.js';
 import { HashPool } from '../hash/pool.js';
-import { walkFiles, writeManifest, type ManifestStats, type WalkedFile } from '../store/manifest.js';
+import { walkFiles, writeManifest, type ManifestStats, type PreviousSnapshot, type WalkedFile } from '../store/manifest.js';
 import { bytePath, nameBytes, shownName, type ByteName } from '../store/names.js';
 import { oldestRemovable } from '../store/pressure.js';
 import { SourceStore } from '../store/snapshots.js';
@@ -230,7 +230,10 @@ export async function pullSource(ctx: Context, source: Source): Promise<PullResu
   const pool = new HashPool();
   const previousManifest = previousSnapshot && store.manifest(previousSnapshot);
   // Unchanged files take their hash from the previous manifest: then only what is new is read (and counted as new bytes).
-  const usable = previousManifest && existsSync(previousManifest) ? { dir: previous!, manifest: previousManifest } : undefined;
+  const usable: PreviousSnapshot | undefined =
+    previousManifest && existsSync(previousManifest)
+      ? { dir: previous!, manifest: previousManifest, written: linkDests.length === 1 ? new Set(transferred) : undefined }
+      : undefined;
   try {
     result.manifest = await writeManifest(store.partial, store.manifest(snapshot), pool, usable);
   } finally {

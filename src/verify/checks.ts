@@ -1,10 +1,10 @@
-import { existsSync, lstatSync } from 'node:fs';
+import { lstatSync } from 'node:fs';
 import { isTransferredFile, runRsync } from '../adapters/rsync.js';
 import type { Source } from '../config/types.js';
 import { OdbackupError } from '../errors.js';
 import { lastLine } from '../exec.js';
 import type { ExitCodeName } from '../exit-codes.js';
-import type { FileHash, HashPool } from '../hash/pool.js';
+import type { ExpectedFile, HashPool } from '../hash/pool.js';
 import { manifestOf } from '../store/catalog.js';
 import { readManifest } from '../store/manifest.js';
 import { bytePath } from '../store/names.js';
@@ -20,42 +20,6 @@ export interface Problem {
 export interface CheckCount {
   files: number;
   bytes: number;
-}
-
-/** How many files are being hashed at once: enough to keep every worker busy, few enough to bound memory. */
-const IN_FLIGHT = 1024;
-
-/**
- * each(item) for every item, at most IN_FLIGHT at a time (a sliding window: one large file stalls nothing). A counter
- * and one waiting resolver: constant work per item, however wide the window. The first error is thrown at the end.
- */
-export async function inBatches<T>(items: Iterable<T>, each: (item: T) => Promise<void>): Promise<void> {
-  let running = 0;
-  let failed: { error: unknown } | undefined;
-  let wake: (() => void) | undefined;
-  const slotFreed = () => new Promise<void>((resolve) => (wake = resolve));
-  for (const item of items) {
-    while (running >= IN_FLIGHT) await slotFreed();
-    if (failed) break;
-    running += 1;
-    each(item)
-      .catch((error: unknown) => void (failed ??= { error }))
-      .finally(() => {
-        running -= 1;
-        wake?.();
-      });
-  }
-  while (running > 0) await slotFreed();
-  if (failed) throw failed.error;
-}
-
-/** A file that cannot be read (EIO from a failing disk) is a finding, not a crash. */
-export async function hashOf(pool: HashPool, path: Buffer): Promise<FileHash | { error: string }> {
-  try {
-    return await pool.hash(path);
-  } catch (error) {
-    return { error: (error as Error).message };
-  }
 }
 
 /** The manifest lines for just these files (what a pass transferred: bounded by what changed). */
@@ -88,24 +52,22 @@ export async function rsyncDifferences(
 async function sourceDifferences(
   rsync: string,
   source: Source,
-  sourceRoot: string,
   snapshotDir: string,
-  files: readonly string[],
-  expected: Map<string, string>,
+  /** The transferred files below the local source's root. */
+  files: Iterable<ExpectedFile>,
   pool: HashPool,
   listFile: string,
   signal: AbortSignal,
 ): Promise<Problem[]> {
   if (source.kind === 'rsync' && source.ssh) return rsyncDifferences(rsync, source, snapshotDir, listFile, signal);
-  const problems: Problem[] = [];
-  await inBatches(files, async (file) => {
-    const want = expected.get(file);
-    if (!want) return;
-    const path = bytePath(sourceRoot, file);
-    if (!existsSync(path)) return; // gone at the source since the pull: nothing to compare with
-    if ((await pool.hash(path)).hash !== want) problems.push({ source: source.name, file, problem: 'differs from the source', code: 'copyMismatch' });
-  });
-  return problems;
+  return (await pool.compare(files)).differences
+    .filter(({ code }) => code !== 'ENOENT') // gone at the source since the pull: nothing to compare with
+    .map(({ file }) => ({ source: source.name, file: file.name, problem: 'differs from the source', code: 'copyMismatch' }));
+}
+
+/** The same files below another directory. */
+function* below<T extends ExpectedFile>(dir: string, files: Iterable<T>): Generator<T> {
+  for (const file of files) yield { ...file, dir };
 }
 
 /**
@@ -128,19 +90,19 @@ export async function copyCheck(options: {
   const dir = store.path(snapshot);
   const expected = await manifestHashes(manifestOf(store, snapshot), new Set(transferred));
   const problems: Problem[] = [];
-  const count: CheckCount = { files: 0, bytes: 0 };
-  await inBatches(transferred, async (file) => {
-    const want = expected.get(file);
-    if (!want) return void problems.push({ source: source.name, file, problem: 'is not in the manifest', code: 'manifestMissing' });
-    const read = await hashOf(pool, bytePath(dir, file));
-    if ('error' in read) return void problems.push({ source: source.name, file, problem: `cannot be read back: ${read.error}`, code: 'copyMismatch' });
-    count.files++;
-    count.bytes += read.bytes;
-    if (read.hash !== want)
-      problems.push({ source: source.name, file, problem: 'on the media differs from what was written (manifest)', code: 'copyMismatch' });
-  });
-  problems.push(...(await sourceDifferences(options.rsync, source, options.sourceRoot, dir, transferred, expected, pool, options.listFile, options.signal)));
-  return { problems, count };
+  const files: ExpectedFile[] = [];
+  for (const name of transferred) {
+    const hash = expected.get(name);
+    if (hash) files.push({ dir, name, hash });
+    else problems.push({ source: source.name, file: name, problem: 'is not in the manifest', code: 'manifestMissing' });
+  }
+  const read = await pool.compare(files);
+  for (const { file, error } of read.differences) {
+    const problem = error ? `cannot be read back: ${error}` : 'on the media differs from what was written (manifest)';
+    problems.push({ source: source.name, file: file.name, problem, code: 'copyMismatch' });
+  }
+  problems.push(...(await sourceDifferences(options.rsync, source, dir, below(options.sourceRoot, files), pool, options.listFile, options.signal)));
+  return { problems, count: { files: read.files, bytes: read.bytes } };
 }
 
 /**
@@ -157,40 +119,37 @@ export async function checkAgainstManifests(
   compareWith?: string,
 ): Promise<{ problems: Problem[]; count: CheckCount }> {
   const problems: Problem[] = [];
-  const count: CheckCount = { files: 0, bytes: 0 };
   /** The selected entries not yet read in this pass, across all the snapshots. */
-  function* toRead() {
+  function* toRead(): Generator<ExpectedFile & { snapshot: string }> {
     for (const snapshot of snapshots) {
       const dir = store.path(snapshot);
-      for (const entry of readManifest(manifestOf(store, snapshot))) {
-        if (!select(entry.name)) continue;
+      for (const { name, hash } of readManifest(manifestOf(store, snapshot))) {
+        if (!select(name)) continue;
         if (seen) {
           let ino: number;
           try {
-            ino = lstatSync(bytePath(dir, entry.name)).ino;
+            ino = lstatSync(bytePath(dir, name)).ino;
           } catch {
-            problems.push({ source: store.name, file: `${snapshot}/${entry.name}`, problem: 'is missing', code: 'bitRot' });
+            problems.push({ source: store.name, file: `${snapshot}/${name}`, problem: 'is missing', code: 'bitRot' });
             continue;
           }
           if (seen.has(ino)) continue;
           seen.add(ino);
         }
-        yield { snapshot, dir, ...entry };
+        yield { snapshot, dir, name, hash };
       }
     }
   }
-  await inBatches(toRead(), async ({ snapshot, dir, name, hash }) => {
-    const actual = await hashOf(pool, bytePath(dir, name));
-    if ('error' in actual)
-      return void problems.push({ source: store.name, file: `${snapshot}/${name}`, problem: `cannot be read: ${actual.error}`, code: 'bitRot' });
-    count.files++;
-    count.bytes += actual.bytes;
-    if (actual.hash !== hash)
-      problems.push({ source: store.name, file: `${snapshot}/${name}`, problem: 'differs from its manifest (bit rot?)', code: 'bitRot' });
-    const original = compareWith && bytePath(compareWith, name);
-    if (original && existsSync(original) && (await pool.hash(original)).hash !== hash) {
-      problems.push({ source: store.name, file: `${snapshot}/${name}`, problem: 'differs from the source', code: 'copyMismatch' });
-    }
-  });
-  return { problems, count };
+  const read = await pool.compare(toRead());
+  for (const { file, error } of read.differences) {
+    const problem = error ? `cannot be read: ${error}` : 'differs from its manifest (bit rot?)';
+    problems.push({ source: store.name, file: `${file.snapshot}/${file.name}`, problem, code: 'bitRot' });
+  }
+  if (compareWith) {
+    const original = await pool.compare(below(compareWith, toRead()));
+    for (const { file, code } of original.differences)
+      if (code !== 'ENOENT')
+        problems.push({ source: store.name, file: `${file.snapshot}/${file.name}`, problem: 'differs from the source', code: 'copyMismatch' });
+  }
+  return { problems, count: { files: read.files, bytes: read.bytes } };
 }
