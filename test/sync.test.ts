@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { nightClock } from './harness/nights.js';
-import { BIN, odbackup, removeDir, tempDir, writeConfig, writeFiles } from './helpers.js';
+import { BIN, isRoot, odbackup, removeDir, tempDir, writeConfig, writeFiles } from './helpers.js';
 
 const root = tempDir();
 after(() => removeDir(root));
@@ -234,7 +234,11 @@ describe('what real sources do', () => {
     const [one, two] = n.snapshots('db') as [string, string];
     assert.deepEqual([one, two], ['2026-11-25T030000Z', '2026-11-25T030001Z']);
     assert.equal(n.latest('db'), undefined, 'neither was verified');
-    assert.equal(statSync(join(n.store, 'db', one, 'big.img')).ino, statSync(join(n.store, 'db', two, 'big.img')).ino, 'linked from the newest complete snapshot');
+    assert.equal(
+      statSync(join(n.store, 'db', one, 'big.img')).ino,
+      statSync(join(n.store, 'db', two, 'big.img')).ino,
+      'linked from the newest complete snapshot',
+    );
     const stray = join(n.store, 'db', `.${two}.xxh64.4242.tmp`);
     writeFileSync(stray, 'half a manifest');
     assert.equal(n.run('sync').status, 0);
@@ -296,5 +300,24 @@ describe('retention', () => {
     assert.deepEqual(wouldGo, ['2026-08-15T030000Z', '2026-09-20T030000Z', '2026-11-02T030000Z', '2026-11-21T030000Z']);
     assert.equal(n.latest('db'), '2026-11-20T030000Z');
     assert.ok(!readdirSync(join(n.store, 'db')).some((name) => name.startsWith('.removing-')));
+  });
+
+  test('a snapshot rm cannot remove is 16 naming it; the next prune finishes the removal', { skip: !isRoot() && 'chattr +i needs root' }, () => {
+    const n = node('stuck', [{ name: 'db', group: 'databases', from: join(root, 'src-basic') }], { retention: { daily: 1, weekly: 0, monthly: 0 } });
+    for (const name of ['2026-11-20T030000Z', '2026-11-21T030000Z'])
+      writeFiles(join(n.store, 'db', name), { 'a/f': name, 'b c/-d': 'a name rm must not take for an option' });
+    execFileSync('ln', ['-s', '2026-11-21T030000Z', join(n.store, 'db', 'latest')]);
+    const stuck = join(n.store, 'db', '2026-11-20T030000Z', 'a', 'f');
+    execFileSync('chattr', ['+i', stuck]);
+    try {
+      const refused = n.run('prune');
+      assert.equal(refused.status, 16, refused.stderr);
+      assert.match(refused.stderr, /db: could not remove \.removing-2026-11-20T030000Z: rm: cannot remove '.*\/a\/f': Operation not permitted \[exit 16/);
+      assert.deepEqual(n.snapshots('db'), ['2026-11-21T030000Z'], 'the snapshot left its name at once');
+    } finally {
+      execFileSync('chattr', ['-i', join(n.store, 'db', '.removing-2026-11-20T030000Z', 'a', 'f')]);
+    }
+    assert.equal(n.run('prune').status, 0);
+    assert.deepEqual(readdirSync(join(n.store, 'db')).sort(), ['2026-11-21T030000Z', 'latest']);
   });
 });

@@ -70,6 +70,23 @@ export async function flushFilesystem(programs: Programs, path: string, signal?:
   return lastLine(result.stderr) || (result.timedOut ? `sync -f ${path} did not finish in ${SYNC_MS / 60_000} min` : `sync -f exit ${result.exitCode}`);
 }
 
+/** Removing a snapshot of a million hard links on a slow disk: minutes; a cut removal is finished by the next pass. */
+const REMOVE_MS = 60 * 60_000;
+
+export function removeTreeArgs(path: string): string[] {
+  return ['-rf', '--one-file-system', '--', path];
+}
+
+/**
+ * Removes a directory tree with coreutils' rm: over 100,000 hard links it takes about 0.6 of the time of Node's
+ * recursive rmSync (which tries rmdir on every directory before reading it, and lstats every entry).
+ */
+export async function removeTree(programs: Programs, path: string, signal?: AbortSignal): Promise<string | undefined> {
+  const result = await exec(programs.rm, removeTreeArgs(path), { signal, timeout: REMOVE_MS });
+  if (result.exitCode === 0) return undefined;
+  return lastLine(result.stderr) || (result.timedOut ? `rm -rf ${path} did not finish in ${REMOVE_MS / 60_000} min` : `rm exit ${result.exitCode}`);
+}
+
 export interface FsckResult {
   /** e2fsck's exit status: 0 clean, 4 errors left uncorrected, 8 operational error… */
   exitCode: number;

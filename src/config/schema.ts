@@ -15,6 +15,7 @@ export const PROGRAMS = [
   'mount',
   'umount',
   'sync',
+  'rm',
   'e2fsck',
   'dumpe2fs',
   'lsblk',

@@ -62,10 +62,10 @@ export const pruneStep: Step<PruneOptions> = {
     const removed: Removal[] = [];
     for (const removal of planRemovals(ctx, stores)) {
       if (removal.reason === 'disk pressure' && freeGiB(ctx.config.storage.path) >= minimum) break;
-      if (!ctx.dryRun) stores.find((store) => store.name === removal.source)!.remove(removal.snapshot);
+      if (!ctx.dryRun) await stores.find((store) => store.name === removal.source)!.remove(removal.snapshot, ctx.config.system.programs);
       removed.push(removal);
     }
-    if (!ctx.dryRun) for (const store of stores) store.removeLeftovers();
+    if (!ctx.dryRun) for (const store of stores) await store.removeLeftovers(ctx.config.system.programs);
     const free = freeGiB(ctx.config.storage.path);
     const verb = ctx.dryRun ? 'would remove' : 'removed';
     const result = ok(`${verb} ${removed.length} snapshot${removed.length === 1 ? '' : 's'}; ${free.toFixed(1)} GiB free`, removed);

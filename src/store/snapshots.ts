@@ -1,6 +1,9 @@
 import { existsSync, mkdirSync, readdirSync, readlinkSync, renameSync, rmSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { RSYNC_PARTIAL_DIR } from '../adapters/rsync.js';
+import { removeTree } from '../adapters/storage.js';
+import type { Programs } from '../config/types.js';
+import { OdbackupError } from '../errors.js';
 import { fsyncDirectory } from '../state/atomic.js';
 
 /**
@@ -128,24 +131,27 @@ export class SourceStore {
    * A snapshot disappears in one rename first, so a power cut mid-delete never leaves a half snapshot under a
    * snapshot's name; leftovers of such a cut are removed by the next call.
    */
-  remove(snapshot: string): void {
+  async remove(snapshot: string, programs: Programs): Promise<void> {
     const doomed = join(this.directory, `.removing-${snapshot}`);
     renameSync(this.path(snapshot), doomed);
     rmSync(this.manifest(snapshot), { force: true });
     fsyncDirectory(this.directory);
-    this.removeLeftovers();
+    await this.removeLeftovers(programs);
   }
 
   /**
    * What a cut left: half-removed snapshots, manifests whose snapshot was never renamed into place, and the temp
    * files of atomic writes (`.<name>.<pid>.tmp`).
    */
-  removeLeftovers(): void {
+  async removeLeftovers(programs: Programs): Promise<void> {
     const names = new Set(readdirSync(this.directory));
     for (const name of names) {
       const orphanManifest = name.endsWith('.xxh64') && !names.has(name.slice(0, -'.xxh64'.length));
       const atomicTemp = /^\..+\.\d+\.tmp$/.test(name);
-      if (name.startsWith('.removing-') || orphanManifest || atomicTemp) rmSync(join(this.directory, name), { recursive: true, force: true });
+      if (name.startsWith('.removing-')) {
+        const error = await removeTree(programs, join(this.directory, name));
+        if (error) throw new OdbackupError('storageWriteFailed', `${this.name}: could not remove ${name}: ${error}`, 'the next pass tries again');
+      } else if (orphanManifest || atomicTemp) rmSync(join(this.directory, name), { force: true });
     }
   }
 }

@@ -119,7 +119,7 @@ export async function pullSource(ctx: Context, source: Source): Promise<PullResu
   const result: PullResult = { source: source.name, resumed: store.hasPartial(), added: 0, changed: 0, bytes: 0, attempts: 0 };
   if (!ctx.dryRun) {
     store.prepare();
-    store.removeLeftovers();
+    await store.removeLeftovers(config.system.programs);
   }
   if (result.resumed) ctx.log.notice(`${source.name}: resuming into ${store.partial}, left by an interrupted pass`);
 
@@ -172,7 +172,7 @@ export async function pullSource(ctx: Context, source: Source): Promise<PullResu
       );
       if (oldest) {
         ctx.log.warn(`${source.name}: the store is full: removing the oldest snapshot, ${oldest.store.name} ${oldest.snapshot}, to make room`);
-        oldest.store.remove(oldest.snapshot);
+        await oldest.store.remove(oldest.snapshot, config.system.programs);
         continue;
       }
     }

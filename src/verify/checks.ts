@@ -88,7 +88,8 @@ export async function copyCheck(options: {
 }): Promise<{ problems: Problem[]; count: CheckCount }> {
   const { source, store, snapshot, transferred, pool } = options;
   const dir = store.path(snapshot);
-  const expected = await manifestHashes(manifestOf(store, snapshot), new Set(transferred));
+  // A pass that transferred nothing has nothing to look up: its manifest is not read.
+  const expected = transferred.length > 0 ? await manifestHashes(manifestOf(store, snapshot), new Set(transferred)) : new Map<string, string>();
   const problems: Problem[] = [];
   const files: ExpectedFile[] = [];
   for (const name of transferred) {
