@@ -32,6 +32,7 @@ export interface Comparison<T extends ExpectedFile> {
 /** Files per message to a worker, and messages a worker may have at once: small batches keep both busy to the end. */
 const BATCH = 256;
 const JOBS_PER_WORKER = 2;
+const GROW_AFTER_MS = 100;
 
 interface Pending {
   job: Job;
@@ -40,7 +41,7 @@ interface Pending {
 }
 
 /**
- * Reads and hashes files on one worker thread per core (at most 4). Work goes to the workers as batches, a worker
+ * Reads and hashes files on up to one worker thread per core (at most 4). Work goes to the workers as batches, a worker
  * getting the next one when it hands results back, so a worker busy with a large file does not hold back the rest.
  * `hash` answers one file at a time (requests made in the same turn of the event loop share a batch); `compare`
  * checks a stream of files against their expected hashes in the workers and hands back only the differences: the
@@ -53,28 +54,41 @@ export class HashPool {
   private readonly backlog: (Pending & { id: number })[] = [];
   private hashQueue: { path: string | Buffer; resolve: (value: FileHash) => void; reject: (error: Error) => void }[] = [];
   private nextId = 0;
+  private growTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly threads = Math.min(4, availableParallelism())) {}
 
-  /** The threads start with the first file to read: a pass where nothing changed starts none (about 0.1 s each). */
-  private start(): void {
-    if (this.workers.length > 0) return;
-    for (let index = 0; index < Math.max(1, this.threads); index++) {
-      const worker = new Worker(new URL('./worker.js', import.meta.url));
-      this.workers.push(worker);
-      this.jobsAt.push(0);
-      worker.on('message', (reply: { id: number }) => {
-        this.jobsAt[index]! -= 1;
-        const pending = this.replies.get(reply.id)!;
-        this.replies.delete(reply.id);
-        pending.resolve(reply as never);
-        this.dispatch();
-      });
-      worker.on('error', (error) => {
-        for (const pending of this.replies.values()) pending.reject(error);
-        this.replies.clear();
-      });
-    }
+  /**
+   * One thread starts with the first file to read (a pass where nothing changed starts none); another only when
+   * work has waited GROW_AFTER_MS: a thread costs about 0.05 s to start and 10 MiB, which a small scrub never repays.
+   */
+  private grow(): void {
+    const index = this.workers.length;
+    // A small young generation: a worker's garbage is a path and a hash per file, and 16 MiB semi-spaces are RSS.
+    const worker = new Worker(new URL('./worker.js', import.meta.url), { resourceLimits: { maxYoungGenerationSizeMb: 2 } });
+    this.workers.push(worker);
+    this.jobsAt.push(0);
+    worker.on('message', (reply: { id: number }) => {
+      this.jobsAt[index]! -= 1;
+      const pending = this.replies.get(reply.id)!;
+      this.replies.delete(reply.id);
+      pending.resolve(reply as never);
+      this.dispatch();
+    });
+    worker.on('error', (error) => {
+      for (const pending of this.replies.values()) pending.reject(error);
+      this.replies.clear();
+    });
+  }
+
+  private growLater(): void {
+    if (this.growTimer || this.workers.length >= this.threads) return;
+    this.growTimer = setTimeout(() => {
+      this.growTimer = undefined;
+      if (this.backlog.length === 0) return;
+      this.grow();
+      this.dispatch();
+    }, GROW_AFTER_MS);
   }
 
   private run<R>(job: Job): Promise<R> {
@@ -85,7 +99,7 @@ export class HashPool {
   }
 
   private dispatch(): void {
-    if (this.backlog.length > 0) this.start();
+    if (this.backlog.length > 0 && this.workers.length === 0) this.grow();
     for (let index = 0; index < this.workers.length && this.backlog.length > 0; index++) {
       while (this.jobsAt[index]! < JOBS_PER_WORKER && this.backlog.length > 0) {
         const pending = this.backlog.shift()!;
@@ -94,6 +108,7 @@ export class HashPool {
         this.workers[index]!.postMessage({ id: pending.id, ...pending.job });
       }
     }
+    if (this.backlog.length > 0) this.growLater();
   }
 
   hash(path: string | Buffer): Promise<FileHash> {
@@ -152,6 +167,7 @@ export class HashPool {
   }
 
   async close(): Promise<void> {
+    clearTimeout(this.growTimer);
     await Promise.all(this.workers.map((worker) => worker.terminate()));
   }
 }
