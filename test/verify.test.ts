@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { odbackup, removeDir, tempDir, writeConfig, writeFiles } from './helpers.js';
@@ -30,6 +30,7 @@ function node(name: string, files: Record<string, string | Buffer>, extra: Recor
     store,
     run: (...args: string[]) => odbackup(['--config', config, ...args]),
     latest: () => readlinkSync(join(store, 'latest')),
+    snapshots: () => readdirSync(store).filter((entry) => /^\d{4}-\d{2}-\d{2}T\d{6}Z$/.test(entry)),
     newest: () =>
       readdirSync(store)
         .filter((entry) => /^\d{4}-\d{2}-\d{2}T\d{6}Z$/.test(entry))
@@ -143,6 +144,50 @@ test('the scrub finds bit rot in an older snapshot: 51 naming the file; status c
   const verify = n.run('verify');
   assert.equal(verify.status, 51);
   assert.match(verify.stderr, new RegExp(`db: ${old}/old\\.img differs from its manifest \\(bit rot\\?\\)`));
+});
+
+test("the scrub reads a night's new files only while the snapshot they link into is kept: rot is found wherever it is", async () => {
+  const n = node('new-files', { 'shared.img': Buffer.alloc(30_000, 1), 'dump.sql': 'night 1', 'touched.txt': 'same bytes' }, { verify: { scrubDays: 1 } });
+  assert.equal(n.run('cycle').status, 0);
+  const first = n.latest();
+  await tick();
+  writeFileSync(join(n.source, 'dump.sql'), 'night 2');
+  utimesSync(join(n.source, 'touched.txt'), new Date(), new Date(2020, 0, 1)); // same bytes, sent again: a new inode
+  const second = n.run('cycle', '--skip', 'prune');
+  assert.equal(second.status, 0, second.stderr);
+  const newest = n.latest();
+  // The list an operator can check like a manifest: just the two files this night read.
+  const list = readFileSync(join(n.store, `.${newest}.new.xxh64`), 'utf8');
+  assert.deepEqual(
+    list
+      .trim()
+      .split('\n')
+      .map((line) => line.slice(18)),
+    ['dump.sql', 'touched.txt'],
+  );
+  const check = spawnSync('xxh64sum', ['-c', `../.${newest}.new.xxh64`], { cwd: join(n.store, newest), encoding: 'utf8' });
+  assert.equal(check.status, 0, check.stdout + check.stderr);
+
+  const flip = (path: string) => {
+    const bytes = readFileSync(path);
+    bytes[3] ^= 0x01;
+    writeFileSync(path, bytes);
+  };
+  flip(join(n.store, first, 'touched.txt')); // only in the first snapshot's inode
+  flip(join(n.store, newest, 'dump.sql')); // only in tonight's
+  flip(join(n.store, newest, 'shared.img')); // one inode in both snapshots
+  const verify = n.run('verify');
+  assert.equal(verify.status, 51);
+  for (const file of [`${first}/touched.txt`, `${newest}/dump.sql`, `${first}/shared.img`])
+    assert.match(verify.stderr, new RegExp(`db: ${file} differs from its manifest`));
+
+  // Once the first snapshot is pruned, tonight's is read in whole: its hard links are found rotten there.
+  assert.equal(n.run('prune').status, 0);
+  assert.deepEqual(n.snapshots(), [newest]);
+  const after = n.run('verify');
+  assert.equal(after.status, 51);
+  for (const file of [`${newest}/dump.sql`, `${newest}/shared.img`]) assert.match(after.stderr, new RegExp(`db: ${file} differs from its manifest`));
+  assert.ok(!existsSync(join(n.store, `.${first}.new.xxh64`)));
 });
 
 test('verify --full reads everything; --against-source compares with the source; a missing manifest is 52', () => {

@@ -8,7 +8,8 @@ import { shownName } from '../store/names.js';
 import { SourceStore } from '../store/snapshots.js';
 import { readTransferList } from '../sync/pull.js';
 import { checkAgainstManifests, copyCheck, rsyncDifferences, type Problem } from '../verify/checks.js';
-import { coverageDays, coverageText, sliceReads, worstCoverage, sliceSelector, slicesToScrub, type SliceReads } from '../verify/scrub.js';
+import { coverageDays, coverageText, scrubLists, sliceReads, worstCoverage, sliceSelector, slicesToScrub, type SliceReads } from '../verify/scrub.js';
+import { manifestOf } from '../store/catalog.js';
 import { failed, ok, skipped, type Context, type Step, type StepResult } from './types.js';
 
 interface VerifyOptions {
@@ -64,7 +65,8 @@ async function scrub(ctx: Context, sources: Source[], pool: HashPool, report: Ve
   for (const source of sources) {
     const slices = slicesToScrub(reads[source.name]!, days, scrubCatchUp, ctx.now());
     const store = new SourceStore(ctx.config.storage.path, source.name);
-    const { problems, count } = await checkAgainstManifests(store, store.snapshots(), pool, await sliceSelector(days, slices), seen);
+    const lists = scrubLists(store, ctx.state.read().snapshots?.[source.name] ?? {});
+    const { problems, count } = await checkAgainstManifests(store, lists, pool, await sliceSelector(days, slices), seen);
     report.problems.push(...problems);
     report.scrub.slices += slices.length;
     report.scrub.files += count.files;
@@ -88,7 +90,8 @@ async function fullCheck(ctx: Context, sources: Source[], options: VerifyOptions
     if (!snapshot) continue;
     const compareWith = options.againstSource ? localRoot(ctx, source) : undefined;
     // One snapshot: no inode is met twice, and memory must not grow with the number of files.
-    const { problems, count } = await checkAgainstManifests(store, [snapshot], pool, () => true, undefined, compareWith);
+    const lists = [{ snapshot, manifest: manifestOf(store, snapshot) }];
+    const { problems, count } = await checkAgainstManifests(store, lists, pool, () => true, undefined, compareWith);
     report.problems.push(...problems);
     if (options.againstSource && source.kind === 'rsync' && source.ssh)
       report.problems.push(...(await rsyncDifferences(ctx.config.system.programs.rsync, source, store.path(snapshot), undefined, ctx.signal)));

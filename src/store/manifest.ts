@@ -151,6 +151,8 @@ export interface PreviousSnapshot {
    * a hard link into it (rsync --link-dest), and its hash is taken without asking the inode.
    */
   written?: ReadonlySet<ByteName>;
+  /** Where the lines of the files read (not taken from the previous manifest) go as well (SourceStore.newFiles). */
+  newFiles: string;
 }
 
 /**
@@ -160,9 +162,17 @@ export interface PreviousSnapshot {
 export async function writeManifest(snapshotDir: string, manifestPath: string, pool: HashPool, previous?: PreviousSnapshot): Promise<ManifestStats> {
   const stats: ManifestStats = { files: 0, totalBytes: 0, hashed: 0, reused: 0, bytesRead: 0 };
   const output = new AtomicFile(manifestPath);
+  const newFiles = previous && new AtomicFile(previous.newFiles);
   const earlier = previous ? new ManifestCursor(previous.manifest) : undefined;
   // Lines in walk order: a reused hash is written at once unless hashing is still under way ahead of it.
   const queue: (string | Promise<string>)[] = [];
+  const write = (line: string | Promise<string>) => {
+    if (typeof line === 'string') return output.write(nameBytes(line));
+    return line.then((text) => {
+      output.write(nameBytes(text));
+      newFiles?.write(nameBytes(text));
+    });
+  };
   try {
     for (const file of walkFiles(snapshotDir)) {
       stats.files++;
@@ -172,7 +182,7 @@ export async function writeManifest(snapshotDir: string, manifestPath: string, p
       if (hash && linked) {
         stats.reused++;
         const line = formatEntry({ hash, name: file.name });
-        if (queue.length === 0) output.write(nameBytes(line));
+        if (queue.length === 0) write(line);
         else queue.push(line);
         continue;
       }
@@ -183,18 +193,21 @@ export async function writeManifest(snapshotDir: string, manifestPath: string, p
           return formatEntry({ hash, name: file.name });
         }),
       );
-      if (queue.length >= LOOKAHEAD) output.write(nameBytes(await queue.shift()!));
+      if (queue.length >= LOOKAHEAD) await write(queue.shift()!);
     }
-    for (const line of queue) output.write(nameBytes(await line));
-    if (stats.files === 0) output.write(nameBytes(formatEntry(EMPTY_SNAPSHOT_LINE)));
+    for (const line of queue) await write(line);
+    if (stats.files === 0) write(formatEntry(EMPTY_SNAPSHOT_LINE));
   } catch (error) {
     await Promise.allSettled(queue);
     output.abandon();
+    newFiles?.abandon();
     throw error;
   } finally {
     // The merge stops reading the previous manifest wherever the walk ends: an open manifest pins the mount.
     earlier?.close();
   }
+  // The list first: a manifest is never without the list the scrub may read in its place.
+  newFiles?.commit();
   output.commit();
   return stats;
 }

@@ -87,6 +87,14 @@ export class SourceStore {
     return `${this.path(snapshot)}.xxh64`;
   }
 
+  /**
+   * The manifest lines of just the files a snapshot's pull read, every other file being a hard link into the
+   * snapshot it was pulled after (`newAfter` in its facts): what the scrub reads of it while that one is kept.
+   */
+  newFiles(snapshot: string): string {
+    return join(this.directory, `.${snapshot}.new.xxh64`);
+  }
+
   hasPartial(): boolean {
     return existsSync(this.partial);
   }
@@ -135,18 +143,20 @@ export class SourceStore {
     const doomed = join(this.directory, `.removing-${snapshot}`);
     renameSync(this.path(snapshot), doomed);
     rmSync(this.manifest(snapshot), { force: true });
+    rmSync(this.newFiles(snapshot), { force: true });
     fsyncDirectory(this.directory);
     await this.removeLeftovers(programs);
   }
 
   /**
-   * What a cut left: half-removed snapshots, manifests whose snapshot was never renamed into place, and the temp
+   * What a cut left: half-removed snapshots, manifests (and new-file lists) whose snapshot was never renamed into place, and the temp
    * files of atomic writes (`.<name>.<pid>.tmp`).
    */
   async removeLeftovers(programs: Programs): Promise<void> {
     const names = new Set(readdirSync(this.directory));
     for (const name of names) {
-      const orphanManifest = name.endsWith('.xxh64') && !names.has(name.slice(0, -'.xxh64'.length));
+      const newFilesOf = /^\.(.+)\.new\.xxh64$/.exec(name)?.[1];
+      const orphanManifest = newFilesOf ? !names.has(newFilesOf) : name.endsWith('.xxh64') && !names.has(name.slice(0, -'.xxh64'.length));
       const atomicTemp = /^\..+\.\d+\.tmp$/.test(name);
       if (name.startsWith('.removing-')) {
         const error = await removeTree(programs, join(this.directory, name));

@@ -232,8 +232,15 @@ export async function pullSource(ctx: Context, source: Source): Promise<PullResu
   // Unchanged files take their hash from the previous manifest: then only what is new is read (and counted as new bytes).
   const usable: PreviousSnapshot | undefined =
     previousManifest && existsSync(previousManifest)
-      ? { dir: previous!, manifest: previousManifest, written: linkDests.length === 1 ? new Set(transferred) : undefined }
+      ? {
+          dir: previous!,
+          manifest: previousManifest,
+          written: linkDests.length === 1 ? new Set(transferred) : undefined,
+          newFiles: store.newFiles(snapshot),
+        }
       : undefined;
+  // A list of new files left under this name by a pass that was cut off must not stand for this snapshot.
+  if (!usable) rmSync(store.newFiles(snapshot), { force: true });
   try {
     result.manifest = await writeManifest(store.partial, store.manifest(snapshot), pool, usable);
   } finally {

@@ -107,12 +107,13 @@ export async function copyCheck(options: {
 }
 
 /**
- * Re-reads snapshot files against their manifests. `select` picks the entries (a scrub slice, or all);
+ * Re-reads snapshot files against manifest lines (a whole manifest, or a snapshot's new files). `select` picks the
+ * entries (a scrub slice, or all);
  * with `seen`, an inode already read in this pass (a hard link in another snapshot) is not read again.
  */
 export async function checkAgainstManifests(
   store: SourceStore,
-  snapshots: readonly string[],
+  lists: readonly { snapshot: string; manifest: string }[],
   pool: HashPool,
   select: (name: string) => boolean,
   seen: Set<number> | undefined,
@@ -122,9 +123,9 @@ export async function checkAgainstManifests(
   const problems: Problem[] = [];
   /** The selected entries not yet read in this pass, across all the snapshots. */
   function* toRead(): Generator<ExpectedFile & { snapshot: string }> {
-    for (const snapshot of snapshots) {
+    for (const { snapshot, manifest } of lists) {
       const dir = store.path(snapshot);
-      for (const { name, hash } of readManifest(manifestOf(store, snapshot))) {
+      for (const { name, hash } of readManifest(manifest)) {
         if (!select(name)) continue;
         if (seen) {
           let ino: number;

@@ -1,5 +1,8 @@
+import { existsSync } from 'node:fs';
 import { loadH32 } from '../hash/xxh64.js';
-import type { State } from '../state/run-state.js';
+import { manifestOf } from '../store/catalog.js';
+import type { SourceStore } from '../store/snapshots.js';
+import type { SnapshotFacts, State } from '../state/run-state.js';
 
 /**
  * The scrub (SPEC §4.2): every file belongs to one of `days` slices (a stable hash of its path); each pass reads
@@ -58,4 +61,26 @@ export async function sliceSelector(days: number, slices: readonly number[]): Pr
 export function coverageText(days: number | undefined): string {
   if (days === undefined) return 'the scrub has not read the whole store yet';
   return `every byte verified within the last ${days <= 1 ? 'day' : `${days} days`}`;
+}
+
+/** A snapshot and the manifest lines the scrub reads for it. */
+export interface ScrubList {
+  snapshot: string;
+  manifest: string;
+}
+
+/**
+ * What the scrub reads of each snapshot, oldest first: its whole manifest, or only the lines of the files its pull
+ * read when every other file is a hard link into a snapshot that is still kept (and so read itself). A night's
+ * scrub then costs the store's files once plus each night's changes, not the files times the snapshots kept.
+ */
+export function scrubLists(store: SourceStore, facts: Record<string, SnapshotFacts>): ScrubList[] {
+  const snapshots = store.snapshots();
+  const kept = new Set(snapshots);
+  return snapshots.map((snapshot) => {
+    const manifest = manifestOf(store, snapshot); // a snapshot without its manifest is 52, read in whole or not
+    const after = facts[snapshot]?.newAfter;
+    const onlyNew = after !== undefined && kept.has(after) && existsSync(store.newFiles(snapshot));
+    return { snapshot, manifest: onlyNew ? store.newFiles(snapshot) : manifest };
+  });
 }
