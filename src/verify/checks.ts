@@ -1,4 +1,4 @@
-import { lstatSync } from 'node:fs';
+import { existsSync, lstatSync } from 'node:fs';
 import { isTransferredFile, runRsync } from '../adapters/rsync.js';
 import type { Source } from '../config/types.js';
 import { OdbackupError } from '../errors.js';
@@ -26,6 +26,22 @@ export interface CheckCount {
 export async function manifestHashes(manifest: string, wanted: ReadonlySet<string>): Promise<Map<string, string>> {
   const found = new Map<string, string>();
   for (const entry of readManifest(manifest)) if (wanted.has(entry.name)) found.set(entry.name, entry.hash);
+  return found;
+}
+
+/**
+ * The manifest lines of what a pull transferred. Those files are among the ones it read, so the snapshot's list of
+ * new files has them and the whole manifest is read only for a name the list lacks (or without a list): the copy
+ * check costs what changed. A pass that transferred nothing reads neither.
+ */
+async function transferredHashes(store: SourceStore, snapshot: string, transferred: readonly string[]): Promise<Map<string, string>> {
+  const manifest = manifestOf(store, snapshot);
+  if (transferred.length === 0) return new Map();
+  const wanted = new Set(transferred);
+  const found = existsSync(store.newFiles(snapshot)) ? await manifestHashes(store.newFiles(snapshot), wanted) : new Map<string, string>();
+  if (found.size === wanted.size) return found;
+  for (const name of found.keys()) wanted.delete(name);
+  for (const [name, hash] of await manifestHashes(manifest, wanted)) found.set(name, hash);
   return found;
 }
 
@@ -88,8 +104,7 @@ export async function copyCheck(options: {
 }): Promise<{ problems: Problem[]; count: CheckCount }> {
   const { source, store, snapshot, transferred, pool } = options;
   const dir = store.path(snapshot);
-  // A pass that transferred nothing has nothing to look up: its manifest is not read.
-  const expected = transferred.length > 0 ? await manifestHashes(manifestOf(store, snapshot), new Set(transferred)) : new Map<string, string>();
+  const expected = await transferredHashes(store, snapshot, transferred);
   const problems: Problem[] = [];
   const files: ExpectedFile[] = [];
   for (const name of transferred) {
