@@ -1,3 +1,5 @@
+import { loadBundled } from './vendor.js';
+
 /** The result of one external program: never thrown, always interpreted by the adapter that ran it. */
 export interface ExecResult {
   command: string;
@@ -45,17 +47,9 @@ function lineSplitter(handler: (line: string) => void) {
   };
 }
 
-/**
- * execa, loaded on first use (commands that run no program start without it), from the one-module bundle the build
- * makes (scripts/vendor.js: 0.04 s instead of 0.18 s), or from its package when there is none.
- */
+/** execa, loaded on first use: commands that run no program (status, verify of a plain directory) start without it. */
 async function loadExeca(): Promise<typeof import('execa').execa> {
-  try {
-    return ((await import(new URL('./vendor/execa.js', import.meta.url).href)) as typeof import('execa')).execa;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ERR_MODULE_NOT_FOUND') throw error;
-    return (await import('execa')).execa;
-  }
+  return (await loadBundled('execa', () => import('execa'))).execa;
 }
 
 /** The one place that runs a process: an argv array, never a shell string. */

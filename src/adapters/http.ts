@@ -1,5 +1,6 @@
 import type { Config } from '../config/types.js';
 import type { RequestError } from 'got';
+import { loadBundled } from '../vendor.js';
 
 export interface HttpRequest {
   method: 'GET' | 'POST' | 'HEAD';
@@ -46,7 +47,7 @@ const unresponsive = new Set<string>();
  */
 export async function send(request: HttpRequest, policy: HttpPolicy): Promise<HttpAnswer> {
   // Loaded on first use: most commands never send a request, and got is a tenth of a second to load.
-  const { got, HTTPError, RequestError } = await import('got');
+  const { got, HTTPError, RequestError } = await loadBundled('got', () => import('got'));
   const host = new URL(request.url).host;
   if (unresponsive.has(host)) throw new DeliveryError('no answer earlier in this pass: not asked again');
   try {
