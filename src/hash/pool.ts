@@ -55,6 +55,7 @@ export class HashPool {
   private hashQueue: { path: string | Buffer; resolve: (value: FileHash) => void; reject: (error: Error) => void }[] = [];
   private nextId = 0;
   private growTimer: NodeJS.Timeout | undefined;
+  private broken: Error | undefined;
 
   constructor(private readonly threads = Math.min(4, availableParallelism())) {}
 
@@ -75,8 +76,10 @@ export class HashPool {
       pending.resolve(reply as never);
       this.dispatch();
     });
+    // A thread that died (out of memory) answers nothing more: everything asked of the pool fails with its error.
     worker.on('error', (error) => {
-      for (const pending of this.replies.values()) pending.reject(error);
+      this.broken = error;
+      for (const pending of [...this.replies.values(), ...this.backlog.splice(0)]) pending.reject(error);
       this.replies.clear();
     });
   }
@@ -93,6 +96,7 @@ export class HashPool {
 
   private run<R>(job: Job): Promise<R> {
     return new Promise<R>((resolve, reject) => {
+      if (this.broken) return reject(this.broken);
       this.backlog.push({ id: this.nextId++, job, resolve: resolve as (reply: never) => void, reject });
       this.dispatch();
     });
@@ -149,6 +153,8 @@ export class HashPool {
         comparison.bytes += reply.bytes;
         for (const { index, ...difference } of reply.differences) comparison.differences.push({ file: batch[index]!, ...difference });
       });
+      // Awaited below through race and all; marked handled here so that a failure after the first is not unhandled.
+      sent.catch(() => undefined);
       inFlight.add(sent);
     };
     let batch: T[] = [];

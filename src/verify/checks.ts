@@ -23,7 +23,7 @@ export interface CheckCount {
 }
 
 /** The manifest lines for just these files (what a pass transferred: bounded by what changed). */
-export async function manifestHashes(manifest: string, wanted: ReadonlySet<string>): Promise<Map<string, string>> {
+async function manifestHashes(manifest: string, wanted: ReadonlySet<string>): Promise<Map<string, string>> {
   const found = new Map<string, string>();
   for (const entry of readManifest(manifest)) if (wanted.has(entry.name)) found.set(entry.name, entry.hash);
   return found;
