@@ -112,6 +112,7 @@ execFileSync(process.execPath, [join(root, 'bin', 'odbackup.js'), '--quiet', '--
 await quiet();
 console.log('no-change pass (everything is hard-linked):');
 const odSecond = time('odbackup sync', process.execPath, odbackup);
+await quiet();
 const rsSecond = time('rsync -a --link-dest', 'rsync', ['-a', '--delete', `--link-dest=${join(work, 'rsync-1')}`, `${source}/`, join(work, 'rsync-2') + '/']);
 const flushSecond = time('sync -f after it (durability)', 'sync', ['-f', join(work, 'rsync-2')]);
 const snapSecond = have('rsnapshot') ? time('rsnapshot daily', 'rsnapshot', ['-c', rsnapshotConfig, 'daily']) : undefined;

@@ -149,8 +149,8 @@ export class SourceStore {
   }
 
   /**
-   * What a cut left: half-removed snapshots, manifests (and new-file lists) whose snapshot was never renamed into place, and the temp
-   * files of atomic writes (`.<name>.<pid>.tmp`).
+   * What a cut left: half-removed snapshots, manifests (and new-file lists) whose snapshot was never renamed into
+   * place, and the temp files of atomic writes (`.<name>.<pid>.tmp`).
    */
   async removeLeftovers(programs: Programs): Promise<void> {
     const names = new Set(readdirSync(this.directory));
