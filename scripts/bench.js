@@ -11,6 +11,8 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const files = Number(process.env.BENCH_FILES ?? 100_000);
 const totalMiB = Number(process.env.BENCH_MIB ?? 2048);
 const work = join(process.env.BENCH_DIR ?? tmpdir(), 'odbackup-bench');
+// odbackup as an operator starts it: through its #! line, with the node options the package's /usr/bin/odbackup uses.
+const cli = join(root, 'bin', 'odbackup.js');
 
 function have(program) {
   return spawnSync('sh', ['-c', `command -v ${program}`]).status === 0;
@@ -87,7 +89,7 @@ generate(source);
 execFileSync('sync');
 
 const config = benchNode(work, 'tree', 'images', source);
-const odbackup = [join(root, 'bin', 'odbackup.js'), '--quiet', '--config', config, 'sync'];
+const odbackup = ['--quiet', '--config', config, 'sync'];
 
 /** An rsnapshot configuration for one source tree, its snapshots under dir. */
 function rsnapshotConf(dir, from) {
@@ -102,16 +104,16 @@ function rsnapshotConf(dir, from) {
 const rsnapshotConfig = rsnapshotConf(work, source);
 
 console.log('first pass (everything is new):');
-const odFirst = time('odbackup sync', process.execPath, odbackup);
+const odFirst = time('odbackup sync', cli, odbackup);
 const rsFirst = time('rsync -a', 'rsync', ['-a', '--delete', `${source}/`, join(work, 'rsync-1') + '/']);
 // What odbackup pays to make a snapshot durable before naming it (README, "What reaches the disk when").
 const flushFirst = time('sync -f after it (durability)', 'sync', ['-f', join(work, 'rsync-1')]);
 const snapFirst = have('rsnapshot') ? time('rsnapshot daily', 'rsnapshot', ['-c', rsnapshotConfig, 'daily']) : undefined;
 // latest moves only after verify: promote (untimed) so that the next pull links against it.
-execFileSync(process.execPath, [join(root, 'bin', 'odbackup.js'), '--quiet', '--config', config, 'cycle', '--skip', 'sync', 'prune']);
+execFileSync(cli, ['--quiet', '--config', config, 'cycle', '--skip', 'sync', 'prune']);
 await quiet();
 console.log('no-change pass (everything is hard-linked):');
-const odSecond = time('odbackup sync', process.execPath, odbackup);
+const odSecond = time('odbackup sync', cli, odbackup);
 await quiet();
 const rsSecond = time('rsync -a --link-dest', 'rsync', ['-a', '--delete', `--link-dest=${join(work, 'rsync-1')}`, `${source}/`, join(work, 'rsync-2') + '/']);
 const flushSecond = time('sync -f after it (durability)', 'sync', ['-f', join(work, 'rsync-2')]);
@@ -130,8 +132,8 @@ durability: (rsync + sync -f) / rsync, no-change pass:  ${ratio(rsSecond + flush
 // tree of 2000 files, where start-up and fixed costs dominate. Medians of three, after one pass that settles.
 const median = (values) => values.sort((a, b) => a - b)[Math.floor(values.length / 2)];
 async function wholePass(label, cycleConfig, snapConfig) {
-  const cycle = [join(root, 'bin', 'odbackup.js'), '--quiet', '--config', cycleConfig, 'cycle', '--no-suspend'];
-  execFileSync(process.execPath, cycle);
+  const cycle = ['--quiet', '--config', cycleConfig, 'cycle', '--no-suspend'];
+  execFileSync(cli, cycle);
   const kept = () => (existsSync(join(dirname(snapConfig), 'rsnapshot')) ? readdirSync(join(dirname(snapConfig), 'rsnapshot')).length : 0);
   if (have('rsnapshot')) while (kept() < 2) execFileSync('rsnapshot', ['-c', snapConfig, 'daily']);
   const ours = [];
@@ -139,7 +141,7 @@ async function wholePass(label, cycleConfig, snapConfig) {
   const rss = { ours: [], theirs: [] };
   for (let run = 0; run < 3; run++) {
     await quiet();
-    ours.push(time(`odbackup cycle (${label})`, process.execPath, cycle));
+    ours.push(time(`odbackup cycle (${label})`, cli, cycle));
     rss.ours.push(peakRSS);
     await quiet();
     if (have('rsnapshot')) theirs.push(time(`rsnapshot daily (${label})`, 'rsnapshot', ['-c', snapConfig, 'daily']));
@@ -160,7 +162,7 @@ const smallPass = await wholePass('2000 files', benchNode(small, 'small', 'files
 const startup = [];
 const bare = [];
 for (let run = 0; run < 9; run++) {
-  startup.push(timed(() => spawnSync(process.execPath, [join(root, 'bin', 'odbackup.js'), '--version']).status));
+  startup.push(timed(() => spawnSync(cli, ['--version']).status));
   bare.push(timed(() => spawnSync(process.execPath, ['-e', '0']).status));
 }
 const mib = (value) => (value === undefined ? 'n/a' : `${value.toFixed(0)} MiB`);
@@ -172,7 +174,7 @@ console.log(
 );
 
 // verify --full against xxh64sum and b3sum over the same files, warm cache (each read once before).
-const odbackupCli = (...args) => [join(root, 'bin', 'odbackup.js'), '--quiet', '--config', config, ...args];
+const odbackupCli = (...args) => ['--quiet', '--config', config, ...args];
 // The very files odbackup reads (latest in the store), read once before: each tool reads the same cached inodes.
 const snapshotDir = join(work, 'store', 'tree', readlinkSync(join(work, 'store', 'tree', 'latest')));
 const fileList = join(work, 'files.nul');
@@ -181,7 +183,7 @@ const overList = (program) => ['-c', `xargs -0 -n 2000 ${program} < "$1" > /dev/
 spawnSync('sh', overList('cat'));
 console.log('verify --full (warm cache):');
 const totalBytes = Number(execFileSync('du', ['-sb', snapshotDir], { encoding: 'utf8' }).split('\t')[0]);
-const full = time('odbackup verify --full', process.execPath, odbackupCli('verify', '--full'));
+const full = time('odbackup verify --full', cli, odbackupCli('verify', '--full'));
 const xxh = have('xxh64sum') ? time('xxh64sum', 'sh', overList('xxh64sum')) : undefined;
 const b3 = have('b3sum') ? time('b3sum', 'sh', overList('b3sum')) : undefined;
 const speed = (seconds) => `${(totalBytes / seconds / 1024 ** 3).toFixed(2)} GiB/s`;
@@ -190,14 +192,14 @@ console.log(`odbackup / xxh64sum throughput:          ${xxh ? (xxh / full).toFix
 console.log(`odbackup / b3sum throughput:             ${b3 ? (b3 / full).toFixed(2) + 'x' : 'n/a'}`);
 
 // A daily pass's verify: 1% of the files changed, plus the 1/30 scrub, against a full verify.
-execFileSync(process.execPath, odbackupCli('cycle', '--skip', 'sync', 'prune'));
+execFileSync(cli, odbackupCli('cycle', '--skip', 'sync', 'prune'));
 for (let i = 0; i < files; i += 100) {
   const directory = join(source, `d${String(i % 100).padStart(2, '0')}`, `e${String(Math.floor(i / 100) % 100).padStart(2, '0')}`);
   writeFileSync(join(directory, `f${i}.bin`), `changed ${i} ${Date.now()}`, { flag: 'a' });
 }
 await new Promise((done) => setTimeout(done, 1100));
-execFileSync(process.execPath, odbackupCli('sync'));
-const daily = time('odbackup verify (1% changed + scrub)', process.execPath, odbackupCli('verify'));
+execFileSync(cli, odbackupCli('sync'));
+const daily = time('odbackup verify (1% changed + scrub)', cli, odbackupCli('verify'));
 console.log(`daily verify / full verify:              ${(daily / full).toFixed(3)}   (target <= 0.15)`);
 
 // Getting data back: versions and find over 30 snapshots (the cost of reading manifests), and a whole-source
@@ -210,10 +212,10 @@ for (let day = 1; readdirSync(sourceStore).filter((name) => /^\d{4}-.*Z$/.test(n
   execFileSync('cp', [join(sourceStore, `${latestSnapshot}.xxh64`), join(sourceStore, `${name}.xxh64`)]);
 }
 console.log(`getting data back (30 snapshots of ${files} files):`);
-const versionsTime = time('odbackup versions', process.execPath, odbackupCli('versions', 'tree', 'd00/e00/f0.bin'));
-const findTime = time("odbackup find '*1234*'", process.execPath, odbackupCli('find', '*1234*'));
+const versionsTime = time('odbackup versions', cli, odbackupCli('versions', 'tree', 'd00/e00/f0.bin'));
+const findTime = time("odbackup find '*1234*'", cli, odbackupCli('find', '*1234*'));
 const restored = join(work, 'restored');
-const restoreTime = time('odbackup restore (whole source)', process.execPath, odbackupCli('restore', 'tree', '--to', restored));
+const restoreTime = time('odbackup restore (whole source)', cli, odbackupCli('restore', 'tree', '--to', restored));
 const rsyncRestore = time('rsync -a of the same snapshot', 'rsync', ['-a', `${join(sourceStore, latestSnapshot)}/`, join(work, 'rsync-restored') + '/']);
 console.log(`versions, find over 30 snapshots:        ${versionsTime.toFixed(2)} s, ${findTime.toFixed(2)} s   (target < 2 s)`);
 console.log(`restore (proven) / rsync -a:             ${(restoreTime / rsyncRestore).toFixed(2)}x   (target <= 1.2x)`);
@@ -230,15 +232,8 @@ if (rssFiles > 0 && have('/usr/bin/time')) {
     writeFileSync(join(directory, `${i}`), `${i}`);
   }
   const rssConfig = benchNode(join(work, 'rss'), 'many', 'images', many);
-  execFileSync(process.execPath, [join(root, 'bin', 'odbackup.js'), '--quiet', '--config', rssConfig, 'sync']);
-  time(`odbackup verify --full (${rssFiles} files)`, process.execPath, [
-    join(root, 'bin', 'odbackup.js'),
-    '--quiet',
-    '--config',
-    rssConfig,
-    'verify',
-    '--full',
-  ]);
+  execFileSync(cli, ['--quiet', '--config', rssConfig, 'sync']);
+  time(`odbackup verify --full (${rssFiles} files)`, cli, ['--quiet', '--config', rssConfig, 'verify', '--full']);
   console.log(`peak RSS of verify --full over ${rssFiles} files: ${peakRSS.toFixed(0)} MiB   (target <= 128 MiB)`);
 }
 // A pass's cost must not grow with the store's age: one cycle on a store with 1 night of snapshots against one
@@ -256,9 +251,7 @@ if (nights > 1 && have('faketime')) {
     writeFileSync(join(agedSource, 'nightly.txt'), `night ${n}\n`);
     const day = new Date(Date.UTC(2027, 0, 1 + n, 3)).toISOString().replace('T', ' ').slice(0, 19);
     const env = { ...process.env, TZ: 'UTC', NO_FAKE_STAT: '1', FAKETIME_DONT_FAKE_MONOTONIC: '1' };
-    return () =>
-      spawnSync('faketime', [day, process.execPath, join(root, 'bin', 'odbackup.js'), '--quiet', '--config', agedConfig, 'cycle'], { env, stdio: 'ignore' })
-        .status;
+    return () => spawnSync('faketime', [day, cli, '--quiet', '--config', agedConfig, 'cycle'], { env, stdio: 'ignore' }).status;
   };
   console.log(`a pass on a young store and after ${nights} nights (2000 files, faketime; median of 5 nights each):`);
   night(0)();
