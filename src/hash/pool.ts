@@ -1,11 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import type { CompareJob, CompareReply, HashJob, HashReply, Job } from './worker.js';
-
-export interface FileHash {
-  hash: string;
-  bytes: number;
-}
+import { compareFiles, hashFiles, type CompareJob, type CompareReply, type FileReader, type HashJob, type HashReply, type Job } from './jobs.js';
+import { CHUNK, xxh64File, type FileHash } from './xxh64.js';
 
 /** A file to read and the hash it must have: `name` is a byte name (one character per byte) below `dir`. */
 export interface ExpectedFile {
@@ -33,6 +29,11 @@ export interface Comparison<T extends ExpectedFile> {
 const BATCH = 256;
 const JOBS_PER_WORKER = 2;
 const GROW_AFTER_MS = 100;
+/**
+ * Reading the main thread does itself before the first thread starts. A thread costs about 0.05 s and 20 MiB (its
+ * own isolate, modules and wasm): a pass whose copy check and scrub are small never pays that.
+ */
+const INLINE_MS = 250;
 
 interface Pending {
   job: Job;
@@ -41,7 +42,8 @@ interface Pending {
 }
 
 /**
- * Reads and hashes files on up to one worker thread per core (at most 4). Work goes to the workers as batches, a worker
+ * Reads and hashes files on the main thread while that stays short (INLINE_MS in all, only files that fit in one
+ * read), then on up to one worker thread per core (at most 4). Work goes to the workers as batches, a worker
  * getting the next one when it hands results back, so a worker busy with a large file does not hold back the rest.
  * `hash` answers one file at a time (requests made in the same turn of the event loop share a batch); `compare`
  * checks a stream of files against their expected hashes in the workers and hands back only the differences: the
@@ -56,12 +58,34 @@ export class HashPool {
   private nextId = 0;
   private growTimer: NodeJS.Timeout | undefined;
   private broken: Error | undefined;
+  private inlineMs = 0;
+  private readonly inlineBuffer = Buffer.allocUnsafe(CHUNK);
 
-  constructor(private readonly threads = Math.min(4, availableParallelism())) {}
+  constructor(
+    private readonly threads = Math.min(4, availableParallelism()),
+    private readonly inlineBudgetMs = INLINE_MS,
+  ) {}
 
   /**
-   * One thread starts with the first file to read (a pass where nothing changed starts none); another only when
-   * work has waited GROW_AFTER_MS: a thread costs about 0.05 s to start and 10 MiB, which a small scrub never repays.
+   * The main thread's reader while its budget lasts and no thread has started: it declines a file larger than one
+   * read (a 50 GB image would stall the event loop, and with it every timeout and signal) and all once the budget is
+   * spent. A call reads and hashes in one synchronous stretch (once the hasher is loaded), which is what is counted,
+   * not the turns other batches take before its promise is awaited; and one buffer serves every call.
+   */
+  private inlineReader(): FileReader | undefined {
+    if (this.workers.length > 0 || this.inlineMs >= this.inlineBudgetMs) return undefined;
+    return (path) => {
+      if (this.inlineMs >= this.inlineBudgetMs) return Promise.resolve(undefined);
+      const start = performance.now();
+      const hashing = xxh64File(path, this.inlineBuffer, { oneRead: true });
+      this.inlineMs += performance.now() - start;
+      return hashing;
+    };
+  }
+
+  /**
+   * One thread starts with the first file the main thread leaves (a pass with little to read starts none); another
+   * only when work has waited GROW_AFTER_MS.
    */
   private grow(): void {
     const index = this.workers.length;
@@ -94,7 +118,8 @@ export class HashPool {
     }, GROW_AFTER_MS);
   }
 
-  private run<R>(job: Job): Promise<R> {
+  /** A job for a thread. */
+  private post<R>(job: Job): Promise<R> {
     return new Promise<R>((resolve, reject) => {
       if (this.broken) return reject(this.broken);
       this.backlog.push({ id: this.nextId++, job, resolve: resolve as (reply: never) => void, reject });
@@ -127,13 +152,44 @@ export class HashPool {
     this.hashQueue = [];
     for (let start = 0; start < queued.length; start += BATCH) {
       const batch = queued.slice(start, start + BATCH);
-      const job: HashJob = { kind: 'hash', paths: batch.map((request) => request.path) };
-      this.run<HashReply>(job).then(
+      this.hashBatch({ kind: 'hash', paths: batch.map((request) => request.path) }).then(
         ({ results }) =>
-          results.forEach((result, index) => ('error' in result ? batch[index]!.reject(new Error(result.error)) : batch[index]!.resolve(result))),
+          results.forEach((result, index) => (!result || 'error' in result ? batch[index]!.reject(new Error(result?.error)) : batch[index]!.resolve(result))),
         (error: Error) => batch.forEach((request) => request.reject(error)),
       );
     }
+  }
+
+  /** A batch read on the main thread as far as its reader takes it, the rest on a thread. */
+  private async hashBatch(job: HashJob): Promise<Omit<HashReply, 'id'>> {
+    const read = this.inlineReader();
+    if (!read) return this.post<HashReply>(job);
+    const { results } = await hashFiles(job, read);
+    const left = results.flatMap((result, index) => (result ? [] : [index]));
+    if (left.length === 0) return { results };
+    const rest = await this.post<HashReply>({ kind: 'hash', paths: left.map((index) => job.paths[index]!) });
+    left.forEach((index, at) => (results[index] = rest.results[at]));
+    return { results };
+  }
+
+  private async compareBatch(job: CompareJob): Promise<Omit<CompareReply, 'id'>> {
+    const read = this.inlineReader();
+    if (!read) return this.post<CompareReply>(job);
+    const here = await compareFiles(job, read);
+    if (here.left.length === 0) return here;
+    const names = job.names.split('\0');
+    const rest = await this.post<CompareReply>({
+      kind: 'compare',
+      dir: job.dir,
+      names: here.left.map((index) => names[index]).join('\0'),
+      hashes: here.left.map((index) => job.hashes.slice(index * 16, index * 16 + 16)).join(''),
+    });
+    return {
+      files: here.files + rest.files,
+      bytes: here.bytes + rest.bytes,
+      differences: [...here.differences, ...rest.differences.map((difference) => ({ ...difference, index: here.left[difference.index]! }))],
+      left: [],
+    };
   }
 
   /** Reads every file and compares it with its hash; memory stays bounded however many files the stream holds. */
@@ -147,7 +203,7 @@ export class HashPool {
         names: batch.map((file) => file.name).join('\0'),
         hashes: batch.map((file) => file.hash).join(''),
       };
-      const sent: Promise<void> = this.run<CompareReply>(job).then((reply) => {
+      const sent: Promise<void> = this.compareBatch(job).then((reply) => {
         inFlight.delete(sent);
         comparison.files += reply.files;
         comparison.bytes += reply.bytes;

@@ -18,17 +18,25 @@ export function hex(value: bigint): string {
   return value.toString(16).padStart(16, '0');
 }
 
+export interface FileHash {
+  hash: string;
+  bytes: number;
+}
+
 /**
  * Hashes a file through one reused buffer: memory does not grow with the file. A file that fits in one read is
- * hashed in one call; a larger one is streamed (create64).
+ * hashed in one call; a larger one is streamed (create64), or with `oneRead` not read on: undefined.
  */
-export async function xxh64File(path: string | Buffer, buffer = Buffer.allocUnsafe(CHUNK)): Promise<{ hash: string; bytes: number }> {
+export function xxh64File(path: string | Buffer, buffer: Buffer, options: { oneRead: true }): Promise<FileHash | undefined>;
+export function xxh64File(path: string | Buffer, buffer?: Buffer): Promise<FileHash>;
+export async function xxh64File(path: string | Buffer, buffer: Buffer = Buffer.allocUnsafe(CHUNK), options?: { oneRead: true }): Promise<FileHash | undefined> {
   const { h64Raw, create64 } = loaded ?? (await hasher());
   // Never through a symlink: a link where a manifest lists a file is a finding (ELOOP), not the file it points at.
   const fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW);
   try {
     const first = readSync(fd, buffer, 0, buffer.length, null);
     if (first < buffer.length) return { hash: hex(h64Raw(buffer.subarray(0, first))), bytes: first };
+    if (options?.oneRead) return undefined;
     const state = create64().update(buffer);
     let bytes = first;
     for (let read = readSync(fd, buffer, 0, buffer.length, null); read > 0; read = readSync(fd, buffer, 0, buffer.length, null)) {
