@@ -1,15 +1,19 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { HashPool } from '../src/hash/pool.js';
 
-/** Many small files and two larger than one read (256 KiB), with the hashes xxh64sum gives them. */
+/**
+ * Many small files, two larger than one read (256 KiB), and one over the 64 MiB the main thread reads itself, with
+ * the hashes xxh64sum gives them.
+ */
 function tree(dir: string): Map<string, string> {
-  const names = [...Array.from({ length: 600 }, (_, i) => `small-${i}`), 'large-a', 'large-b'];
+  const names = [...Array.from({ length: 600 }, (_, i) => `small-${i}`), 'large-a', 'large-b', 'huge'];
   for (const name of names) writeFileSync(join(dir, name), name.startsWith('large') ? Buffer.alloc(1_000_000, name) : `${name}\n`);
+  truncateSync(join(dir, 'huge'), 64 * 1024 * 1024 + 1);
   const sums = execFileSync('xxh64sum', names, { cwd: dir, encoding: 'utf8' });
   return new Map(
     sums
@@ -19,8 +23,8 @@ function tree(dir: string): Map<string, string> {
   );
 }
 
-// The main thread reads small files itself until its budget is spent, and leaves large ones to a thread (after
-// which threads read everything, hence a pool for each question): whichever reads a file, the answer is the same.
+// The main thread reads files itself until its budget is spent, and leaves a huge one to a thread (after which
+// threads read everything, hence a pool for each question): whichever reads a file, the answer is the same.
 for (const [where, budgetMs] of [
   ['on threads only', 0],
   ['on the main thread first', 250],
@@ -37,10 +41,11 @@ for (const [where, budgetMs] of [
         hashes.map(({ hash }) => hash),
         names.map((name) => expected.get(name)),
       );
-      assert.equal(hashes.at(-1)!.bytes, 1_000_000);
+      assert.equal(hashes.at(-1)!.bytes, 64 * 1024 * 1024 + 1);
 
       writeFileSync(join(dir, 'small-7'), 'rotten\n');
       writeFileSync(join(dir, 'large-b'), Buffer.alloc(1_000_000, 'large-c'));
+      truncateSync(join(dir, 'huge'), 64 * 1024 * 1024 + 2);
       rmSync(join(dir, 'small-8'));
       rmSync(join(dir, 'small-9'));
       symlinkSync('small-10', join(dir, 'small-9'));
@@ -48,6 +53,7 @@ for (const [where, budgetMs] of [
       const comparison = await pools[1]!.compare(files);
       assert.equal(comparison.files, names.length - 2, 'every file read but the missing one and the link');
       assert.deepEqual(comparison.differences.map(({ file, actual, code }) => [file.name, actual !== undefined, code]).sort(), [
+        ['huge', true, undefined],
         ['large-b', true, undefined],
         ['small-7', true, undefined],
         ['small-8', false, 'ENOENT'],

@@ -11,7 +11,8 @@ export function fsyncDirectory(directory: string): void {
   }
 }
 
-const WRITE_BUFFER = 1024 * 1024;
+/** A few thousand manifest lines per write; more would only be resident memory. */
+const WRITE_BUFFER = 64 * 1024;
 
 function writeAll(fd: number, bytes: Uint8Array): void {
   for (let written = 0; written < bytes.length;) written += writeSync(fd, bytes, written);

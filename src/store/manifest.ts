@@ -44,12 +44,14 @@ export function parseEntry(line: string): ManifestEntry | undefined {
 }
 
 /**
- * Streams a manifest's entries in 1 MiB reads: a manifest of a million files is never held in memory.
+ * Streams a manifest's entries in 64 KiB reads: a manifest of a million files is never held in memory, and the
+ * text of each read is small enough for the young generation (a string over 128 KiB goes straight to the old one,
+ * which only a full collection empties: 1 MiB reads kept ~6 MiB more resident in a pass).
  * Synchronous on purpose: per-line promises (readline's async iterator) cost more than the reading.
  */
 export function* readManifest(path: string): Generator<ManifestEntry> {
   const fd = openSync(path, 'r');
-  const buffer = Buffer.allocUnsafe(1024 * 1024);
+  const buffer = Buffer.allocUnsafe(64 * 1024);
   let pending = '';
   let number = 0;
   const parse = (line: string) => {
