@@ -58,6 +58,12 @@ test('parseItemized: transferred files, sizes and escaped names; other lines are
   assert.equal(parseItemized('sent 1,234 bytes  received 56 bytes'), undefined);
   assert.ok(isTransferredFile(parseItemized('<f.st...... 6 notes.txt')!), 'a file sent to a remote destination (restore) is a transfer too');
   assert.ok(!isTransferredFile(parseItemized('.d..t...... 4096 ./')!));
+  // -ii (listEveryFile): a file hard-linked from --link-dest or unchanged is listed, with its size, not transferred.
+  for (const flags of ['hf         ', '.f         ', 'cd         ']) {
+    const change = parseItemized(`${flags} 8589934 d00/e00/f0.bin`)!;
+    assert.deepEqual([change.flags, change.size, isTransferredFile(change)], [flags.trim(), 8589934, false]);
+  }
+  assert.ok(rsyncArgs({ from: '/a', to: '/b', listEveryFile: true }).filter((word) => word === '--itemize-changes').length === 2);
 });
 
 const rsyncRun = (exitCode: number, stderr: string): ExecResult => ({

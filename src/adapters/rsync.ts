@@ -34,6 +34,8 @@ export interface RsyncRequest {
   purpose?: 'pull' | 'compare' | 'restore';
   /** Files put in place only at the end of the transfer (a remote restore's staging; it doubles a local copy's cost). */
   delayUpdates?: boolean;
+  /** Every file itemized (`-ii`), an unchanged or hard-linked one too (`.f`, `hf`): the whole list with sizes. */
+  listEveryFile?: boolean;
 }
 
 /** The partial-dir rsync keeps interrupted files in, inside each destination directory. */
@@ -54,6 +56,7 @@ export function rsyncArgs(request: RsyncRequest): string[] {
     '--numeric-ids',
     ...PURPOSE_ARGS[request.purpose ?? 'pull'],
     '--itemize-changes',
+    ...(request.listEveryFile ? ['--itemize-changes'] : []),
     '--out-format=%i %l %n',
     ...(request.progress ? ['--info=progress2'] : []),
     ...(request.ssh ? ['--rsh', sshCommand(request.ssh)] : []),
@@ -83,7 +86,8 @@ function unescapeName(name: string): string {
   return name.replace(/\\#([0-7]{3})/g, (_, octal: string) => String.fromCharCode(Number.parseInt(octal, 8)));
 }
 
-const ITEMIZED = /^([<>ch.*][fdLDS]\S{9}|\*deleting\s*) (\d+) (.*)$/;
+// Attributes that did not change are dots, or spaces when none did (an unchanged or hard-linked file under -ii).
+const ITEMIZED = /^([<>ch.*][fdLDS](?:\S{9}| {9})|\*deleting\s*) (\d+) (.*)$/;
 
 export function parseItemized(line: string): ItemizedChange | undefined {
   const match = ITEMIZED.exec(line);

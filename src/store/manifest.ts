@@ -114,7 +114,7 @@ export interface WalkedFile {
 }
 
 /** Regular files under root, depth first, names sorted (as bytes); rsync's partial-dir is not part of a snapshot. */
-export function* walkFiles(root: string, prefix: ByteName = ''): Generator<WalkedFile> {
+export function* walkNames(root: string, prefix: ByteName = ''): Generator<ByteName> {
   const directory = prefix ? bytePath(root, prefix) : Buffer.from(root);
   const entries = readdirSync(directory, { withFileTypes: true, encoding: 'buffer' })
     .map((entry) => ({ entry, name: byteName(entry.name) }))
@@ -122,11 +122,20 @@ export function* walkFiles(root: string, prefix: ByteName = ''): Generator<Walke
   for (const { entry, name: base } of entries) {
     const name = prefix ? `${prefix}/${base}` : base;
     if (entry.isDirectory()) {
-      if (base !== RSYNC_PARTIAL_DIR) yield* walkFiles(root, name);
-    } else if (entry.isFile()) {
-      const stats = lstatSync(bytePath(root, name));
-      yield { name, ino: stats.ino, size: stats.size };
-    }
+      if (base !== RSYNC_PARTIAL_DIR) yield* walkNames(root, name);
+    } else if (entry.isFile()) yield name;
+  }
+}
+
+function* namesOnly(names: Iterable<ByteName>): Generator<{ name: ByteName }> {
+  for (const name of names) yield { name };
+}
+
+/** The same walk with each file's inode and size (an lstat each: three quarters of the walk's time). */
+export function* walkFiles(root: string): Generator<WalkedFile> {
+  for (const name of walkNames(root)) {
+    const stats = lstatSync(bytePath(root, name));
+    yield { name, ino: stats.ino, size: stats.size };
   }
 }
 
@@ -149,10 +158,11 @@ export interface PreviousSnapshot {
   dir: string;
   manifest: string;
   /**
-   * When the previous snapshot was the pull's only link source: the files the pull wrote. Every other file is then
-   * a hard link into it (rsync --link-dest), and its hash is taken without asking the inode.
+   * When the previous snapshot was the pull's only link source, what rsync listed (-ii lists every file): the files
+   * it wrote and the size of all. Every other file is then a hard link into the previous snapshot (--link-dest):
+   * its hash is taken without asking the inode, and the walk reads names only.
    */
-  written?: ReadonlySet<ByteName>;
+  listed?: { written: ReadonlySet<ByteName>; bytes: number };
   /** Where the lines of the files read (not taken from the previous manifest) go as well (SourceStore.newFiles). */
   newFiles: string;
 }
@@ -176,11 +186,15 @@ export async function writeManifest(snapshotDir: string, manifestPath: string, p
     });
   };
   try {
-    for (const file of walkFiles(snapshotDir)) {
+    // With rsync's list, the names are enough: its sizes stand in for an lstat of every file.
+    const listed = previous?.listed;
+    if (listed) stats.totalBytes = listed.bytes;
+    const files: Iterable<{ name: ByteName; ino?: number; size?: number }> = listed ? namesOnly(walkNames(snapshotDir)) : walkFiles(snapshotDir);
+    for (const file of files) {
       stats.files++;
-      stats.totalBytes += file.size;
+      stats.totalBytes += file.size ?? 0;
       const hash = earlier?.hashOf(file.name);
-      const linked = previous?.written ? !previous.written.has(file.name) : hash && sameInode(bytePath(previous!.dir, file.name), file.ino);
+      const linked = listed ? !listed.written.has(file.name) : hash && sameInode(bytePath(previous!.dir, file.name), file.ino!);
       if (hash && linked) {
         stats.reused++;
         const line = formatEntry({ hash, name: file.name });

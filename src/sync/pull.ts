@@ -135,15 +135,22 @@ export async function pullSource(ctx: Context, source: Source): Promise<PullResu
     timeout: source.timeout,
     dryRun: ctx.dryRun,
     progress: process.stderr.isTTY && !ctx.dryRun,
+    // With one link source, every file rsync did not write is a hard link into it: its list (with sizes) and the
+    // previous manifest describe the snapshot, and the manifest's walk needs no lstat (writeManifest).
+    listEveryFile: linkDests.length === 1 && !ctx.dryRun,
   };
   const listPath = join(ctx.config.stateDir, 'transfers', `${source.name}.files`);
+  /** The size of every regular file rsync listed, in its last attempt (each lists the whole tree). */
+  let listedBytes: number | undefined;
   for (;;) {
     result.attempts++;
+    listedBytes = request.listEveryFile ? 0 : undefined;
     const log = ctx.dryRun ? undefined : new TransferLog(listPath, previous);
     const run = await runRsync(config.system.programs.rsync, request, {
       signal: ctx.signal,
       onProgress: (line) => ctx.log.progress(`${source.name}: ${line}`),
       onChange(change) {
+        if (listedBytes !== undefined && change.flags[1] === 'f') listedBytes += change.size;
         if (!isTransferredFile(change)) return;
         if (log) log.add(change.name, change.size);
         else {
@@ -235,7 +242,7 @@ export async function pullSource(ctx: Context, source: Source): Promise<PullResu
       ? {
           dir: previous!,
           manifest: previousManifest,
-          written: linkDests.length === 1 ? new Set(transferred) : undefined,
+          listed: listedBytes === undefined ? undefined : { written: new Set(transferred), bytes: listedBytes },
           newFiles: store.newFiles(snapshot),
         }
       : undefined;
