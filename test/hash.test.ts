@@ -32,7 +32,7 @@ for (const [where, budgetMs] of [
 ] as const) {
   test(`a pool hashes as xxh64sum does and finds every rotten, missing or replaced file, ${where}`, async () => {
     const dir = mkdtempSync(join(tmpdir(), 'odbackup-hash-'));
-    const pools = [new HashPool(2, budgetMs), new HashPool(2, budgetMs)];
+    const pools = [new HashPool({ threads: 2, inlineMs: budgetMs }), new HashPool({ threads: 2, inlineMs: budgetMs })];
     try {
       const expected = tree(dir);
       const names = [...expected.keys()];

@@ -132,7 +132,8 @@ export const verifyStep: Step<VerifyOptions> = {
     const sources = sourcesFor(ctx.config, target);
     if (ctx.dryRun) return skipped('dry run: nothing was pulled, so nothing is read or recorded');
     const report: VerifyReport = { copyChecked: [], problems: [] };
-    const pool = new HashPool();
+    // A full check is large by definition: threads from its first file.
+    const pool = new HashPool(options.full ? { inlineMs: 0 } : {});
     try {
       if (options.full) {
         await fullCheck(ctx, sources, options, pool, report);
