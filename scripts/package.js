@@ -55,6 +55,10 @@ function stageCommon(stage) {
   mkdirSync(lib, { recursive: true });
   write(join(lib, 'package.json'), JSON.stringify({ name: pkg.name, version, type: 'module', license: pkg.license }, null, 2) + '\n');
   cpSync(join(root, 'bin'), join(lib, 'bin'), { recursive: true });
+  // /usr/bin/odbackup starts it with the options of its #! line (nodeOptions); the copy's own names Debian's node
+  // (`env -S` is an unusual interpreter to lintian).
+  const entry = join(lib, 'bin/odbackup.js');
+  writeFileSync(entry, readFileSync(entry, 'utf8').replace(/^#!.*/, '#!/usr/bin/node'));
   cpSync(join(root, 'dist', 'src'), join(lib, 'dist', 'src'), { recursive: true, filter: (path) => !path.endsWith('.map') });
   cpSync(join(root, 'packaging', 'badger'), join(lib, 'packaging', 'badger'), { recursive: true });
   for (const module of productionModules()) {
