@@ -206,15 +206,19 @@ describe('restore to a local folder', () => {
 
   test('a pass that starts during a restore exits 3 and says a restore is running', async () => {
     const to = join(root, 'locked');
-    const child = spawn(process.execPath, [BIN, '--config', config, 'restore', 'work', '--to', to], { stdio: 'ignore' });
-    await waitFor(() => existsSync(join(dir, 'state', 'lock')), 'the restore to take the lock');
-    child.kill('SIGSTOP');
+    // The restore's rsync waits for a gate: the restore holds the lock until the pass has tried, however fast it is.
+    const [waiting, gate, gatedRsync, gatedConfig] = ['waiting', 'gate', 'gated-rsync', 'gated.json'].map((name) => join(root, name));
+    writeFileSync(gatedRsync, `#!/bin/sh\ntouch '${waiting}'\nwhile [ ! -e '${gate}' ]; do sleep 0.05; done\nexec rsync "$@"\n`, { mode: 0o755 });
+    const document = JSON.parse(readFileSync(config, 'utf8'));
+    writeFileSync(gatedConfig, JSON.stringify({ ...document, system: { ...document.system, programs: { ...document.system?.programs, rsync: gatedRsync } } }));
+    const child = spawn(process.execPath, [BIN, '--config', gatedConfig, 'restore', 'work', '--to', to], { stdio: 'ignore' });
     try {
+      await waitFor(() => existsSync(waiting), 'the restore to start its rsync');
       const pass = run('cycle', '--no-suspend');
       assert.equal(pass.status, 3);
       assert.match(pass.stderr, /a restore is running \(pid \d+/);
     } finally {
-      child.kill('SIGCONT');
+      writeFileSync(gate, '');
     }
     const status = await new Promise<number | null>((done) => child.on('exit', done));
     assert.equal(status, 0);
