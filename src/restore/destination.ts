@@ -3,7 +3,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { isInside } from '../config/load.js';
 import type { Config } from '../config/types.js';
 import { OdbackupError, writeRefusal } from '../errors.js';
-import { byteName, bytePath, type ByteName } from '../store/names.js';
+import { byteEntries, bytePath, type ByteName } from '../store/names.js';
 
 /** Where a restore stages its files inside the destination (a rename never crosses filesystems, even on a mount point). */
 export const STAGING_PREFIX = '.odbackup-restore-';
@@ -62,8 +62,8 @@ interface Move {
  */
 function planMoves(stage: string, destination: string, prefix: ByteName = '', moves: Move[] = []): Move[] {
   const here = prefix ? bytePath(stage, prefix) : Buffer.from(stage);
-  for (const entry of readdirSync(here, { withFileTypes: true, encoding: 'buffer' })) {
-    const name = prefix ? `${prefix}/${byteName(entry.name)}` : byteName(entry.name);
+  for (const entry of byteEntries(here)) {
+    const name = prefix ? `${prefix}/${entry.name}` : entry.name;
     const to = bytePath(destination, name);
     let there: ReturnType<typeof lstatSync> | undefined;
     try {

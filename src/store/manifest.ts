@@ -1,8 +1,8 @@
-import { closeSync, fstatSync, lstatSync, openSync, readdirSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, lstatSync, openSync, readSync } from 'node:fs';
 import type { HashPool } from '../hash/pool.js';
 import { AtomicFile } from '../state/atomic.js';
 import { RSYNC_PARTIAL_DIR } from '../adapters/rsync.js';
-import { byteName, bytePath, nameBytes, type ByteName } from './names.js';
+import { byteEntries, bytePath, nameBytes, type ByteName } from './names.js';
 
 /**
  * Manifests: `<snapshot>.xxh64` beside each snapshot, every regular file with its XXH64, in the GNU format
@@ -116,13 +116,11 @@ export interface WalkedFile {
 /** Regular files under root, depth first, names sorted (as bytes); rsync's partial-dir is not part of a snapshot. */
 export function* walkNames(root: string, prefix: ByteName = ''): Generator<ByteName> {
   const directory = prefix ? bytePath(root, prefix) : Buffer.from(root);
-  const entries = readdirSync(directory, { withFileTypes: true, encoding: 'buffer' })
-    .map((entry) => ({ entry, name: byteName(entry.name) }))
-    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  for (const { entry, name: base } of entries) {
-    const name = prefix ? `${prefix}/${base}` : base;
+  const entries = byteEntries(directory).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  for (const entry of entries) {
+    const name = prefix ? `${prefix}/${entry.name}` : entry.name;
     if (entry.isDirectory()) {
-      if (base !== RSYNC_PARTIAL_DIR) yield* walkNames(root, name);
+      if (entry.name !== RSYNC_PARTIAL_DIR) yield* walkNames(root, name);
     } else if (entry.isFile()) yield name;
   }
 }
