@@ -244,6 +244,36 @@ describe('what real sources do', () => {
     assert.equal(n.run('sync').status, 0);
     assert.equal(existsSync(stray), false);
   });
+
+  test('a write-back that fails (sync -f: EIO) is 16: no manifest and no snapshot named, latest stays; the next pass is 0', async () => {
+    const source = join(root, 'src-eio');
+    writeFiles(source, { 'a.sql': 'one', 'b.img': Buffer.alloc(300_000, 3) });
+    // What coreutils' sync prints when syncfs reports a lost write: a disk cannot be made to lose one here.
+    const failingSync = join(root, 'sync-eio');
+    writeFileSync(failingSync, `#!/bin/sh\necho "sync: error syncing '$2': Input/output error" >&2\nexit 1\n`, { mode: 0o755 });
+    const sources = [{ name: 'db', group: 'databases', from: source }];
+    const n = node('eio', sources);
+    assert.equal(n.pass().status, 0);
+    const good = n.latest('db')!;
+    const flushLost = node('eio', sources, { system: { programs: { sync: failingSync } } });
+    writeFileSync(join(source, 'a.sql'), 'two');
+    await new Promise((done) => setTimeout(done, 1100));
+    const failed = flushLost.pass();
+    assert.equal(failed.status, 16, failed.stderr);
+    assert.match(failed.stderr, /db: writing back \S+\/db\/\.partial failed: sync: error syncing '\S+': Input\/output error/);
+    assert.deepEqual(n.snapshots('db'), [good], 'no snapshot was named');
+    assert.deepEqual(
+      readdirSync(join(n.store, 'db')).filter((name) => name.endsWith('.xxh64') || name.includes('.tmp')),
+      [`${good}.xxh64`],
+      'no manifest of the failed pull, not even a temp file',
+    );
+    assert.equal(n.latest('db'), good);
+    node('eio', sources);
+    await new Promise((done) => setTimeout(done, 1100));
+    assert.equal(n.pass().status, 0);
+    assert.notEqual(n.latest('db'), good);
+    assert.equal(manifestCheck(join(n.store, 'db'), n.latest('db')!), '');
+  });
 });
 
 describe('git mirrors', () => {

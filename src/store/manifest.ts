@@ -164,8 +164,16 @@ export interface PreviousSnapshot {
 /**
  * Writes `<snapshot>.xxh64` atomically. A file that is the same inode as in the previous snapshot takes its
  * hash from the previous manifest (a merge of two sorted streams), so a manifest costs only what changed.
+ * With dataDurable, the manifest is named only once it resolves (the snapshot's data on the disk); if it rejects,
+ * nothing is named and its error is thrown.
  */
-export async function writeManifest(snapshotDir: string, manifestPath: string, pool: HashPool, previous?: PreviousSnapshot): Promise<ManifestStats> {
+export async function writeManifest(
+  snapshotDir: string,
+  manifestPath: string,
+  pool: HashPool,
+  previous?: PreviousSnapshot,
+  dataDurable?: Promise<void>,
+): Promise<ManifestStats> {
   const stats: ManifestStats = { files: 0, totalBytes: 0, hashed: 0, reused: 0, bytesRead: 0 };
   const output = new AtomicFile(manifestPath);
   const newFiles = previous && new AtomicFile(previous.newFiles);
@@ -211,6 +219,7 @@ export async function writeManifest(snapshotDir: string, manifestPath: string, p
     }
     for (const line of queue) await write(line);
     if (stats.files === 0) write(formatEntry(EMPTY_SNAPSHOT_LINE));
+    await dataDurable;
   } catch (error) {
     await Promise.allSettled(queue);
     output.abandon();

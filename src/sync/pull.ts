@@ -225,14 +225,18 @@ export async function pullSource(ctx: Context, source: Source): Promise<PullResu
   }
 
   // Each durable before the next (SPEC §3): the data, then its manifest, then the snapshot's name, then latest.
-  // Without this flush a power cut within the kernel's 30 s write-back leaves named snapshots of empty files.
-  const flushError = await flushFilesystem(config.system.programs, store.partial, ctx.signal);
-  if (flushError)
-    throw new OdbackupError(
-      'storageWriteFailed',
-      `${source.name}: writing back ${store.partial} failed: ${flushError}`,
-      'the snapshot is not named; the disk may be failing: `odbackup check`, `journalctl -k`',
-    );
+  // Without this flush a power cut within the kernel's 30 s write-back leaves named snapshots of empty files. The
+  // write-back runs while the manifest is hashed (a large pull: seconds of each); the manifest waits for it.
+  const dataDurable = flushFilesystem(config.system.programs, store.partial, ctx.signal).then((flushError) => {
+    if (flushError)
+      throw new OdbackupError(
+        'storageWriteFailed',
+        `${source.name}: writing back ${store.partial} failed: ${flushError}`,
+        'the snapshot is not named; the disk may be failing: `odbackup check`, `journalctl -k`',
+      );
+  });
+  // A manifest that fails first leaves this rejection unheard (the pull fails with the manifest's error).
+  dataDurable.catch(() => undefined);
   const snapshot = store.freeName(ctx.now());
   const pool = new HashPool();
   const previousManifest = previousSnapshot && store.manifest(previousSnapshot);
@@ -249,7 +253,7 @@ export async function pullSource(ctx: Context, source: Source): Promise<PullResu
   // A list of new files left under this name by a pass that was cut off must not stand for this snapshot.
   if (!usable) rmSync(store.newFiles(snapshot), { force: true });
   try {
-    result.manifest = await writeManifest(store.partial, store.manifest(snapshot), pool, usable);
+    result.manifest = await writeManifest(store.partial, store.manifest(snapshot), pool, usable, dataDurable);
   } finally {
     await pool.close();
   }
