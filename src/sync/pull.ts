@@ -235,8 +235,9 @@ export async function pullSource(ctx: Context, source: Source): Promise<PullResu
         'the snapshot is not named; the disk may be failing: `odbackup check`, `journalctl -k`',
       );
   });
-  // A manifest that fails first leaves this rejection unheard (the pull fails with the manifest's error).
-  dataDurable.catch(() => undefined);
+  // Handled here as well: a manifest that fails first is the pull's error, and the write-back still ends before
+  // the pull does (it holds the store open: the next step may unmount it).
+  const flushed = dataDurable.catch(() => undefined);
   const snapshot = store.freeName(ctx.now());
   const pool = new HashPool();
   const previousManifest = previousSnapshot && store.manifest(previousSnapshot);
@@ -255,7 +256,7 @@ export async function pullSource(ctx: Context, source: Source): Promise<PullResu
   try {
     result.manifest = await writeManifest(store.partial, store.manifest(snapshot), pool, usable, dataDurable);
   } finally {
-    await pool.close();
+    await Promise.all([pool.close(), flushed]);
   }
   const before = ctx.state.read().sources?.[source.name];
   const shrunk = shrinkage(source, before?.files === undefined ? undefined : { files: before.files, bytes: before.totalBytes ?? 0 }, result.manifest);
