@@ -34,11 +34,13 @@ export class AtomicFile {
     this.fd = openSync(this.temp, 'w', 0o644);
   }
 
-  write(data: string | Uint8Array): void {
-    const bytes = typeof data === 'string' ? Buffer.from(data) : data;
-    if (this.used + bytes.length > this.pending.length) this.flush();
-    if (bytes.length > this.pending.length) writeAll(this.fd, bytes);
-    else this.used += Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).copy(this.pending, this.used);
+  /** Text as UTF-8, or with 'latin1' a byte name's bytes (store/names.ts), encoded straight into the buffer. */
+  write(data: string | Uint8Array, encoding: 'utf8' | 'latin1' = 'utf8'): void {
+    const length = typeof data === 'string' ? Buffer.byteLength(data, encoding) : data.length;
+    if (this.used + length > this.pending.length) this.flush();
+    if (length > this.pending.length) writeAll(this.fd, typeof data === 'string' ? Buffer.from(data, encoding) : data);
+    else if (typeof data === 'string') this.used += this.pending.write(data, this.used, encoding);
+    else this.used += Buffer.from(data.buffer, data.byteOffset, data.length).copy(this.pending, this.used);
   }
 
   private flush(): void {

@@ -2,7 +2,7 @@ import { closeSync, fstatSync, lstatSync, openSync, readSync } from 'node:fs';
 import type { HashPool } from '../hash/pool.js';
 import { AtomicFile } from '../state/atomic.js';
 import { RSYNC_PARTIAL_DIR } from '../adapters/rsync.js';
-import { byteEntries, bytePath, nameBytes, type ByteName } from './names.js';
+import { byteEntries, bytePath, type ByteName } from './names.js';
 
 /**
  * Manifests: `<snapshot>.xxh64` beside each snapshot, every regular file with its XXH64, in the GNU format
@@ -181,10 +181,10 @@ export async function writeManifest(
   // Lines in walk order: a reused hash is written at once unless hashing is still under way ahead of it.
   const queue: (string | Promise<string>)[] = [];
   const write = (line: string | Promise<string>) => {
-    if (typeof line === 'string') return output.write(nameBytes(line));
+    if (typeof line === 'string') return output.write(line, 'latin1');
     return line.then((text) => {
-      output.write(nameBytes(text));
-      newFiles?.write(nameBytes(text));
+      output.write(text, 'latin1');
+      newFiles?.write(text, 'latin1');
     });
   };
   try {
