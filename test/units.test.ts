@@ -189,10 +189,10 @@ test('pathInSnapshot: relative paths only; .. absolute and NUL refused; \\xNN ty
     );
 });
 
-test('exec hands on a line at a carriage return as it arrives (rsync progress is live), and keeps the output whole', async () => {
+test('exec hands on a line at a carriage return as it arrives (rsync progress is live); what the handler throws stops the program and is thrown', async () => {
   const seen: { line: string; at: number }[] = [];
   const started = Date.now();
-  const result = await exec('sh', ['-c', 'printf " 10%%\\r"; sleep 1; printf " 55%%\\r"; sleep 1; printf "100%%\\n>f+++++++++ 3 a.txt\\n"'], {
+  const result = await exec('sh', ['-c', 'printf " 10%%\\r"; sleep 1; printf " 55%%\\r"; sleep 1; printf "100%%\\n>f+++++++++ 3 a.txt"'], {
     timeout: 10_000,
     onStdoutLine: (line) => seen.push({ line, at: Date.now() - started }),
   });
@@ -202,5 +202,19 @@ test('exec hands on a line at a carriage return as it arrives (rsync progress is
     [' 10%', ' 55%', '100%', '>f+++++++++ 3 a.txt'],
   );
   assert.ok(seen[0]!.at < 900, `the first progress line came before the program went on (${seen[0]!.at} ms)`);
-  assert.equal(result.stdout, ' 10%\r 55%\r100%\n>f+++++++++ 3 a.txt');
+
+  const handled: string[] = [];
+  const stopping = Date.now();
+  await assert.rejects(
+    exec('sh', ['-c', 'echo one; sleep 30; echo two'], {
+      timeout: 60_000,
+      onStdoutLine: (line) => {
+        handled.push(line);
+        throw new Error('the transfer list could not be written');
+      },
+    }),
+    /the transfer list could not be written/,
+  );
+  assert.deepEqual(handled, ['one']);
+  assert.ok(Date.now() - stopping < 20_000, 'the program was stopped, not waited for');
 });

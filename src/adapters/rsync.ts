@@ -196,6 +196,5 @@ export async function runRsync(rsync: string, request: RsyncRequest, options: Rs
       if (change) options.onChange?.(change);
       else if (last.trim()) options.onProgress?.(last.trim());
     },
-    bufferStdout: false,
   });
 }
