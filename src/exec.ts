@@ -31,8 +31,8 @@ export interface ExecOptions {
 
 /**
  * A stream's text, handed on line by line at \n or \r. Read from the stream itself rather than through an execa
- * transform: a program that writes a line at a time (rsync's itemized list) makes a chunk per line, and execa's
- * per-chunk machinery cost more than the parsing (0.25 s of CPU per 100k lines, beside rsync).
+ * transform: for rsync's itemized list, execa's transform machinery cost more CPU than the parsing, and it runs
+ * beside rsync (a 100k-file pass: 0.46 s of the main thread's CPU through execa, 0.15 s this way).
  */
 function eachLine(stream: Readable, handler: (line: string) => void): void {
   const decoder = new TextDecoder();
