@@ -55,8 +55,7 @@ function stageCommon(stage) {
   mkdirSync(lib, { recursive: true });
   write(join(lib, 'package.json'), JSON.stringify({ name: pkg.name, version, type: 'module', license: pkg.license }, null, 2) + '\n');
   cpSync(join(root, 'bin'), join(lib, 'bin'), { recursive: true });
-  // /usr/bin/odbackup starts it with the options of its #! line (nodeOptions); the copy's own names Debian's node
-  // (`env -S` is an unusual interpreter to lintian).
+  // The copy's own #! line names Debian's node, which /usr/bin/odbackup runs.
   const entry = join(lib, 'bin/odbackup.js');
   writeFileSync(entry, readFileSync(entry, 'utf8').replace(/^#!.*/, '#!/usr/bin/node'));
   cpSync(join(root, 'dist', 'src'), join(lib, 'dist', 'src'), { recursive: true, filter: (path) => !path.endsWith('.map') });
@@ -67,7 +66,7 @@ function stageCommon(stage) {
     cpSync(from, join(lib, module), { recursive: true, filter: (path) => !notTheProgram(module, path.slice(from.length)) });
   }
   normaliseModes(join(lib, 'node_modules'));
-  write(join(stage, 'usr/bin/odbackup'), `#!/bin/sh\nexec /usr/bin/node ${nodeOptions()}/${LIB}/bin/odbackup.js "$@"\n`, 0o755);
+  write(join(stage, 'usr/bin/odbackup'), `#!/bin/sh\nexec /usr/bin/node /${LIB}/bin/odbackup.js "$@"\n`, 0o755);
   for (const unit of ['odbackup.service', 'odbackup.timer'])
     copyFileSync(join(root, 'packaging/systemd', unit), join(mkdirs(stage, 'usr/lib/systemd/system'), unit));
   write(join(stage, 'usr/lib/systemd/system-sleep/odbackup'), readFileSync(join(root, 'packaging/system-sleep/odbackup')), 0o755);
@@ -79,12 +78,6 @@ function stageCommon(stage) {
   write(join(doc, 'examples/odbackup.json'), example);
   write(join(doc, 'changelog.gz'), gzip(changelog()));
   write(join(doc, 'copyright'), copyright(lib));
-}
-
-/** The node options of bin/odbackup.js's #! line (each followed by a space): one place for both ways to start it. */
-function nodeOptions() {
-  const shebang = readFileSync(join(root, 'bin/odbackup.js'), 'utf8').split('\n')[0];
-  return shebang.replace(/^#!\/usr\/bin\/env -S node ?/, '').replace(/(\S)$/, '$1 ');
 }
 
 /** Node runs the modules; none of their files is executed itself (lintian: executable-not-elf-or-script). */
