@@ -11,7 +11,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const files = Number(process.env.BENCH_FILES ?? 100_000);
 const totalMiB = Number(process.env.BENCH_MIB ?? 2048);
 const work = join(process.env.BENCH_DIR ?? tmpdir(), 'odbackup-bench');
-// odbackup as an operator starts it: through its #! line, with the node options the package's /usr/bin/odbackup uses.
+// odbackup as an operator starts it: through its #! line.
 const cli = join(root, 'bin', 'odbackup.js');
 
 function have(program) {
