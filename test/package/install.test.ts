@@ -30,8 +30,12 @@ function run(file: string, args: string[], timeout = 600_000) {
 function rootFrom(name: string, mmdebstrapArgs: string[]): string {
   mkdirSync(CACHE, { recursive: true });
   const tarball = join(CACHE, `${name}.tar`);
+  // Only a tarball is trusted: anything else under its name (a directory, left by a run that named none) is rebuilt.
+  if (existsSync(tarball) && !statSync(tarball).isFile()) removeDir(tarball);
   if (!existsSync(tarball)) {
-    const made = run('mmdebstrap', [...mmdebstrapArgs, 'trixie', `${tarball}.tmp`, MIRROR], 1_800_000);
+    removeDir(`${tarball}.tmp`);
+    // --format=tar: from the name `….tar.tmp` mmdebstrap would infer a directory.
+    const made = run('mmdebstrap', [...mmdebstrapArgs, '--format=tar', 'trixie', `${tarball}.tmp`, MIRROR], 1_800_000);
     assert.equal(made.status, 0, made.output.slice(-2000));
     spawnSync('mv', [`${tarball}.tmp`, tarball]);
   }
