@@ -117,7 +117,8 @@ export const configSchema = {
         path: {
           type: 'string',
           minLength: 1,
-          description: 'The directory that holds the snapshots (the mount point of the storage disk).',
+          description:
+            "The directory that holds the snapshots (the mount point of the storage disk). Short is faster: rsync opens each component of a snapshot's path again for every file it hard-links.",
           examples: ['/mnt/backup'],
         },
         device: {
