@@ -108,13 +108,13 @@ const rsnapshotConfig = rsnapshotConf(work, source);
 // pass about a tenth here; a shallower copy measured the layout, not odbackup.
 const bareSnapshots = join(work, 'bare', 'tree');
 mkdirSync(bareSnapshots, { recursive: true });
-const bare = (run) => join(bareSnapshots, `rsync-${run}`);
+const bareSnapshot = (run) => join(bareSnapshots, `rsync-${run}`);
 
 console.log('first pass (everything is new):');
 const odFirst = time('odbackup sync', cli, odbackup);
-const rsFirst = time('rsync -a', 'rsync', ['-a', '--delete', `${source}/`, bare(1) + '/']);
+const rsFirst = time('rsync -a', 'rsync', ['-a', '--delete', `${source}/`, bareSnapshot(1) + '/']);
 // What odbackup pays to make a snapshot durable before naming it (README, "What reaches the disk when").
-const flushFirst = time('sync -f after it (durability)', 'sync', ['-f', bare(1)]);
+const flushFirst = time('sync -f after it (durability)', 'sync', ['-f', bareSnapshot(1)]);
 const snapFirst = have('rsnapshot') ? time('rsnapshot daily', 'rsnapshot', ['-c', rsnapshotConfig, 'daily']) : undefined;
 // A no-change pass of each, three times in turn (this disk's link-dest runs vary by half from one to the next):
 // the medians are compared. Before each odbackup sync, a promote (untimed): latest moves only after verify, and
@@ -127,8 +127,8 @@ for (let run = 0; run < 3; run++) {
   await quiet();
   noChange.od.push(time('odbackup sync', cli, odbackup));
   await quiet();
-  const target = bare(run + 2);
-  noChange.rsync.push(time('rsync -a --link-dest', 'rsync', ['-a', '--delete', `--link-dest=${bare(1)}`, `${source}/`, target + '/']));
+  const target = bareSnapshot(run + 2);
+  noChange.rsync.push(time('rsync -a --link-dest', 'rsync', ['-a', '--delete', `--link-dest=${bareSnapshot(1)}`, `${source}/`, target + '/']));
   noChange.flush.push(time('sync -f after it (durability)', 'sync', ['-f', target]));
   if (have('rsnapshot')) noChange.snap.push(time('rsnapshot daily', 'rsnapshot', ['-c', rsnapshotConfig, 'daily']));
 }
