@@ -30,7 +30,7 @@ function run(file: string, args: string[], timeout = 600_000) {
 function rootFrom(name: string, mmdebstrapArgs: string[]): string {
   mkdirSync(CACHE, { recursive: true });
   const tarball = join(CACHE, `${name}.tar`);
-  // Only a tarball is trusted: anything else under its name (a directory, left by a run that named none) is rebuilt.
+  // Only a tarball is trusted: anything else under its name (a directory, as runs without --format=tar left) is rebuilt.
   if (existsSync(tarball) && !statSync(tarball).isFile()) removeDir(tarball);
   if (!existsSync(tarball)) {
     removeDir(`${tarball}.tmp`);
