@@ -1,29 +1,33 @@
-import chalk from 'chalk';
 import { EXIT_CODES, warningLine } from './exit-codes.js';
 import type { StepResult } from './result.js';
 
-/** The one place that colours text: chalk turns itself off when stdout is not a terminal or with --no-color. */
-// https://no-color.org: NO_COLOR set and not empty turns colour off.
-if (process.env.NO_COLOR) chalk.level = 0;
+/**
+ * The one place that colours text. chalk (0.02 s of loading) is loaded only where colour can show: stdout on a
+ * terminal, or FORCE_COLOR. Never with NO_COLOR set and not empty (https://no-color.org); chalk reads --no-color
+ * from argv itself. The nightly pass writes to the journal: plain text, without it.
+ */
+const chalk = !process.env.NO_COLOR && (process.stdout.isTTY || 'FORCE_COLOR' in process.env) ? (await import('chalk')).default : undefined;
+const plain = (text: string) => text;
+const style = (name: 'bold' | 'dim' | 'green' | 'yellow' | 'cyan' | 'red'): ((text: string) => string) => (chalk ? chalk[name] : plain);
 
 const STATUS_COLOUR: Record<string, (text: string) => string> = {
-  ok: chalk.green,
-  completed: chalk.green,
-  skipped: chalk.dim,
-  warning: chalk.yellow,
-  running: chalk.cyan,
-  failed: chalk.red,
-  fatal: chalk.red,
-  info: chalk.dim,
-  interrupted: chalk.red,
+  ok: style('green'),
+  completed: style('green'),
+  skipped: style('dim'),
+  warning: style('yellow'),
+  running: style('cyan'),
+  failed: style('red'),
+  fatal: style('red'),
+  info: style('dim'),
+  interrupted: style('red'),
 };
 
 export function statusWord(status: string): string {
-  return (STATUS_COLOUR[status] ?? ((text: string) => text))(status);
+  return (STATUS_COLOUR[status] ?? plain)(status);
 }
 
 export function heading(text: string): string {
-  return chalk.bold(text);
+  return style('bold')(text);
 }
 
 const ANSI = /\x1b\[[0-9;]*m/g;
@@ -46,17 +50,17 @@ export function table(columns: string[], rows: string[][]): string {
       .map((cell, index) => (index === cells.length - 1 ? cell : cell + ' '.repeat(widths[index]! - visibleLength(cell))))
       .join('  ')
       .trimEnd();
-  return [chalk.bold(line(columns)), ...rows.map(line)].join('\n');
+  return [style('bold')(line(columns)), ...rows.map(line)].join('\n');
 }
 
 /** The one line (and an optional hint) a failure prints on stderr. */
 export function failureLines(command: string, result: StepResult): string {
   const code = result.code ?? 'internal';
-  const first = `${chalk.red('odbackup ' + command + ':')} ${result.message} ${chalk.dim(`[exit ${EXIT_CODES[code].code}: ${code}]`)}`;
+  const first = `${style('red')('odbackup ' + command + ':')} ${result.message} ${style('dim')(`[exit ${EXIT_CODES[code].code}: ${code}]`)}`;
   const details = (result.details ?? []).map((line) => `  ${line}`);
   return [first, ...details, ...(result.hint ? [`  hint: ${result.hint}`] : [])].join('\n');
 }
 
 export function warningLines(result: StepResult): string[] {
-  return (result.warnings ?? []).map((warning) => chalk.yellow(warningLine(warning)));
+  return (result.warnings ?? []).map((warning) => style('yellow')(warningLine(warning)));
 }

@@ -49,6 +49,23 @@ test('codes prints the one table, as text and as JSON', () => {
   assert.equal(text.stdout.trim().split('\n').length, Object.keys(EXIT_CODES).length + 1);
 });
 
+test('colour only where it can show: on a terminal or with FORCE_COLOR, never with NO_COLOR or in a pipe', () => {
+  const bold = '\x1b[1m';
+  const run = (env: Record<string, string | undefined>, terminal: boolean) => {
+    const environment = { ...process.env, NO_COLOR: undefined, FORCE_COLOR: undefined, ...env };
+    // script(1) gives the command a pseudo-terminal, as an operator's shell would.
+    const [file, args] = terminal ? ['script', ['-qec', `"${process.execPath}" "${BIN}" codes`, '/dev/null']] : [process.execPath, [BIN, 'codes']];
+    const result = spawnSync(file as string, args as string[], { encoding: 'utf8', env: environment });
+    assert.equal(result.status, 0, result.stderr);
+    assert.match(result.stdout, /displayUnreachable/);
+    return result.stdout.includes(bold);
+  };
+  assert.equal(run({}, true), true, 'a terminal shows colour');
+  assert.equal(run({}, false), false, 'a pipe gets plain text');
+  assert.equal(run({ NO_COLOR: '1' }, true), false, 'NO_COLOR turns it off on a terminal');
+  assert.equal(run({ FORCE_COLOR: '1' }, false), true, 'FORCE_COLOR turns it on in a pipe');
+});
+
 test('exit code numbers are unique', () => {
   const numbers = codeTable().map((row) => row.code);
   assert.equal(new Set(numbers).size, numbers.length);
