@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { coverageDays, slicesToScrub, worstCoverage, type SliceReads } from '../src/verify/scrub.js';
+import { coverageDays, inodesRepeat, slicesToScrub, worstCoverage, type SliceReads } from '../src/verify/scrub.js';
 
 const DAY = 86_400_000;
 const night = (n: number) => new Date(Date.UTC(2027, 0, 1, 3) + n * DAY);
@@ -49,4 +49,12 @@ test('a year of nights with failures: after the first scrubDays nights, coverage
   // And it recovers: at the end of the year (60 quiet nights after the last miss) coverage is back within scrubDays.
   assert.ok(coverageDays(reads, days, night(364))! <= days);
   assert.ok(worst > days, 'the failures did push coverage past scrubDays for a while');
+});
+
+test('inodes are looked up only when a whole manifest follows another list (the steady state needs no lstat per file)', () => {
+  const list = (snapshot: string, onlyNew: boolean) => ({ snapshot, manifest: `${snapshot}.xxh64`, onlyNew });
+  assert.equal(inodesRepeat([list('a', false), list('b', true), list('c', true)]), false, 'the oldest whole, the others their new files');
+  assert.equal(inodesRepeat([list('a', false)]), false, 'one snapshot');
+  assert.equal(inodesRepeat([list('a', false), list('b', false), list('c', true)]), true, 'b is read whole: it shares files with a');
+  assert.equal(inodesRepeat([list('a', true), list('b', true), list('c', false)]), true);
 });

@@ -214,6 +214,11 @@ test('verify --full reads everything; --against-source compares with the source;
   const against = n.run('verify', '--full', '--against-source');
   assert.equal(against.status, 50);
   assert.match(against.stderr, /db: .*\/b\.bin differs from the source/);
+  // A file gone from the snapshot behind odbackup's back: named as missing, not as an errno.
+  rmSync(join(n.store, n.latest(), 'a.bin'));
+  const gone = n.run('verify', '--full');
+  assert.equal(gone.status, 51);
+  assert.match(gone.stderr, new RegExp(`db: ${n.latest()}/a\\.bin is missing`));
   rmSync(join(n.store, `${n.latest()}.xxh64`));
   const missing = n.run('verify', '--full');
   assert.equal(missing.status, 52);

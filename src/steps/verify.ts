@@ -8,7 +8,17 @@ import { shownName } from '../store/names.js';
 import { SourceStore } from '../store/snapshots.js';
 import { readTransferList } from '../sync/pull.js';
 import { checkAgainstManifests, copyCheck, rsyncDifferences, type Problem } from '../verify/checks.js';
-import { coverageDays, coverageText, scrubLists, sliceReads, worstCoverage, sliceSelector, slicesToScrub, type SliceReads } from '../verify/scrub.js';
+import {
+  coverageDays,
+  coverageText,
+  inodesRepeat,
+  scrubLists,
+  sliceReads,
+  worstCoverage,
+  sliceSelector,
+  slicesToScrub,
+  type SliceReads,
+} from '../verify/scrub.js';
 import { manifestOf } from '../store/catalog.js';
 import { failed, ok, skipped, type Context, type Step, type StepResult } from './types.js';
 
@@ -66,7 +76,7 @@ async function scrub(ctx: Context, sources: Source[], pool: HashPool, report: Ve
     const slices = slicesToScrub(reads[source.name]!, days, scrubCatchUp, ctx.now());
     const store = new SourceStore(ctx.config.storage.path, source.name);
     const lists = scrubLists(store, ctx.state.read().snapshots?.[source.name] ?? {});
-    const { problems, count } = await checkAgainstManifests(store, lists, pool, await sliceSelector(days, slices), seen);
+    const { problems, count } = await checkAgainstManifests(store, lists, pool, await sliceSelector(days, slices), inodesRepeat(lists) ? seen : undefined);
     report.problems.push(...problems);
     report.scrub.slices += slices.length;
     report.scrub.files += count.files;

@@ -158,8 +158,8 @@ export async function checkAgainstManifests(
     }
   }
   const read = await pool.compare(toRead());
-  for (const { file, error } of read.differences) {
-    const problem = error ? `cannot be read: ${error}` : 'differs from its manifest (bit rot?)';
+  for (const { file, error, code } of read.differences) {
+    const problem = code === 'ENOENT' ? 'is missing' : error ? `cannot be read: ${error}` : 'differs from its manifest (bit rot?)';
     problems.push({ source: store.name, file: `${file.snapshot}/${file.name}`, problem, code: 'bitRot' });
   }
   if (compareWith) {

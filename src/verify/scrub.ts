@@ -67,6 +67,8 @@ export function coverageText(days: number | undefined): string {
 export interface ScrubList {
   snapshot: string;
   manifest: string;
+  /** Only the lines of the files its pull wrote (inodes of its own), not its whole manifest. */
+  onlyNew: boolean;
 }
 
 /**
@@ -81,6 +83,16 @@ export function scrubLists(store: SourceStore, facts: Record<string, SnapshotFac
     const manifest = manifestOf(store, snapshot); // a snapshot without its manifest is 52, read in whole or not
     const after = facts[snapshot]?.newAfter;
     const onlyNew = after !== undefined && kept.has(after) && existsSync(store.newFiles(snapshot));
-    return { snapshot, manifest: onlyNew ? store.newFiles(snapshot) : manifest };
+    return { snapshot, manifest: onlyNew ? store.newFiles(snapshot) : manifest, onlyNew };
   });
+}
+
+/**
+ * Whether a file can be met again in a later list, so that each file's inode must be looked up to read it once:
+ * only when a later list is a whole manifest. In the steady state (the oldest snapshot whole, the newer ones' new
+ * files) each inode is listed once, and the lstat of every file read is saved: 0.15 s of a 0.8 s scrub of 100,000
+ * files here. At worst (a pull that linked to an unpromoted snapshot besides latest) a file is read twice.
+ */
+export function inodesRepeat(lists: readonly ScrubList[]): boolean {
+  return lists.slice(1).some((list) => !list.onlyNew);
 }
