@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// No V8 options here: with any (a 1 MiB young generation was one), every start took 25 ms longer here, and each
-// hashing thread too, as node compiled its own modules afresh; for 7-12 MiB less resident memory.
+// No V8 options here: with any (a 1 MiB young generation was one), every start took 15-25 ms longer here, and each
+// hashing thread too, as node compiled its own modules afresh; for 7-12 MiB less resident memory. The nightly pass,
+// where that memory counts, gets one from its unit and cron.d (NODE_OPTIONS).
 // The one place where the exit code is set: main() returns it, so piped --json output is always whole.
 import { main } from '../dist/src/cli.js';
 

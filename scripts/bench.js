@@ -2,7 +2,7 @@
 // Not a test: these machines are shared and noisy; the figures are ratios measured in one run.
 // BENCH_FILES (default 100000) and BENCH_MIB (default 2048) size the tree.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -145,11 +145,18 @@ odbackup / rsnapshot, no-change pass:     ${ratio(odSecond, snapSecond)}   (targ
 durability: (rsync + sync -f) / rsync, first pass:      ${ratio(rsFirst + flushFirst, rsFirst)}
 durability: (rsync + sync -f) / rsync, no-change pass:  ${ratio(rsSecond + flushSecond, rsSecond)}`);
 
+/** The environment the timer starts the pass with: odbackup.service's Environment= lines (NODE_OPTIONS). */
+const unitEnvironment = Object.fromEntries(
+  [...readFileSync(join(root, 'packaging/systemd/odbackup.service'), 'utf8').matchAll(/^Environment=([A-Z_]+)=(.*)$/gm)].map(([, name, value]) => [name, value]),
+);
+const asThePass = { env: { ...process.env, ...unitEnvironment } };
+
 // A whole no-change pass (check, sync, copy check, scrub, promote, prune …) against `rsnapshot daily`, here and on a
-// tree of 2000 files, where start-up and fixed costs dominate. Medians of three, after one pass that settles.
+// tree of 2000 files, where start-up and fixed costs dominate; run as the timer runs it. Medians of three, after
+// one pass that settles.
 async function wholePass(label, cycleConfig, snapConfig) {
   const cycle = ['--quiet', '--config', cycleConfig, 'cycle', '--no-suspend'];
-  execFileSync(cli, cycle);
+  execFileSync(cli, cycle, asThePass);
   const kept = () => (existsSync(join(dirname(snapConfig), 'rsnapshot')) ? readdirSync(join(dirname(snapConfig), 'rsnapshot')).length : 0);
   if (have('rsnapshot')) while (kept() < 2) execFileSync('rsnapshot', ['-c', snapConfig, 'daily']);
   const ours = [];
@@ -157,7 +164,7 @@ async function wholePass(label, cycleConfig, snapConfig) {
   const rss = { ours: [], theirs: [] };
   for (let run = 0; run < 3; run++) {
     await quiet();
-    ours.push(time(`odbackup cycle (${label})`, cli, cycle));
+    ours.push(time(`odbackup cycle (${label})`, cli, cycle, asThePass));
     rss.ours.push(peakRSS);
     await quiet();
     if (have('rsnapshot')) theirs.push(time(`rsnapshot daily (${label})`, 'rsnapshot', ['-c', snapConfig, 'daily']));

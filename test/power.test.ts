@@ -244,6 +244,12 @@ test('shipped units pass systemd-analyze verify; the sleep hook and the cron fil
   };
   const field = (value: string, min: number, max: number) =>
     value === '*' || value.split(',').every((part) => /^\d+$/.test(part) && Number(part) >= min && Number(part) <= max);
+  // The timer and cron start the pass with the same node options, and node takes them from NODE_OPTIONS.
+  const unitOptions = /^Environment=NODE_OPTIONS=(.*)$/m.exec(readFileSync(join(ROOT, 'packaging/systemd/odbackup.service'), 'utf8'))?.[1];
+  assert.ok(unitOptions, 'the unit sets NODE_OPTIONS');
+  assert.ok(lines.includes(`NODE_OPTIONS=${unitOptions}`), 'cron sets the same NODE_OPTIONS');
+  const withOptions = spawnSync(process.execPath, ['-e', '0'], { env: { ...process.env, NODE_OPTIONS: unitOptions }, encoding: 'utf8' });
+  assert.equal(withOptions.status, 0, withOptions.stderr);
   for (const line of lines) {
     if (/^[A-Z_]+=/.test(line)) continue;
     const parts = line.trim().split(/\s+/);
