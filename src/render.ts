@@ -2,7 +2,7 @@ import { EXIT_CODES, warningLine } from './exit-codes.js';
 import type { StepResult } from './result.js';
 
 /**
- * The one place that colours text. chalk (0.02 s of loading) is loaded only where colour can show: stdout on a
+ * The one place that colours text. chalk (0.015 s of loading) is loaded only where colour can show: stdout on a
  * terminal, or FORCE_COLOR. Never with NO_COLOR set and not empty (https://no-color.org); chalk reads --no-color
  * from argv itself. The nightly pass writes to the journal: plain text, without it.
  */

@@ -90,8 +90,8 @@ export function scrubLists(store: SourceStore, facts: Record<string, SnapshotFac
 /**
  * Whether a file can be met again in a later list, so that each file's inode must be looked up to read it once:
  * only when a later list is a whole manifest. In the steady state (the oldest snapshot whole, the newer ones' new
- * files) each inode is listed once, and the lstat of every file read is saved: 0.15 s of a 0.8 s scrub of 100,000
- * files here. At worst (a pull that linked to an unpromoted snapshot besides latest) a file is read twice.
+ * files) each inode is listed once, and the lstat of every file read is saved: 0.08 s of a 0.57 s daily verify of
+ * 100,000 files here. At worst (a pull that linked to an unpromoted snapshot besides latest) a file is read twice.
  */
 export function inodesRepeat(lists: readonly ScrubList[]): boolean {
   return lists.slice(1).some((list) => !list.onlyNew);
