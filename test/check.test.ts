@@ -27,7 +27,8 @@ interface Finding {
 interface NodeOptions {
   celsius?: number;
   synchronised?: boolean;
-  smart?: { fixture: string; exit: number };
+  /** smartctl's recorded output and exit status; with waitFor, it answers only once that file exists (5 s at most). */
+  smart?: { fixture: string; exit: number; waitFor?: string };
   /** Other programs of system.programs (a recording systemctl). */
   programs?: Record<string, string>;
   extra?: Record<string, unknown>;
@@ -51,7 +52,10 @@ function node({ celsius = 45, synchronised = true, smart, programs: more = {}, e
   const programs: Record<string, string> = { ...more };
   if (smart) {
     const script = join(home, 'smartctl');
-    writeFileSync(script, `#!/bin/sh\necho "$@" > "${home}/smartctl.args"\ncat "${join(ROOT, 'test/fixtures/smartctl', smart.fixture)}"\nexit ${smart.exit}\n`);
+    const wait = smart.waitFor
+      ? `i=0; while [ ! -e "${smart.waitFor}" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done\n[ -e "${smart.waitFor}" ] || exit 2\n`
+      : '';
+    writeFileSync(script, `#!/bin/sh\necho "$@" > "${home}/smartctl.args"\n${wait}cat "${join(ROOT, 'test/fixtures/smartctl', smart.fixture)}"\nexit ${smart.exit}\n`);
     chmodSync(script, 0o755);
     programs.smartctl = script;
   }
@@ -102,6 +106,22 @@ test('SMART (recorded real disks): a failing disk is 11; reallocated sectors beh
     'ok: /dev/sda: PASSED (WD4000FYYX, 36 °C, reallocated 387, pending 0); health from attributes: a SMART command failed (Warning: This result is based on an Attribute check.)',
     'warning: /dev/sda: 387 reallocated sectors',
   ]);
+});
+
+test('the slow checks run at once: the internet is asked while smartctl is still reading the disk', async () => {
+  const asked = join(dir, 'internet-asked');
+  const { config } = node({ smart: { fixture: 'samsung-sm843t-sata-ssd.json', exit: 0, waitFor: asked } });
+  const before = internet.requests.length;
+  const watch = setInterval(() => internet.requests.length > before && writeFileSync(asked, ''), 10);
+  try {
+    const { status, finding } = await check(config);
+    assert.equal(status, 0);
+    // One after the other, smartctl would have waited in vain for the internet check and failed (a warning).
+    assert.equal(finding('smart')[0]!.level, 'ok', finding('smart')[0]!.message);
+    assert.equal(finding('internet')[0]!.level, 'ok');
+  } finally {
+    clearInterval(watch);
+  }
 });
 
 test('temperature: over the warning level is a warning, over the limit stops the pass (14)', async () => {

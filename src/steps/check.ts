@@ -94,19 +94,30 @@ function clockFindings(ctx: Context): Finding[] {
   return [{ check: 'clock', level: clock.trusted ? 'ok' : 'fatal', code: clock.trusted ? undefined : 'clockUntrusted', message: clock.message }];
 }
 
+/**
+ * The storage first (the others need to know its state), then everything else at once: smartctl on the disk, the
+ * internet's answer and systemd's each take their own time, and the node is awake for the longest of them, not
+ * their sum. The findings keep their order.
+ */
 export async function hardwareFindings(ctx: Context): Promise<Finding[]> {
   const { findings: storageResult, storage } = await storageFindings(ctx);
   const storageOk = storageResult.every((finding) => finding.level !== 'fatal');
   const address = localAddress();
+  const [smart, space, internet, ssh] = await Promise.all([
+    storageOk ? smartFindings(ctx, storage) : [],
+    spaceFindings(ctx, storage, storageOk),
+    internetFinding(ctx),
+    sshFinding(ctx),
+  ]);
   return [
     ...storageResult,
-    ...(storageOk ? await smartFindings(ctx, storage) : []),
+    ...smart,
     ...temperatureFindings(ctx),
-    ...(await spaceFindings(ctx, storage, storageOk)),
+    ...space,
     ...clockFindings(ctx),
-    await internetFinding(ctx),
+    internet,
     { check: 'address', level: address ? 'info' : 'warning', code: address ? undefined : 'networkDown', message: address ?? 'no IPv4 address' },
-    await sshFinding(ctx),
+    ssh,
   ];
 }
 
