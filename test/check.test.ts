@@ -55,7 +55,10 @@ function node({ celsius = 45, synchronised = true, smart, programs: more = {}, e
     const wait = smart.waitFor
       ? `i=0; while [ ! -e "${smart.waitFor}" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done\n[ -e "${smart.waitFor}" ] || exit 2\n`
       : '';
-    writeFileSync(script, `#!/bin/sh\necho "$@" > "${home}/smartctl.args"\n${wait}cat "${join(ROOT, 'test/fixtures/smartctl', smart.fixture)}"\nexit ${smart.exit}\n`);
+    writeFileSync(
+      script,
+      `#!/bin/sh\necho "$@" > "${home}/smartctl.args"\n${wait}cat "${join(ROOT, 'test/fixtures/smartctl', smart.fixture)}"\nexit ${smart.exit}\n`,
+    );
     chmodSync(script, 0o755);
     programs.smartctl = script;
   }
