@@ -5,9 +5,10 @@ import { createLogger, type Logger } from './log.js';
 import type { RunLock } from './state/lock.js';
 import { loadSteps, STEP_NAMES } from './registry.js';
 import type { StepResult } from './result.js';
+import { SRC_DIR } from './paths.js';
 import type { AnyStep, StepOption } from './steps/types.js';
 
-const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', SRC_DIR), 'utf8')) as { version: string }).version;
 
 interface GlobalOptions {
   config?: string;

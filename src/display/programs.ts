@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
 import type { ScreenStatus } from './screens.js';
+import { SRC_DIR } from '../paths.js';
 
 /** The Python files under packaging/badger: what runs on the Badger, and the stand-in the preview draws with. */
-const BADGER_DIR = new URL('../../../packaging/badger/', import.meta.url);
+const BADGER_DIR = new URL('../../packaging/badger/', SRC_DIR);
 const badgerFile = (name: string) => readFileSync(new URL(name, BADGER_DIR), 'utf8');
 
 export const boardProgram = () => badgerFile('odbackup_screen.py');

@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
+import { SRC_DIR } from '../paths.js';
 import { compareFiles, hashFiles, type CompareJob, type CompareReply, type FileReader, type HashJob, type HashReply, type Job } from './jobs.js';
 import { CHUNK, xxh64File, type FileHash } from './xxh64.js';
 
@@ -107,7 +108,7 @@ export class HashPool {
   private grow(): void {
     const index = this.workers.length;
     // A small young generation: a worker's garbage is a path and a hash per file, and 16 MiB semi-spaces are RSS.
-    const worker = new Worker(new URL('./worker.js', import.meta.url), { resourceLimits: { maxYoungGenerationSizeMb: 2 } });
+    const worker = new Worker(new URL('hash/worker.js', SRC_DIR), { resourceLimits: { maxYoungGenerationSizeMb: 2 } });
     this.workers.push(worker);
     this.jobsAt.push(0);
     worker.on('message', (reply: { id: number }) => {
