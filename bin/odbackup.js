@@ -14,7 +14,8 @@ async function loadCli() {
     try {
       return await import('../dist/src/odbackup.bundle.js');
     } catch (error) {
-      if (error.code !== 'ERR_MODULE_NOT_FOUND' || !String(error.message).includes('odbackup.bundle.js')) throw error;
+      // Only a missing bundle falls back; a package the bundle cannot find is the error it is.
+      if (error.code !== 'ERR_MODULE_NOT_FOUND' || !error.url?.endsWith('/odbackup.bundle.js')) throw error;
     }
   }
   return import('../dist/src/cli.js');
