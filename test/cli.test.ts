@@ -66,6 +66,19 @@ test('colour only where it can show: on a terminal or with FORCE_COLOR, never wi
   assert.equal(run({ FORCE_COLOR: '1' }, false), true, 'FORCE_COLOR turns it on in a pipe');
 });
 
+test("a command runs from the program's bundle, --version from the modules (the build made the bundle)", () => {
+  // NODE_DEBUG=esm names every module node loads.
+  const loaded = (args: string[]) => {
+    const run = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: { ...process.env, NODE_DEBUG: 'esm' } });
+    assert.equal(run.status, 0, run.stderr);
+    return [...run.stderr.matchAll(/dist\/src\/([\w.-]+\.js)/g)].map(([, file]) => file);
+  };
+  const command = loaded(['codes']);
+  assert.ok(command.includes('odbackup.bundle.js') && !command.includes('registry.js'), command.join(' '));
+  const version = loaded(['--version']);
+  assert.ok(version.includes('cli.js') && !version.includes('odbackup.bundle.js'), version.join(' '));
+});
+
 test('exit code numbers are unique', () => {
   const numbers = codeTable().map((row) => row.code);
   assert.equal(new Set(numbers).size, numbers.length);
