@@ -52,7 +52,8 @@ test('codes prints the one table, as text and as JSON', () => {
 test('colour only where it can show: on a terminal or with FORCE_COLOR, never with NO_COLOR or in a pipe', () => {
   const bold = '\x1b[1m';
   const run = (env: Record<string, string | undefined>, terminal: boolean) => {
-    const environment = { ...process.env, NO_COLOR: undefined, FORCE_COLOR: undefined, ...env };
+    // An operator's shell names its terminal; CI machines often set TERM=dumb or CI, which turn colour off.
+    const environment = { ...process.env, NO_COLOR: undefined, FORCE_COLOR: undefined, CI: undefined, TERM: 'xterm-256color', ...env };
     // script(1) gives the command a pseudo-terminal, as an operator's shell would.
     const [file, args] = terminal ? ['script', ['-qec', `"${process.execPath}" "${BIN}" codes`, '/dev/null']] : [process.execPath, [BIN, 'codes']];
     const result = spawnSync(file as string, args as string[], { encoding: 'utf8', env: environment });
