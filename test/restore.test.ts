@@ -244,6 +244,19 @@ describe('restore to a local folder', () => {
   });
 });
 
+test('a write-back that fails while the copy is proven (sync -f: EIO) is 54: nothing put in place, no staging left', () => {
+  // What coreutils' sync prints when syncfs reports a lost write: a disk cannot be made to lose one here.
+  const failingSync = join(root, 'sync-eio');
+  writeFileSync(failingSync, `#!/bin/sh\necho "sync: error syncing '$2': Input/output error" >&2\nexit 1\n`, { mode: 0o755 });
+  const lossy = join(dir, 'odbackup-eio.json');
+  writeFileSync(lossy, JSON.stringify({ ...JSON.parse(readFileSync(config, 'utf8')), system: { programs: { sync: failingSync } } }));
+  const to = join(root, 'lost-write');
+  const restored = odbackup(['--config', lossy, 'restore', 'work', '--to', to]);
+  assert.equal(restored.status, 54, restored.stderr);
+  assert.match(restored.stderr, /writing back \S+ failed: sync: error syncing '\S+': Input\/output error; nothing was put in place/);
+  assert.equal(existsSync(to), false, 'the destination is left as it was');
+});
+
 test('a symlink where the manifest lists a file is not followed: 51, and nothing is restored from where it points', () => {
   const file = join(store, snapshots[3]!, 'docs/letter.txt');
   renameSync(file, `${file}.aside`);

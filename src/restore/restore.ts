@@ -127,7 +127,7 @@ export interface RestoreRun {
 /**
  * A restore (SPEC §11): rsync copies the paths from the snapshot (symlinks, modes and times as there, parents with
  * the snapshot's directory metadata); every file is proven against its manifest before anything is in place.
- * Local: staged inside the destination, flushed, read back and hashed, then renamed into place. Remote: the store's
+ * Local: staged inside the destination, flushed while read back and hashed, then renamed into place. Remote: the store's
  * files hashed first, sent with --delay-updates (rsync's own staging), then rsync's checksum dry run must find
  * nothing left to do.
  */
@@ -226,9 +226,12 @@ async function restoreLocal(prepared: Prepared, base: Base, dryRun: boolean): Pr
   const pool = new HashPool();
   try {
     const written = await copy(prepared, stage);
-    const flushError = await flushFilesystem(ctx.config.system.programs, stage, ctx.signal);
+    // The write-back (the disk's work) runs while the copy is read back and hashed (the cores' work, from the page
+    // cache: the bytes being written back); both end before anything is put in place.
+    const flushing = flushFilesystem(ctx.config.system.programs, stage, ctx.signal);
+    const { findings, bytes } = await proveLocal(pool, manifest, request.path, stage, snapshotDir).finally(() => flushing);
+    const flushError = await flushing;
     if (flushError) throw new OdbackupError('restoreFailed', `writing back ${stage} failed: ${flushError}; nothing was put in place`);
-    const { findings, bytes } = await proveLocal(pool, manifest, request.path, stage, snapshotDir);
     if (written.length !== base.files && findings.length === 0)
       findings.push({
         name: request.path ?? '.',
