@@ -63,9 +63,10 @@ function selected(entry: PassEntry, options: PassOptions): boolean {
 export async function runPass(entries: PassEntry[], ctx: Context, pass: PassRecord, options: PassOptions = {}): Promise<PassRecord> {
   // A dry run changes nothing, not even the record of passes.
   const journal: typeof ctx.state.journal = (event) => !ctx.dryRun && ctx.state.journal(event);
+  // A skipped step changed nothing: the next step's record (or the pass's end) carries it to current.json.
   const record = (step: StepRecord) => {
     pass.steps.push(step);
-    if (!ctx.dryRun) ctx.state.recordCurrent(pass);
+    if (!ctx.dryRun && step.status !== 'skipped') ctx.state.recordCurrent(pass);
   };
   /** The step whose failure stopped the data steps: a node failure (a source's failure stops nothing). */
   let haltedBy: string | undefined;
