@@ -2,8 +2,12 @@
 // every command but --version and --help. Node 20 has no compile cache, and each of the ~80 modules a pass loads
 // costs about a millisecond to find, read and link: bundled, a 2000-file pass took 0.78 s against 0.84 s, a small
 // verify 0.245 s against 0.264 s, `codes` 0.184 s against 0.191 s (8-15 paired runs). --version and --help keep the
-// modules: the bundle imports at once every Node module any command uses (0.174 s against 0.146 s). The packages stay outside (their own modules, or vendor/'s bundles), and
-// the bundle lies beside cli.js, so that paths taken from paths.ts hold.
+// modules: the bundle imports at once every Node module any command uses (0.174 s against 0.146 s). The packages
+// every command loads are inside (commander, ajv's one runtime helper, xxhash-wasm: finding and linking their
+// modules, commander's 7 CommonJS ones through the CommonJS loader, cost `status` 5-8 ms); those loaded only by the
+// commands that use them stay outside (their own modules, or vendor/'s bundles), as do the ones with files beside
+// their code (serialport's binding, MicroPython's wasm). The bundle lies beside cli.js, so that paths taken from
+// paths.ts hold.
 import { build } from 'esbuild';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,10 +16,12 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 await build({
   entryPoints: [join(root, 'dist/src/cli.js')],
   bundle: true,
-  packages: 'external',
+  external: ['chalk', 'execa', 'got', 'fast-glob', 'picomatch', 'pngjs', 'serialport', '@micropython/*'],
   platform: 'node',
   format: 'esm',
   target: 'node20',
   outfile: join(root, 'dist/src/odbackup.bundle.js'),
+  // commander is CommonJS: its require() of Node's modules needs one in an ES module.
+  banner: { js: "import { createRequire as bundleRequire } from 'node:module'; const require = bundleRequire(import.meta.url);" },
   logLevel: 'warning',
 });
