@@ -9,14 +9,18 @@
 // their code (serialport's binding, MicroPython's wasm). The bundle lies beside cli.js, so that paths taken from
 // paths.ts hold.
 import { build } from 'esbuild';
+import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+/** The packages inside the bundle; every other dependency stays outside, a new one too until it is listed here. */
+const INSIDE = ['commander', 'ajv', 'xxhash-wasm'];
+const { dependencies } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 await build({
   entryPoints: [join(root, 'dist/src/cli.js')],
   bundle: true,
-  external: ['chalk', 'execa', 'got', 'fast-glob', 'picomatch', 'pngjs', 'serialport', '@micropython/*'],
+  external: Object.keys(dependencies).filter((name) => !INSIDE.includes(name)),
   platform: 'node',
   format: 'esm',
   target: 'node20',
