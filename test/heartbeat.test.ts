@@ -69,13 +69,27 @@ test('healthchecks: a pass sends /start and success with the same run id; a fail
   assert.match(fail.body, /sync databases/, 'the log tail names the step');
 });
 
-test('healthchecks: the body is cut to the Ping-Body-Limit the server announced, keeping the end of the log', async () => {
-  fresh({ kind: 'ok', bodyLimit: 300 });
+test('healthchecks: a body cut to the announced Ping-Body-Limit keeps what failed first and the newest log lines', async () => {
+  fresh({ kind: 'ok', bodyLimit: 1000 });
   const config = node({ heartbeat: { monitors: [{ style: 'healthchecks', url: server.url(`/ping/${CHECK_UUID}`) }] } }, false);
-  await odbackupAsync(['-c', config, 'cycle']);
+  const run = await odbackupAsync(['-c', config, 'cycle']);
+  assert.equal(run.status, 41);
   const fail = server.requests.at(-1)!;
-  assert.ok(Buffer.byteLength(fail.body) <= 300, `body of ${Buffer.byteLength(fail.body)} bytes`);
-  assert.match(fail.body, /mount|sync|cycle|source/);
+  assert.ok(Buffer.byteLength(fail.body) <= 1000, `body of ${Buffer.byteLength(fail.body)} bytes`);
+  const lines = fail.body.split('\n');
+  assert.match(lines[0]!, /^test-node: FAILED \(41\) source unreachable .*— sync databases: db: the source directory .*\/src does not exist$/);
+  assert.ok(lines.some((line) => /^\[… \d+ older lines? cut\]$/.test(line)), fail.body);
+  assert.match(lines.at(-1)!, /./, 'the newest log line closes the body');
+});
+
+test('healthchecks: start and success sent by hand carry no run id, so the monitor pairs them', async () => {
+  fresh();
+  const config = node({ heartbeat: { monitors: [{ style: 'healthchecks', url: server.url(`/ping/${CHECK_UUID}`) }] } });
+  for (const event of ['start', 'success']) assert.equal((await odbackupAsync(['-c', config, 'heartbeat', event])).status, 0);
+  assert.deepEqual(
+    server.requests.map((request) => request.path),
+    [`/ping/${CHECK_UUID}/start`, `/ping/${CHECK_UUID}`],
+  );
 });
 
 test('Uptime Kuma push and URL templates get what they expect', async () => {
@@ -149,7 +163,7 @@ test('slow past the timeout, or 500 after the retries: warning 21 in bounded tim
   assert.equal(error.status, 21);
   assert.match(error.stderr, /HTTP 500/);
   assert.equal(server.requests.length, 2, 'one retry');
-  assert.match(server.requests[0]!.path, new RegExp(`/ping/${CHECK_UUID}/12\\?rid=`));
+  assert.equal(server.requests[0]!.path, `/ping/${CHECK_UUID}/12`);
   assert.doesNotMatch(error.stdout + error.stderr, new RegExp(CHECK_UUID));
 });
 

@@ -7,8 +7,9 @@ import { test } from 'node:test';
 import { classifyRsyncFailure, isTransferredFile, parseItemized, rsyncArgs } from '../src/adapters/rsync.js';
 import type { Config } from '../src/config/types.js';
 import { exec, type ExecResult } from '../src/exec.js';
-import { pingRequest } from '../src/monitor/pings.js';
+import { fitBody, pingRequest } from '../src/monitor/pings.js';
 import { wakeReason } from '../src/power/wake.js';
+import { LINE_CHARS, SCREENS, screenFor, STATE_CHARS, wrapWords, type ScreenFacts } from '../src/display/screens.js';
 import type { Ping, State } from '../src/state/run-state.js';
 import { comparePaths, formatEntry, lookupManifest, parseEntry, readManifest } from '../src/store/manifest.js';
 import { pathInSnapshot } from '../src/store/names.js';
@@ -134,13 +135,23 @@ test('pingRequest: each monitor style as its server expects; a late ping carries
   assert.equal(kuma.url, 'https://kuma.example/api/push/token?status=down&msg=odroid%3A+FAILED+%2841%29&ping=');
   const template = pingRequest({ style: 'template', url: 'https://status.example/odroidm1_{event}?code={code}', method: 'GET' }, ping, false);
   assert.equal(template.url, 'https://status.example/odroidm1_fail?code=41');
-  const cut = pingRequest(
-    { style: 'healthchecks', url: 'https://hc.example/ping/uuid', method: 'POST' },
-    { ...ping, body: 'x'.repeat(100) + '\nthe end' },
-    false,
-    20,
-  );
-  assert.equal(cut.body, 'the end', 'the end of the log is kept within the limit');
+  const byHand = pingRequest({ style: 'healthchecks', url: 'https://hc.example/ping/uuid', method: 'POST' }, { ...ping, runId: undefined }, false);
+  assert.equal(byHand.url, 'https://hc.example/ping/uuid/41', 'a ping sent by hand carries no run id');
+});
+
+test('fitBody: the head whole, the newest lines of the tail, and how many were cut between them', () => {
+  const tail = Array.from({ length: 50 }, (_, index) => `log line ${index + 1}`).join('\n');
+  const body = fitBody('odroid: FAILED (41) source unreachable — sync db: the source directory /x does not exist', tail, 200);
+  assert.ok(Buffer.byteLength(body) <= 200, `${Buffer.byteLength(body)} bytes`);
+  const lines = body.split('\n');
+  assert.equal(lines[0], 'odroid: FAILED (41) source unreachable — sync db: the source directory /x does not exist');
+  assert.match(lines[1]!, /^\[… (\d+) older lines cut\]$/);
+  assert.equal(lines.at(-1), 'log line 50');
+  assert.equal(Number(/(\d+)/.exec(lines[1]!)![1]) + lines.length - 2, 50, 'every line is either shown or counted');
+  assert.equal(fitBody('short', 'a\nb', 100), 'short\na\nb', 'what fits is sent whole');
+  assert.equal(fitBody('ééé', 'tail', 5), 'éé', 'a head over the limit is cut on a character boundary');
+  const late = pingRequest({ style: 'healthchecks', url: 'https://hc.example/ping/uuid', method: 'POST' }, { ...ping, body: tail }, true, 300);
+  assert.match(late.body!, /^late: fail \(exit 41\) of 2026-11-22T03:05:00.000Z, queued while the monitor was unreachable\nodroid: FAILED \(41\)\n\[… \d+ older lines cut\]\n/);
 });
 
 test('wakeReason: first run, the RTC alarm with its drift, a wake before the alarm, a second pass by hand', () => {
@@ -217,4 +228,26 @@ test('exec hands on a line at a carriage return as it arrives (rsync progress is
   );
   assert.deepEqual(handled, ['one']);
   assert.ok(Date.now() - stopping < 20_000, 'the program was stopped, not waited for');
+});
+
+test('screenFor: every line of every screen fits the board (18 characters at scale 2, 12 at scale 3), broken between words', () => {
+  const facts: ScreenFacts = {
+    node: 'odroidm1',
+    now: new Date('2026-11-22T15:40:00Z'),
+    address: '192.168.100.200',
+    network: { internet: 'FAIL', ssh: 'FAIL' },
+    failure: { code: '41', what: 'sync images: the source directory /srv/exports/images does not exist' },
+    warnings: 12,
+    wake: new Date('2026-11-23T03:00:00Z'),
+  };
+  for (const name of SCREENS) {
+    for (const text of [undefined, 'a rather long message that goes on and on past the edge']) {
+      const screen = screenFor(facts, name, text);
+      assert.ok(screen.state.length <= STATE_CHARS, `${name}: state "${screen.state}"`);
+      assert.ok(screen.lines.length <= 4, `${name}: ${screen.lines.length} lines`);
+      for (const line of screen.lines) assert.ok(line.length <= LINE_CHARS, `${name}: "${line}"`);
+    }
+  }
+  assert.deepEqual(screenFor(facts, 'failed').lines.slice(0, 2), ['sync images: the', 'source directory']);
+  assert.deepEqual(wrapWords('see /a/very/long/path/that/is/one/word', 18, 3), ['see', '/a/very/long/path/', 'that/is/one/word']);
 });

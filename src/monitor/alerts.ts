@@ -2,7 +2,7 @@ import type { HttpRequest } from '../adapters/http.js';
 import type { AlertTarget } from '../config/types.js';
 import { EXIT_CODES, warningLine } from '../exit-codes.js';
 import type { PassRecord } from '../state/run-state.js';
-import { lastBytes } from './pings.js';
+import { fitBody } from './pings.js';
 
 /** What an alert says, whatever carries it. */
 export interface Alert {
@@ -42,9 +42,8 @@ export function alertTitle(alert: Alert): string {
   return alert.level === 'failure' ? `${alert.node}: FAILED (${alert.code}) ${alert.meaning}` : `${alert.node}: backup OK, with warnings`;
 }
 
-function alertText(alert: Alert, tailLines: number): string {
-  const lines = [alert.step ? `${alert.step}: ${alert.message}` : alert.message, ...alert.warnings];
-  return [...lines, ...(tailLines && alert.logTail.length ? ['', ...alert.logTail.slice(-tailLines)] : [])].join('\n');
+function alertHead(alert: Alert): string {
+  return [alert.step ? `${alert.step}: ${alert.message}` : alert.message, ...alert.warnings].join('\n');
 }
 
 /** ntfy stores at most 4096 bytes as a message (more becomes an attachment). */
@@ -59,7 +58,7 @@ export function alertRequest(target: AlertTarget, alert: Alert): HttpRequest {
         method: 'POST',
         url: target.url,
         ...json({
-          text: `*${alertTitle(alert)}*\n${alertText(alert, 0)}${alert.logTail.length ? `\n\`\`\`\n${alert.logTail.slice(-15).join('\n')}\n\`\`\`` : ''}`,
+          text: `*${alertTitle(alert)}*\n${alertHead(alert)}${alert.logTail.length ? `\n\`\`\`\n${alert.logTail.slice(-15).join('\n')}\n\`\`\`` : ''}`,
         }),
       };
     case 'ntfy': {
@@ -70,7 +69,7 @@ export function alertRequest(target: AlertTarget, alert: Alert): HttpRequest {
         'content-type': 'text/plain; charset=utf-8',
       };
       if (target.token) headers.authorization = `Bearer ${target.token}`;
-      return { method: 'POST', url: target.url, headers, body: lastBytes(alertText(alert, 15), NTFY_LIMIT) };
+      return { method: 'POST', url: target.url, headers, body: fitBody(alertHead(alert), alert.logTail.length ? `\n${alert.logTail.slice(-15).join('\n')}` : '', NTFY_LIMIT) };
     }
     case 'webhook':
       return { method: 'POST', url: target.url, ...json(alert) };

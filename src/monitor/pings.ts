@@ -16,16 +16,35 @@ export function monitorName(monitor: { style: string; url: string }): string {
   return `${monitor.style} ${new URL(monitor.url).host}`;
 }
 
-/** The end of a text within a byte limit: the last lines of a log tail matter most. */
-export function lastBytes(text: string, limit: number): string {
-  const bytes = Buffer.from(text);
-  if (bytes.length <= limit) return text;
-  const cut = bytes.subarray(bytes.length - limit).toString('utf8');
-  return cut.slice(cut.indexOf('\n') + 1);
+/**
+ * A body within a byte limit: the head whole (what happened, a late note), then the newest lines of the tail, with
+ * a line saying how many older lines were cut between them. A monitor shows the head first; the tail's end is where
+ * the failure is.
+ */
+export function fitBody(head: string, tail: string, limit: number): string {
+  const whole = tail ? `${head}\n${tail}` : head;
+  if (Buffer.byteLength(whole) <= limit) return whole;
+  const lines = tail.split('\n');
+  const marker = (cut: number) => `[… ${cut} older line${cut === 1 ? '' : 's'} cut]`;
+  // Counted with the longest marker: fewer lines cut never make it longer.
+  let bytes = Buffer.byteLength(head) + 1 + Buffer.byteLength(marker(lines.length));
+  if (bytes > limit) return Buffer.from(head).subarray(0, limit).toString('utf8').replace(/\uFFFD$/, '');
+  let kept = 0;
+  for (let line = lines.length - 1; line >= 0; line--) {
+    const size = Buffer.byteLength(lines[line]!) + 1;
+    if (bytes + size > limit) break;
+    bytes += size;
+    kept += 1;
+  }
+  return [head, marker(lines.length - kept), ...lines.slice(lines.length - kept)].join('\n');
 }
 
 function lateNote(ping: Ping): string {
   return `late: ${ping.event}${ping.event === 'fail' ? ` (exit ${ping.exitCode})` : ''} of ${ping.time}, queued while the monitor was unreachable`;
+}
+
+function pingBody(ping: Ping, late: boolean, limit: number): string {
+  return fitBody(late ? `${lateNote(ping)}\n${ping.message}` : ping.message, ping.body, limit);
 }
 
 /** The request one monitor style expects for a ping; a late ping is marked with its original time. */
@@ -37,9 +56,8 @@ export function pingRequest(monitor: Monitor, ping: Ping, late: boolean, bodyLim
       const suffix = late ? '/log' : ping.event === 'start' ? '/start' : ping.event === 'fail' ? `/${ping.exitCode}` : '';
       const url = new URL(monitor.url);
       url.pathname = `${url.pathname.replace(/\/+$/, '')}${suffix}`;
-      url.searchParams.set('rid', ping.runId);
-      const body = late ? `${lateNote(ping)}\n${ping.message}\n${ping.body}` : `${ping.message}\n${ping.body}`;
-      return { method: 'POST', url: url.toString(), headers: { 'content-type': 'text/plain; charset=utf-8', ...headers }, body: lastBytes(body, bodyLimit) };
+      if (ping.runId) url.searchParams.set('rid', ping.runId);
+      return { method: 'POST', url: url.toString(), headers: { 'content-type': 'text/plain; charset=utf-8', ...headers }, body: pingBody(ping, late, bodyLimit) };
     }
     case 'uptime-kuma': {
       const url = new URL(monitor.url);
@@ -52,8 +70,7 @@ export function pingRequest(monitor: Monitor, ping: Ping, late: boolean, bodyLim
       const values: Record<string, string> = { event: ping.event, code: String(ping.exitCode), node: ping.node, time: ping.time };
       const url = monitor.url.replace(/\{(event|code|node|time)\}/g, (_, name: string) => encodeURIComponent(values[name]!));
       if (monitor.method === 'GET') return { method: 'GET', url, headers };
-      const body = late ? `${lateNote(ping)}\n${ping.message}\n${ping.body}` : `${ping.message}\n${ping.body}`;
-      return { method: 'POST', url, headers: { 'content-type': 'text/plain; charset=utf-8', ...headers }, body: lastBytes(body, bodyLimit) };
+      return { method: 'POST', url, headers: { 'content-type': 'text/plain; charset=utf-8', ...headers }, body: pingBody(ping, late, bodyLimit) };
     }
   }
 }

@@ -36,7 +36,8 @@ export interface Ping {
   exitCode: number;
   /** When it happened (ISO), which is not when a queued ping is delivered. */
   time: string;
-  runId: string;
+  /** The pass's run id; none for a ping sent by hand, which the monitor pairs with the last start sent by hand. */
+  runId?: string;
   node: string;
   /** One line: "FAILED (40) rsync transfer failed: sync images: …". */
   message: string;
@@ -147,6 +148,8 @@ export interface State {
   heartbeat?: Record<string, MonitorState>;
   /** The pass in progress; still here at the next start means it was cut off. */
   current?: PassRecord;
+  /** Sources whose next pull may shrink past maxShrinkPercent, once (`sync <source> --accept-shrink`): when it was asked. */
+  shrinkAccepted?: Record<string, string>;
 }
 
 export interface MonitorState {
@@ -172,7 +175,7 @@ export function failureCodeOf(pass: PassRecord | undefined): number {
 export interface JournalEvent {
   time: string;
   runId: string;
-  event: 'pass-start' | 'pass-end' | 'pass-interrupted' | 'step-start' | 'step-end' | 'restore';
+  event: 'pass-start' | 'pass-end' | 'pass-interrupted' | 'step-start' | 'step-end' | 'restore' | 'shrink-accepted' | 'shrink-taken';
   step?: string;
   status?: StepStatus;
   code?: ExitCodeName;
@@ -389,6 +392,23 @@ export class RunState {
       state.restores = [record, ...(state.restores ?? [])].slice(0, KEPT_RESTORES);
     });
     this.journal({ runId, event: 'restore', message: `${record.message} (exit ${record.exitCode})` });
+  }
+
+  /** The operator says a source shrank on purpose: its next completed pull may shrink past the guard, once. */
+  acceptShrink(runId: string, source: string, at: Date): void {
+    this.update((state) => {
+      state.shrinkAccepted = { ...state.shrinkAccepted, [source]: at.toISOString() };
+    });
+    this.journal({ runId, event: 'shrink-accepted', message: `${source}: the next pull may shrink past maxShrinkPercent, once` });
+  }
+
+  /** A pull took the shrink that was accepted: the guard is armed again for the pulls after it. */
+  takeShrink(runId: string, source: string, message: string): void {
+    this.update((state) => {
+      const { [source]: _taken, ...rest } = state.shrinkAccepted ?? {};
+      state.shrinkAccepted = rest;
+    });
+    this.journal({ runId, event: 'shrink-taken', message: `${source}: ${message}` });
   }
 
   /** The alarm suspend armed: the next pass tells an RTC wake from a manual one by it. */

@@ -50,7 +50,9 @@ export function pingOf(ctx: Context, event: PingEvent, exitCode: number): Ping {
       ? []
       : ctx.config.sources.map((source) => `${source.name}: ${coverageText(coverageDays(sliceReads(scrub, source.name, scrubDays), scrubDays, ctx.now()))}`);
   const body = [...warnings, ...coverage, ...(event === 'fail' ? ctx.log.tail(60) : [])].join('\n');
-  return { event, exitCode, time: ctx.now().toISOString(), runId: ctx.runId, node, message, body };
+  // Outside a pass there is no run to pair: a start and a success sent by hand carry no run id, and the
+  // monitor pairs them as healthchecks pairs any two pings without one.
+  return { event, exitCode, time: ctx.now().toISOString(), ...(ctx.pass ? { runId: ctx.runId } : {}), node, message, body };
 }
 
 /** Delivers a monitor's queue (in order, marked late), then the ping; what cannot go now waits in the queue. */
