@@ -119,3 +119,38 @@ test('config check as a user meets it: wrong shapes, an impossible margin, a bad
   assert.equal(nonObject.status, 2);
   assert.match(nonObject.stderr, /at sources\[0\]: must be object/);
 });
+
+test('documents nested past any setting (found by fuzzing): exit 2 naming where, from config check and cycle --dry-run alike', () => {
+  const base = { node: 'n', storage: { path: join(dir, 'store') }, sources: [{ name: 'db', group: 'databases', from: '/srv' }] };
+  const nested = (open: string, close: string, depth: number, inner = '') => open.repeat(depth) + inner + close.repeat(depth);
+  const around = (key: string, value: string) => JSON.stringify(base).replace(/}$/, `,${JSON.stringify(key)}:${value}}`);
+  const cases: [string, string, RegExp][] = [
+    ['an unknown key holding 100,000 arrays', around('junk', nested('[', ']', 100_000)), /at junk(\[0\])+: nests objects and arrays more than 16 levels deep/],
+    ['sources[0] as 100,000 arrays', JSON.stringify(base).replace('[{"name"', `[${nested('[', ']', 100_000)},{"name"`), /at sources\[0\](\[0\])+: nests/],
+    ['an object 50,000 deep under check', around('check', nested('{"a":', '}', 50_000, '1')), /at check(\.a)+: nests/],
+    ['the whole document 1,000,000 arrays deep', nested('[', ']', 1_000_000), /at (\[0\])+: nests/],
+  ];
+  for (const [what, text, where] of cases) {
+    const file = join(dir, 'deep.json');
+    writeFileSync(file, text);
+    for (const command of [['config', 'check'], ['cycle', '--dry-run']]) {
+      const result = odbackup(['--config', file, ...command]);
+      assert.equal(result.status, 2, `${what}, ${command.join(' ')}: ${result.stderr}`);
+      assert.match(result.stderr, where, `${what}, ${command.join(' ')}`);
+      assert.doesNotMatch(result.stderr, /Maximum call stack|internal error/);
+    }
+  }
+});
+
+test('a duplicate source name after a source that is not an object is reported at its own index', () => {
+  const file = join(dir, 'duplicate.json');
+  const sources = [{ name: 'a', group: 'g', from: '/a' }, { name: 'b', group: 'g', from: '/b' }, { name: 'b', group: 'g', from: '/c' }];
+  writeFileSync(file, JSON.stringify({ node: 'n', storage: { path: join(dir, 'store') }, sources }));
+  const named = odbackup(['--config', file, 'config', 'check']);
+  assert.equal(named.status, 2);
+  assert.match(named.stderr, /at sources\[2\]\.name: "b" is already the name of sources\[1\]/);
+  writeFileSync(file, JSON.stringify({ node: 'n', storage: { path: join(dir, 'store') }, sources: ['a', ...sources.slice(1)] }).replace('"group":"g","from":"/c"', '"group":"g","group":"g","from":"/c"'));
+  const keyed = odbackup(['--config', file, 'config', 'check']);
+  assert.equal(keyed.status, 2);
+  assert.match(keyed.stderr, /at sources\[2\]\.group: is given twice in the same object/);
+});

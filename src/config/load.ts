@@ -46,16 +46,21 @@ export function loadConfig(file: string): Config {
   }
   // A byte order mark (some Windows editors write one) is not part of the JSON.
   const json = text.replace(/^\uFEFF/, '');
-  const duplicates = duplicateKeys(json);
-  if (duplicates.length > 0) throw new ConfigError(file, duplicates);
+  const structure = structureProblems(json);
+  if (structure.length > 0) throw new ConfigError(file, structure);
   return configFromDocument(parseJson(file, json), file);
 }
 
+/** Deeper than any setting lies (heartbeat.monitors[0].url is 4): nothing past it can mean anything. */
+export const MAX_CONFIG_DEPTH = 16;
+
 /**
- * Keys given twice in one object: JSON.parse silently keeps the last, so the first is a setting that looks set and
- * is not. A small scanner over the text (strings with their escapes, the nesting of objects and arrays).
+ * What JSON.parse does not say, found by a small scanner over the text (strings with their escapes, the nesting of
+ * objects and arrays), which no depth can overflow: a document nested past MAX_CONFIG_DEPTH (every later walk over
+ * the parsed document would recurse that deep), and keys given twice in one object (JSON.parse silently keeps the
+ * last, so the first is a setting that looks set and is not).
  */
-function duplicateKeys(text: string): ConfigProblem[] {
+function structureProblems(text: string): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
   const stack: { keys: Set<string> | undefined; path: string; index: number; key?: string }[] = [];
   const pathOf = (frame: (typeof stack)[number] | undefined, key: string) => (frame && frame.path ? `${frame.path}.${key}` : key);
@@ -83,6 +88,8 @@ function duplicateKeys(text: string): ConfigProblem[] {
     } else if (char === '{' || char === '[') {
       const parent = stack.at(-1);
       const path = parent ? (parent.keys ? pathOf(parent, parent.key ?? '') : `${parent.path}[${parent.index}]`) : '';
+      if (stack.length === MAX_CONFIG_DEPTH)
+        return [{ path, message: `nests objects and arrays more than ${MAX_CONFIG_DEPTH} levels deep`, hint: 'no setting lies deeper than 4 levels: is this the right file?' }];
       stack.push({ keys: char === '{' ? new Set() : undefined, path, index: 0 });
       expectKey = char === '{';
     } else if (char === '}' || char === ']') {
