@@ -82,3 +82,32 @@ test('text reaches the board program as a JSON literal: quotes, backslashes and 
   const screen = await draw(['failed', '--code', '43', '--text', nasty]);
   assert.ok(inked(screen, 52, 68) > 50, 'the text is drawn, not executed');
 });
+
+test('a FAILED screen drawn by hand says where to look in words that fit: no line reaches past its text', async () => {
+  const file = join(dir, 'failed-41.png');
+  const run = await odbackupAsync(['-c', config, '--json', 'display', 'failed', '--code', '41', '--preview', file]);
+  assert.equal(run.status, 0, run.stderr);
+  const { lines } = (JSON.parse(run.stdout) as { data: { status: { lines: string[] } } }).data.status;
+  assert.deepEqual(lines.slice(0, 2), ['odbackup status', 'has details']);
+  const image = pngjs.PNG.sync.read(readFileSync(file));
+  lines.forEach((line, index) => {
+    // Detail lines are drawn at scale 2 (16 px a character) from x = 4, y = 52 + 18 * index.
+    let rightmost = -1;
+    for (let y = 52 + 18 * index; y < 68 + 18 * index; y++)
+      for (let x = 0; x < WIDTH; x++) if (image.data[(y * WIDTH + x) * 4] === 0) rightmost = Math.max(rightmost, x);
+    assert.ok(line.length <= 18, `"${line}" has ${line.length} characters`);
+    assert.ok(rightmost < 4 + 16 * line.length, `"${line}": ink at x=${rightmost}, past its ${line.length} characters`);
+  });
+});
+
+test('a preview goes into a folder that does not exist yet; one that cannot be written is 60 in one line', async () => {
+  const fresh = join(dir, 'not-yet', 'eink.png');
+  const made = await odbackupAsync(['-c', config, 'display', 'ready', '--preview', fresh]);
+  assert.equal(made.status, 0, made.stderr);
+  assert.ok(existsSync(fresh));
+  writeFiles(dir, { 'a-file': 'x' });
+  const refused = await odbackupAsync(['-c', config, 'display', 'ready', '--preview', join(dir, 'a-file', 'eink.png')]);
+  assert.equal(refused.status, 60);
+  assert.match(refused.stderr, /^odbackup display: cannot write the preview .*a-file\/eink\.png: ENOTDIR \[exit 60: displayUnreachable\]$/m);
+  assert.doesNotMatch(refused.stderr, /at \w+ \(/, 'no stack');
+});

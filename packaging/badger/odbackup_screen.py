@@ -50,7 +50,13 @@ def draw(display, status):
     p.pen(BLACK)
     display.rectangle(0, 0, WIDTH, 16)
     p.pen(WHITE)
-    p.text(fit(status["node"], 2), 3, 0, 2)
+    # the node in large type when it fits beside the time, else in small type
+    room = WIDTH - 8 * len(status["time"]) - 12
+    node = status["node"]
+    if 16 * len(node) <= room:
+        p.text(node, 3, 0, 2)
+    else:
+        p.text(node[: room // 8], 3, 4, 1)
     p.text(status["time"], WIDTH - 8 * len(status["time"]) - 3, 4, 1)
     p.pen(BLACK)
     # the state, large enough to read from a metre away

@@ -34,29 +34,56 @@ const short = (date: Date) =>
     .replace(/^\d{4}-/, '')
     .replace(/ \S+$/, '');
 
+/** Characters a detail line holds (scale 2) and the state line (scale 3): the board program's fit() cuts past them. */
+export const LINE_CHARS = 18;
+export const STATE_CHARS = 12;
+/** What the FAILED screen says when nothing names the failure. */
+export const FAILURE_DEFAULT = 'odbackup status has details';
+
+/**
+ * Text in lines of at most `width` characters, broken between words, at most `count` lines: a word longer than a
+ * line is broken inside (a path); what does not fit in `count` lines is left out rather than cut mid-word.
+ */
+export function wrapWords(text: string, width: number, count: number): string[] {
+  const lines: string[] = [];
+  for (const word of text.split(/\s+/).filter(Boolean)) {
+    const last = lines.at(-1);
+    if (last !== undefined && last.length + 1 + word.length <= width) lines[lines.length - 1] = `${last} ${word}`;
+    else for (let start = 0; start < word.length; start += width) lines.push(word.slice(start, start + width));
+  }
+  return lines.slice(0, count);
+}
+
 /** The screens that show the network line (and so need it gathered). */
 export const NETWORK_SCREENS: readonly ScreenName[] = ['start', 'failed'];
 
 export function screenFor(facts: ScreenFacts, name: ScreenName, text?: string): ScreenStatus {
   const base = { node: facts.node, time: localTime(facts.now).replace(/^\d{4}-/, '') };
-  const ip = `IP ${facts.address ?? 'none'}`;
+  const ip = `IP ${facts.address ?? 'none'}`.slice(0, LINE_CHARS);
   const network = facts.network ? [ip, `net ${facts.network.internet}  ssh ${facts.network.ssh}`] : [ip];
   switch (name) {
     case 'start':
       return { ...base, state: 'START', lines: network };
     case 'failed':
-      return { ...base, state: `FAILED (${facts.failure?.code ?? '1'})`, lines: [text ?? facts.failure?.what ?? 'see odbackup status', ...network] };
+      return {
+        ...base,
+        state: `FAILED (${facts.failure?.code ?? '1'})`,
+        lines: [...wrapWords(text ?? facts.failure?.what ?? FAILURE_DEFAULT, LINE_CHARS, 4 - network.length), ...network],
+      };
     case 'ready': {
       const validUntil = new Date(facts.wake.getTime() + VALID_GRACE_HOURS * 3_600_000);
       return {
         ...base,
         state: 'BACKUP READY',
-        lines: [`SLEEPING...${facts.warnings ? ` (${facts.warnings} warn)` : ''}`, `wake ${short(facts.wake)}`, `valid ${short(validUntil)}`, ip],
+        lines: [facts.warnings ? `SLEEPING, ${facts.warnings} warn` : 'SLEEPING...', `wake ${short(facts.wake)}`, `valid ${short(validUntil)}`, ip],
       };
     }
     case 'maintenance':
       return { ...base, state: 'MAINTENANCE', lines: [ip, 'ssh open'] };
-    case 'message':
-      return { ...base, state: text ?? '', lines: [] };
+    case 'message': {
+      // A message longer than the large line goes on in the detail lines, broken between words.
+      const [state = '', ...rest] = wrapWords(text ?? '', STATE_CHARS, Infinity);
+      return { ...base, state, lines: wrapWords(rest.join(' '), LINE_CHARS, 4) };
+    }
   }
 }

@@ -1,4 +1,5 @@
-import { resolve } from 'node:path';
+import { existsSync, mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { findBadger, SerialError } from '../adapters/serial.js';
 import type { Context } from '../context.js';
 import { internetFinding, sshFinding } from '../health/findings.js';
@@ -11,7 +12,7 @@ import { installOnBadger, showOnBadger } from './badger.js';
 import { pngOf, renderScreen } from './preview.js';
 import { showProgram } from './programs.js';
 import { ReplError, shown } from './raw-repl.js';
-import { NETWORK_SCREENS, screenFor, type ScreenFacts, type ScreenName, type ScreenStatus } from './screens.js';
+import { FAILURE_DEFAULT, NETWORK_SCREENS, screenFor, type ScreenFacts, type ScreenName, type ScreenStatus } from './screens.js';
 
 /** Drawing a screen for a step: the facts gathered, the Badger found, its errors turned into warning 60. */
 export interface DisplayOptions {
@@ -31,7 +32,7 @@ async function screenFacts(ctx: Context, name: ScreenName, code: number | undefi
     node: ctx.config.node,
     now: ctx.now(),
     address: localAddress(),
-    failure: { code: String(code ?? failureCodeOf(ctx.pass)), what: failure?.source ?? failure?.step ?? 'see odbackup status' },
+    failure: { code: String(code ?? failureCodeOf(ctx.pass)), what: failure?.source ?? failure?.step ?? FAILURE_DEFAULT },
     warnings: ctx.pass?.warnings.length ?? 0,
     wake: scheduledWake(ctx.config, ctx.now()),
   };
@@ -45,9 +46,22 @@ async function screenFacts(ctx: Context, name: ScreenName, code: number | undefi
   return facts;
 }
 
-/** Runs the board program in MicroPython here and writes the screen as a PNG (atomically: a viewer never sees half). */
-async function writePreview(status: ScreenStatus, file: string, api: 'old' | 'new'): Promise<void> {
-  writeFileAtomic(file, pngOf(await renderScreen(showProgram(status), api)));
+/**
+ * Runs the board program in MicroPython here and writes the screen as a PNG (atomically: a viewer never sees half),
+ * creating its folder. A preview that cannot be written is the display's failure (60), named with the file.
+ */
+async function writePreview(status: ScreenStatus, file: string, api: 'old' | 'new'): Promise<StepResult | undefined> {
+  const png = pngOf(await renderScreen(showProgram(status), api));
+  try {
+    // Its own folder only: recursive mkdir loops forever on some paths under /proc (node 20).
+    if (!existsSync(dirname(file))) mkdirSync(dirname(file));
+    writeFileAtomic(file, png);
+    return undefined;
+  } catch (error) {
+    const { code } = error as NodeJS.ErrnoException;
+    if (!code) throw error;
+    return failed('displayUnreachable', `cannot write the preview ${file}: ${code}`, 'is the preview path (--preview, display.preview) a file in a writable folder?');
+  }
 }
 
 /** The Badger's port: --port, else display.port; "auto" looks for it by USB id. A failed result when there is none. */
@@ -80,10 +94,12 @@ export async function showScreen(ctx: Context, name: ScreenName, options: Displa
   const api = options.api ?? display.api;
   if (options.preview) {
     const file = resolve(options.preview);
-    await writePreview(status, file, api);
+    const refused = await writePreview(status, file, api);
+    if (refused) return refused;
     return ok(`${status.state} screen written to ${file}`, { status, preview: file });
   }
-  if (display.preview && !ctx.dryRun) await writePreview(status, display.preview, api);
+  const refused = display.preview && !ctx.dryRun ? await writePreview(status, display.preview, api) : undefined;
+  if (refused) return refused;
   const previewNote = display.preview ? `; preview ${display.preview}` : '';
   if ((options.port ?? display.port) === 'none') {
     return display.preview
