@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { createHash, generateKeyPairSync, sign } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { createHash, generateKeyPairSync, randomBytes, sign } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { nightClock } from './harness/nights.js';
-import { BIN, isRoot, odbackup, removeDir, tempDir, writeConfig, writeFiles } from './helpers.js';
+import { BIN, isRoot, odbackup, odbackupSpawn, removeDir, sleep, tempDir, writeConfig, writeFiles } from './helpers.js';
 
 const root = tempDir();
 after(() => removeDir(root));
@@ -208,6 +208,71 @@ describe('what real sources do', () => {
     await new Promise((done) => setTimeout(done, 1100));
     assert.equal(n.pass().status, 0);
     assert.notEqual(n.latest('nas'), good);
+  });
+
+  test('a source that shrank on purpose: refused, accepted once (kept through a failed pull), taken by the next pass, then guarded again', async () => {
+    const source = join(root, 'src-shrink-accept');
+    const video = (index: number) => [`video${index}.mp4`, Buffer.alloc(100_000, index)] as const;
+    writeFiles(source, Object.fromEntries([...Array.from({ length: 8 }, (_, index) => video(index)), ['notes.txt', 'kept']]));
+    const n = node('shrink-accept', [{ name: 'media', group: 'images', from: source }]);
+    assert.equal(n.pass().status, 0);
+    const full = n.latest('media');
+    for (let index = 0; index < 7; index++) rmSync(join(source, `video${index}.mp4`));
+    await sleep(1100);
+    const refused = n.pass();
+    assert.equal(refused.status, 45);
+    assert.match(refused.stderr, /not promoted: latest stays on .*; if it shrank on purpose, `odbackup sync media --accept-shrink` takes it once/);
+    assert.equal(n.latest('media'), full);
+
+    // Accepted while the source is away: that pull fails (41), the acceptance stands for the next pass.
+    renameSync(source, `${source}.away`);
+    const away = n.run('sync', 'media', '--accept-shrink');
+    assert.equal(away.status, 41, away.stderr);
+    assert.match(away.stderr, /media: a shrink is accepted once/);
+    renameSync(`${source}.away`, source);
+    await sleep(1100);
+    const taken = n.pass();
+    assert.equal(taken.status, 0, taken.stderr);
+    assert.match(taken.stderr, /media: the source shrank: 2 files, .* taken once, as accepted; the guard is armed again/);
+    assert.notEqual(n.latest('media'), full);
+    const journal = readFileSync(join(n.dir, 'state', 'journal.jsonl'), 'utf8');
+    assert.match(journal, /"event":"shrink-accepted".*"message":"media: the next pull may shrink/);
+    assert.match(journal, /"event":"shrink-taken".*"message":"media: \d{4}-\d\d-\d\dT\d{6}Z taken as accepted/);
+
+    await sleep(1100);
+    assert.equal(n.pass().status, 0, 'the nights after it are back to normal');
+    rmSync(join(source, 'video7.mp4'));
+    await sleep(1100);
+    assert.equal(n.pass().status, 45, 'the guard is armed again');
+    const wrong = n.run('sync', 'images', '--accept-shrink');
+    assert.equal(wrong.status, 2);
+    assert.match(wrong.stderr, /--accept-shrink needs one source's name, not "images"/);
+  });
+
+  test('a pull cut off by kill -9 resumes without trusting what it wrote: a file rewritten with the same size and mtime is fetched again', async () => {
+    const source = join(root, 'src-stale');
+    writeFiles(source, { 'a-dump.sql': 'version 1 of the dump', 'z-image.img': randomBytes(1_500_000) });
+    const stamp = new Date('2026-11-24T02:00:00Z');
+    utimesSync(join(source, 'a-dump.sql'), stamp, stamp);
+    // Slow enough that the pass is still copying the image when it is killed.
+    const n = node('stale', [{ name: 'db', group: 'databases', from: source, bwlimit: '200k' }]);
+    const child = odbackupSpawn(['--config', n.config, 'cycle', '--skip', 'prune']);
+    const copied = join(n.store, 'db', '.partial', 'a-dump.sql');
+    for (let waited = 0; !existsSync(copied); waited += 100) {
+      assert.ok(waited < 20_000, 'the pull wrote a-dump.sql');
+      await sleep(100);
+    }
+    await sleep(300);
+    process.kill(-child.pid!, 'SIGKILL');
+    await new Promise((done) => child.on('close', done));
+    // Rewritten at the source within the same second as the cut-off copy: same size, same mtime.
+    writeFileSync(join(source, 'a-dump.sql'), 'version 2 of the dump');
+    utimesSync(join(source, 'a-dump.sql'), stamp, stamp);
+    const resumed = n.pass();
+    assert.equal(resumed.status, 0, resumed.stderr);
+    assert.match(resumed.stderr, /db: \d+ files written before the cut compared by content with the source: 1 differed and were fetched again/);
+    assert.equal(readFileSync(join(n.store, 'db', 'latest', 'a-dump.sql'), 'utf8'), 'version 2 of the dump');
+    assert.equal(statSync(join(n.store, 'db', 'latest', 'a-dump.sql')).mtimeMs, stamp.getTime(), 'the source mtime is kept');
   });
 
   test('the first snapshot of an empty source has a manifest xxh64sum -c accepts', () => {

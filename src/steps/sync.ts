@@ -8,15 +8,30 @@ import { failed, ok, type Step } from './types.js';
 
 interface SyncOptions {
   dryRun?: boolean;
+  acceptShrink?: boolean;
 }
 
 export const syncStep: Step<SyncOptions> = {
   name: 'sync',
   summary: 'pull sources into new snapshots with rsync (all, a group, or one source); verify and promote move latest',
   arguments: [{ name: 'target', description: 'a group (databases, images, git…) or a source name; all when left out' }],
-  options: [{ flags: '--dry-run', description: 'list what would be transferred; change nothing' }],
+  options: [
+    { flags: '--dry-run', description: 'list what would be transferred; change nothing' },
+    {
+      flags: '--accept-shrink',
+      description: 'the named source shrank on purpose: its next pull (this one, or the next pass if this one fails) may lose more than maxShrinkPercent, once',
+    },
+  ],
   locked: true,
-  async run(ctx, { args: [target] }) {
+  async run(ctx, { args: [target], options }) {
+    if (options.acceptShrink) {
+      const named = ctx.config.sources.find((source) => source.name === target);
+      if (!named) return failed('usage', `--accept-shrink needs one source's name${target ? `, not "${target}"` : ''}`, `sources: ${ctx.config.sources.map((source) => source.name).join(', ')}`);
+      if (!ctx.dryRun) {
+        ctx.state.acceptShrink(ctx.runId, named.name, ctx.now());
+        ctx.log.notice(`${named.name}: a shrink is accepted once: by this pull, or by the next pass's if this one cannot run`);
+      }
+    }
     const clock = clockTrust(ctx.config.system.root, ctx.state.read(), ctx.now());
     if (!clock.trusted)
       return failed('clockUntrusted', `no snapshot is named from this clock: ${clock.message}`, 'set the time (NTP, `timedatectl set-time`) and run again');

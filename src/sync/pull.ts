@@ -1,4 +1,4 @@
-import { closeSync, existsSync, fsyncSync, lstatSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, lstatSync, mkdirSync, openSync, readFileSync, rmSync, utimesSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { classifyRsyncFailure, isTransferredFile, runRsync, type RsyncFailureKind, type RsyncRequest } from '../adapters/rsync.js';
 import { updateMirror } from '../adapters/git.js';
@@ -104,6 +104,39 @@ async function mirrorRepositories(ctx: Context, source: Extract<Source, { kind: 
   return mirrors;
 }
 
+/**
+ * A file that an earlier attempt (a cut-off pass, a failed try) wrote may have been rewritten at the source since,
+ * with the same size within the same second: rsync's quick check would keep the stale copy. Those files alone are
+ * compared by content first (`--checksum --files-from`: over ssh only block checksums cross the network), and
+ * what differs is fetched again. Should that comparison fail, they are dated to the epoch: the pull copies them.
+ */
+async function recheckEarlierWrites(ctx: Context, name: string, pull: RsyncRequest, linkDests: readonly string[], result: PullResult): Promise<void> {
+  if (!existsSync(pull.to)) return;
+  const written = filesNotLinkedFrom(pull.to, linkDests);
+  if (written.length === 0) return;
+  const list = join(ctx.config.stateDir, 'transfers', `${name}.recheck`);
+  writeFileSync(list, Buffer.concat(written.map((file) => nameBytes(`${file.name}\0`))));
+  let fetched = 0;
+  const run = await runRsync(
+    ctx.config.system.programs.rsync,
+    { from: pull.from, to: pull.to, ssh: pull.ssh, bwlimit: pull.bwlimit, timeout: pull.timeout, checksum: true, filesFrom: list, purpose: 'compare' },
+    {
+      signal: ctx.signal,
+      onChange(change) {
+        if (!isTransferredFile(change)) return;
+        fetched++;
+        result.changed++;
+        result.bytes += change.size;
+      },
+    },
+  );
+  // Gone at the source (or rsync's own temp file, left by a kill): the pull deletes those.
+  const compared = run.exitCode === 0 || (run.exitCode === 23 && run.stderr.split('\n').every((line) => !line.startsWith('rsync: ') || / failed: No such file or directory/.test(line)));
+  if (!compared) for (const file of written) utimesSync(bytePath(pull.to, file.name), 0, 0);
+  const outcome = compared ? `${fetched} differed and were fetched again` : 'the comparison failed: the pull copies them again';
+  ctx.log.info(`${name}: ${written.length} files written before the cut compared by content with the source: ${outcome}`);
+}
+
 /** Pulls one source into a new snapshot (SPEC §3): .partial, checks, manifest, rename. */
 export async function pullSource(ctx: Context, source: Source): Promise<PullResult> {
   const config = ctx.config;
@@ -144,6 +177,7 @@ export async function pullSource(ctx: Context, source: Source): Promise<PullResu
   let listedBytes: number | undefined;
   for (;;) {
     result.attempts++;
+    if (!ctx.dryRun && (result.resumed || result.attempts > 1)) await recheckEarlierWrites(ctx, source.name, request, linkDests, result);
     listedBytes = request.listEveryFile ? 0 : undefined;
     const log = ctx.dryRun ? undefined : new TransferLog(listPath, previous);
     const run = await runRsync(config.system.programs.rsync, request, {
@@ -258,17 +292,23 @@ export async function pullSource(ctx: Context, source: Source): Promise<PullResu
   } finally {
     await Promise.all([pool.close(), flushed]);
   }
-  const before = ctx.state.read().sources?.[source.name];
+  const known = ctx.state.read();
+  const before = known.sources?.[source.name];
   const shrunk = shrinkage(source, before?.files === undefined ? undefined : { files: before.files, bytes: before.totalBytes ?? 0 }, result.manifest);
-  if (shrunk) {
+  const accepted = shrunk !== undefined && known.shrinkAccepted?.[source.name] !== undefined;
+  if (shrunk && !accepted) {
     rmSync(store.manifest(snapshot), { force: true });
     throw new OdbackupError(
       'sourceShrank',
       `${source.name}: ${shrunk}`,
-      `not promoted: latest stays on ${previousSnapshot ?? 'none'}; source.maxShrinkPercent allows more`,
+      `not promoted: latest stays on ${previousSnapshot ?? 'none'}; if it shrank on purpose, \`odbackup sync ${source.name} --accept-shrink\` takes it once`,
     );
   }
   store.complete(snapshot);
+  if (accepted) {
+    ctx.state.takeShrink(ctx.runId, source.name, `${snapshot} taken as accepted: ${shrunk}`);
+    ctx.log.notice(`${source.name}: ${shrunk}: taken once, as accepted; the guard is armed again`);
+  }
   result.snapshot = snapshot;
   ctx.state.recordPull(
     source.name,
