@@ -20,6 +20,7 @@ export const EXIT_CODES = {
   networkDown: { code: 20, level: 'fatal', meaning: 'network unreachable' },
   monitorUndelivered: { code: 21, level: 'warning', meaning: 'heartbeat / notification not delivered (warning)' },
   maintenanceFailed: { code: 22, level: 'warning', meaning: 'maintenance mode: ssh could not be started or users not listed (warning)' },
+  catalogUnpublished: { code: 23, level: 'warning', meaning: 'catalog not published or restore requests not fetched (warning; the next pass makes it good)' },
   mountRwFailed: { code: 30, level: 'fatal', meaning: 'mount read-write failed' },
   mountRoFailed: { code: 31, level: 'fatal', meaning: 'mount read-only failed' },
   rsyncFailed: { code: 40, level: 'source', meaning: 'rsync transfer failed' },

@@ -24,6 +24,8 @@ const STEP_MODULES: Record<string, () => Promise<AnyStep>> = {
   versions: async () => (await import('./steps/versions.js')).versionsStep,
   diff: async () => (await import('./steps/diff.js')).diffStep,
   restore: async () => (await import('./steps/restore.js')).restoreStep,
+  requests: async () => (await import('./steps/requests.js')).requestsStep,
+  catalog: async () => (await import('./steps/catalog.js')).catalogStep,
   codes: async () => (await import('./steps/codes.js')).codesStep,
   clock: async () => (await import('./steps/clock.js')).clockStep,
   config: async () => (await import('./steps/config.js')).configStep,

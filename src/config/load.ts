@@ -284,6 +284,7 @@ function overlaps(a: string, b: string): boolean {
 /** Makes every path absolute (relative to the config file) and gives each source its kind. */
 function resolveConfig(raw: RawConfig, base: string): Config {
   const path = (value: string) => resolve(base, value);
+  const location = (value: string) => (isRemoteLocation(value) ? value : path(value));
   const resolveSsh = (ssh: SshOptions): SshOptions => ({
     ...ssh,
     identityFile: ssh.identityFile && path(ssh.identityFile),
@@ -306,6 +307,16 @@ function resolveConfig(raw: RawConfig, base: string): Config {
     sources,
     system: { root: path(raw.system.root), programs },
     display: { ...raw.display, preview: raw.display.preview && path(raw.display.preview) },
-    restore: { ssh: resolveSsh(raw.restore.ssh) },
+    restore: {
+      ssh: resolveSsh(raw.restore.ssh),
+      destinations: Object.fromEntries(Object.entries(raw.restore.destinations).map(([name, to]) => [name, location(to)])),
+    },
+    catalog: {
+      ...raw.catalog,
+      to: raw.catalog.to && location(raw.catalog.to),
+      requests: raw.catalog.requests && location(raw.catalog.requests),
+      ssh: resolveSsh(raw.catalog.ssh),
+      requestsSsh: resolveSsh(raw.catalog.requestsSsh),
+    },
   };
 }

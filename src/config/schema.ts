@@ -289,6 +289,64 @@ export const configSchema = {
           description:
             'How a `[user@]host:/path` destination is reached: its own key, not the read-only pull key; confine it on the target with `rrsync -wo <dir>`.',
         },
+        destinations: {
+          type: 'object',
+          default: {},
+          propertyNames: { pattern: NAME_PATTERN },
+          additionalProperties: { type: 'string', minLength: 1 },
+          description:
+            'Where restore requests may send files, by name: a local folder or `[user@]host:/path` (over restore.ssh). A request names one of these, never a host or a path; each is served into a new folder named after the request.',
+          examples: [{ 'jim-laptop': 'jim@192.0.2.10:/home/jim/restored', 'staff-share': '/srv/restored' }],
+        },
+      },
+    },
+    catalog: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      description:
+        'What every pass publishes so that files can be found and asked for while the node sleeps: the snapshots, every file with its size, mtime and XXH64, the last pass, and a page to browse them (README: Getting data back).',
+      examples: [{ to: 'catalog@files.example.org:/', requests: 'catalog@files.example.org:/', peers: ['odroid-tartu'] }],
+      properties: {
+        to: {
+          type: 'string',
+          minLength: 1,
+          description:
+            'A local folder or `[user@]host:/path` (over catalog.ssh; confine that key with `rrsync -wo <dir>`): the catalog goes to <to>/<node>/, the page to <to>/index.html. Without it, nothing is published.',
+          examples: ['/srv/www/odbackup', 'catalog@files.example.org:/'],
+        },
+        requests: {
+          type: 'string',
+          minLength: 1,
+          description:
+            'Where restore requests (<name>.json) are read at every pass: a local folder or `[user@]host:/path` (over catalog.requestsSsh; confine that key with `rrsync -ro <dir>`). Without it, no request is served.',
+          examples: ['/srv/www/odbackup/requests', 'requests@files.example.org:/'],
+        },
+        peers: {
+          type: 'array',
+          default: [],
+          items: { type: 'string', pattern: NAME_PATTERN },
+          description: 'The other nodes that publish to the same place: the page shows them side by side.',
+          examples: [['odroid-tartu']],
+        },
+        ssh: { ...SSH_SCHEMA, description: 'How a `[user@]host:/path` catalog.to is reached: a key of its own, confined with `rrsync -wo`.' },
+        requestsSsh: { ...SSH_SCHEMA, description: 'How a `[user@]host:/path` catalog.requests is reached: a key of its own, confined with `rrsync -ro`.' },
+        maxRequests: {
+          type: 'integer',
+          minimum: 1,
+          maximum: 100,
+          default: 10,
+          description: 'Requests served per pass, oldest first; the rest wait for the next pass (a flood cannot keep the node awake).',
+          examples: [10],
+        },
+        maxRequestGiB: {
+          type: 'number',
+          minimum: 0,
+          maximum: 100000,
+          default: 50,
+          description: 'A request for more than this is refused with its size: restore it by hand (`odbackup restore`).',
+          examples: [50],
+        },
       },
     },
     verify: {

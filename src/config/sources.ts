@@ -3,11 +3,16 @@ import type { Config, Source } from './types.js';
 
 /** `sync`, `sync <group>` or `sync <source>`: the sources meant, in configuration order. */
 export function sourcesFor(config: Config, target: string | undefined): Source[] {
-  if (!target) return config.sources;
-  const selected = config.sources.filter((source) => source.name === target || source.group === target);
+  return selectSources(config.sources, target);
+}
+
+/** The sources a target names (a group or a source; all when none), of the configuration or of a catalog. */
+export function selectSources<T extends { name: string; group: string }>(sources: readonly T[], target: string | undefined): T[] {
+  if (!target) return [...sources];
+  const selected = sources.filter((source) => source.name === target || source.group === target);
   if (selected.length === 0) {
-    const known = [...new Set(config.sources.flatMap((source) => [source.group, source.name]))].join(', ');
-    throw new OdbackupError('usage', `no source or group named "${target}" in ${config.sources.length} sources`, `known: ${known}`);
+    const known = [...new Set(sources.flatMap((source) => [source.group, source.name]))].join(', ');
+    throw new OdbackupError('usage', `no source or group named "${target}" in ${sources.length} sources`, `known: ${known}`);
   }
   return selected;
 }
@@ -29,7 +34,11 @@ export function mirrorName(url: string): string {
 
 /** One source by its name (restore and the catalog commands take a source, not a group). */
 export function sourceNamed(config: Config, name: string): Source {
-  const source = config.sources.find((candidate) => candidate.name === name);
-  if (!source) throw new OdbackupError('usage', `no source named "${name}"`, `sources: ${config.sources.map((known) => known.name).join(', ')}`);
+  return namedSource(config.sources, name);
+}
+
+export function namedSource<T extends { name: string }>(sources: readonly T[], name: string): T {
+  const source = sources.find((candidate) => candidate.name === name);
+  if (!source) throw new OdbackupError('usage', `no source named "${name}"`, `sources: ${sources.map((known) => known.name).join(', ')}`);
   return source;
 }

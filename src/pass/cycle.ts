@@ -9,6 +9,7 @@ import { localAddress } from '../health/network.js';
 import { pause } from '../pause.js';
 import { currentSlot } from '../power/schedule.js';
 import { wakeReason } from '../power/wake.js';
+import { catalogStep } from '../steps/catalog.js';
 import { checkStep } from '../steps/check.js';
 import { displayStep } from '../steps/display.js';
 import { heartbeatStep } from '../steps/heartbeat.js';
@@ -18,6 +19,7 @@ import { notifyStep } from '../steps/notify.js';
 import { suspendStep } from '../steps/suspend.js';
 import { promoteStep } from '../steps/promote.js';
 import { pruneStep } from '../steps/prune.js';
+import { requestsStep } from '../steps/requests.js';
 import { syncStep } from '../steps/sync.js';
 import { groupsInOrder } from '../config/sources.js';
 import { verifyStep } from '../steps/verify.js';
@@ -43,6 +45,10 @@ export function passPlan(config: Config): PassEntry[] {
     { step: mountStep, label: 'mount rw for promote', args: ['rw'], options: { fsck: false }, onFailure: 'abort' },
     { step: promoteStep, onFailure: 'abort' },
     { step: pruneStep, onFailure: 'abort' },
+    // Getting data back while the node sleeps: neither ever fails the backup (a failed request is answered, an
+    // unreachable catalog host is warning 23 that the next pass makes good).
+    { step: requestsStep, onFailure: 'warn' },
+    { step: catalogStep, onFailure: 'warn' },
     { step: mountStep, label: `mount ${end} at the end`, args: [end], onFailure: 'abort', always: true },
     // Reporting never fails the pass: an undelivered ping or alert is warning 21.
     { step: heartbeatStep, label: 'heartbeat', args: (pass) => [pass.firstFailure ? 'fail' : 'success'], onFailure: 'warn', always: true },

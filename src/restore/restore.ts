@@ -8,10 +8,11 @@ import type { Context } from '../context.js';
 import { OdbackupError } from '../errors.js';
 import type { ExitCodeName } from '../exit-codes.js';
 import { HashPool, type Difference, type ExpectedFile } from '../hash/pool.js';
-import { manifestOf, resolveSnapshot, versionsOf } from '../store/catalog.js';
+import { manifestOf, resolveSnapshot, storeSnapshots, versionsOf, type SnapshotSet } from '../store/catalog.js';
 import { readManifest } from '../store/manifest.js';
 import { bytePath, nameBytes, shownName, type ByteName } from '../store/names.js';
 import { SourceStore } from '../store/snapshots.js';
+import { formatBytes } from '../render.js';
 import { createStage, destinationEntries, dropStage, localDestination, moveIntoPlace } from './destination.js';
 
 export interface RestoreRequest {
@@ -50,7 +51,7 @@ interface Finding {
 }
 
 /** The snapshot to read: the version asked for (its newest snapshot), else --at (default latest). */
-export function pickSnapshot(store: SourceStore, request: RestoreRequest): string {
+export function pickSnapshot(store: SnapshotSet, request: RestoreRequest): string {
   if (request.version === undefined && request.hash === undefined) return resolveSnapshot(store, request.at);
   const path = request.path;
   if (!path) throw new OdbackupError('usage', '--version and --hash pick a version of one file: give its path');
@@ -122,6 +123,8 @@ export interface RestoreRun {
   ctx: Context;
   request: RestoreRequest;
   dryRun: boolean;
+  /** Refuse (2) a restore of more bytes than this (a restore request's limit), before anything is written. */
+  maxBytes?: number;
 }
 
 /**
@@ -131,10 +134,10 @@ export interface RestoreRun {
  * files hashed first, sent with --delay-updates (rsync's own staging), then rsync's checksum dry run must find
  * nothing left to do.
  */
-export async function restore({ ctx, request, dryRun }: RestoreRun): Promise<RestoreOutcome> {
+export async function restore({ ctx, request, dryRun, maxBytes }: RestoreRun): Promise<RestoreOutcome> {
   const { config } = ctx;
   const store = new SourceStore(config.storage.path, request.source.name);
-  const snapshot = pickSnapshot(store, request);
+  const snapshot = pickSnapshot(storeSnapshots(store), request);
   const manifest = manifestOf(store, snapshot);
   const files = countEntries(manifest, request.path);
   if (files === 0) {
@@ -144,6 +147,12 @@ export async function restore({ ctx, request, dryRun }: RestoreRun): Promise<Res
       `${store.name} snapshot ${snapshot} has ${what}; nothing is written`,
       '`odbackup find` looks for a path in every snapshot',
     );
+  }
+  if (maxBytes !== undefined) {
+    let bytes = 0;
+    for (const { name } of entriesOf(manifest, request.path)) bytes += lstatSync(bytePath(store.path(snapshot), name)).size;
+    if (bytes > maxBytes)
+      throw new OdbackupError('usage', `${store.name} ${snapshot}: ${files} files, ${formatBytes(bytes)}: more than the ${formatBytes(maxBytes)} a request may ask for`, 'restore it by hand: `odbackup restore`');
   }
   const listFile = writeRestoreList(config, request.path);
   const base = { source: store.name, snapshot, files };

@@ -131,10 +131,30 @@ export interface RestoreRecord {
   message: string;
 }
 
+/** What a restore request came to: kept here, published with the catalog, shown by `status`. */
+export interface RequestResult {
+  /** The request's file name without .json. */
+  id: string;
+  status: 'serving' | 'done' | 'failed';
+  /** When it was taken up, then when it ended. */
+  at: string;
+  source?: string;
+  path?: string;
+  snapshot?: string;
+  destination?: string;
+  files?: number;
+  bytes?: number;
+  /** The exit code of a failed one (2 for a request that was refused). */
+  code?: number;
+  message: string;
+}
+
 export interface State {
   version: 1;
   /** Newest first, at most KEPT_RESTORES. */
   restores?: RestoreRecord[];
+  /** Restore requests taken up, newest first, at most KEPT_REQUESTS: one that is here is never served again. */
+  requests?: RequestResult[];
   /** Per source, per snapshot still in the store. */
   snapshots?: Record<string, Record<string, SnapshotFacts>>;
   /** Per source, when each scrub slice (0 … scrubDays-1) was last read in full against the manifests. */
@@ -161,6 +181,8 @@ export interface MonitorState {
 
 const KEPT_PASSES = 60;
 const KEPT_RESTORES = 10;
+/** Request ids are remembered this long: a request file left in the folder longer than that is served again. */
+const KEPT_REQUESTS = 500;
 /** The newest passes keep their steps (what `status` shows); older ones only their outcome, so state.json stays small. */
 const DETAILED_PASSES = 5;
 
@@ -175,7 +197,7 @@ export function failureCodeOf(pass: PassRecord | undefined): number {
 export interface JournalEvent {
   time: string;
   runId: string;
-  event: 'pass-start' | 'pass-end' | 'pass-interrupted' | 'step-start' | 'step-end' | 'restore' | 'shrink-accepted' | 'shrink-taken';
+  event: 'pass-start' | 'pass-end' | 'pass-interrupted' | 'step-start' | 'step-end' | 'restore' | 'shrink-accepted' | 'shrink-taken' | 'request';
   step?: string;
   status?: StepStatus;
   code?: ExitCodeName;
@@ -392,6 +414,17 @@ export class RunState {
       state.restores = [record, ...(state.restores ?? [])].slice(0, KEPT_RESTORES);
     });
     this.journal({ runId, event: 'restore', message: `${record.message} (exit ${record.exitCode})` });
+  }
+
+  /**
+   * A restore request taken up ('serving', written before the restore starts: a pass cut off while serving it does
+   * not serve it again), then its result, replacing the earlier record of the same id.
+   */
+  recordRequest(runId: string, result: RequestResult): void {
+    this.update((state) => {
+      state.requests = [result, ...(state.requests ?? []).filter((known) => known.id !== result.id)].slice(0, KEPT_REQUESTS);
+    });
+    this.journal({ runId, event: 'request', status: result.status === 'failed' ? 'failed' : 'ok', message: `${result.id}: ${result.status}: ${result.message}` });
   }
 
   /** The operator says a source shrank on purpose: its next completed pull may shrink past the guard, once. */

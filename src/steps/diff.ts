@@ -1,12 +1,10 @@
-import { sourceNamed } from '../config/sources.js';
+import { CATALOG_OPTION, openSnapshotSets, type CatalogOption } from '../catalog/open.js';
 import { OdbackupError } from '../errors.js';
 import { diffSnapshots, resolveSnapshot } from '../store/catalog.js';
-import { readableStore } from '../store/mount.js';
 import { shownName } from '../store/names.js';
-import { SourceStore } from '../store/snapshots.js';
 import { ok, type Step } from './types.js';
 
-interface DiffOptions {
+interface DiffOptions extends CatalogOption {
   stat?: boolean;
 }
 
@@ -29,12 +27,10 @@ export const diffStep: Step<DiffOptions> = {
     { name: 'from', description: 'a snapshot, latest, or a day YYYY-MM-DD (default: the one before latest)' },
     { name: 'to', description: 'a snapshot, latest, or a day YYYY-MM-DD (default: latest)' },
   ],
-  options: [{ flags: '--stat', description: 'only the counts' }],
+  options: [{ flags: '--stat', description: 'only the counts' }, CATALOG_OPTION],
   locked: false,
   async run(ctx, { args: [sourceName, fromArg, toArg], options }) {
-    const source = sourceNamed(ctx.config, sourceName!);
-    await readableStore(ctx, false);
-    const store = new SourceStore(ctx.config.storage.path, source.name);
+    const store = (await openSnapshotSets(ctx, options.catalog)).named(sourceName!);
     const to = resolveSnapshot(store, toArg);
     const from = fromArg
       ? resolveSnapshot(store, fromArg)
@@ -43,14 +39,14 @@ export const diffStep: Step<DiffOptions> = {
           .filter((name) => name < to)
           .at(-1);
     if (!from)
-      throw new OdbackupError('usage', `${source.name} has no snapshot before ${to} to compare with`, 'name two snapshots: `odbackup snapshots` lists them');
+      throw new OdbackupError('usage', `${store.name} has no snapshot before ${to} to compare with`, 'name two snapshots: `odbackup snapshots` lists them');
     const difference = diffSnapshots(store, from, to);
     const counts = { added: difference.added.length, removed: difference.removed.length, changed: difference.changed.length };
     const paths = options.stat
       ? {}
       : { added: difference.added.map(shownName), removed: difference.removed.map(shownName), changed: difference.changed.map(shownName) };
-    const data: DiffData = { source: source.name, from, to, counts, ...paths };
-    return ok(`${source.name} ${from} → ${to}: ${counts.added} added, ${counts.removed} removed, ${counts.changed} changed`, data);
+    const data: DiffData = { source: store.name, from, to, counts, ...paths };
+    return ok(`${store.name} ${from} → ${to}: ${counts.added} added, ${counts.removed} removed, ${counts.changed} changed`, data);
   },
   render(result) {
     const data = result.data as DiffData;

@@ -1,12 +1,10 @@
-import { sourceNamed } from '../config/sources.js';
+import { CATALOG_OPTION, openSnapshotSets, type CatalogOption } from '../catalog/open.js';
 import { table } from '../render.js';
 import { findPaths } from '../store/catalog.js';
-import { readableStore } from '../store/mount.js';
 import { shownName } from '../store/names.js';
-import { SourceStore } from '../store/snapshots.js';
 import { ok, type Step } from './types.js';
 
-interface FindOptions {
+interface FindOptions extends CatalogOption {
   source?: string;
 }
 
@@ -21,12 +19,11 @@ export const findStep: Step<FindOptions> = {
   name: 'find',
   summary: 'find files by a glob across every snapshot: the newest snapshot that has each, and how many versions',
   arguments: [{ name: 'glob', description: 'e.g. "*.png" (any depth), "drawings/**/cat*" (from the source root)', required: true }],
-  options: [{ flags: '-s, --source <source>', description: 'only this source' }],
+  options: [{ flags: '-s, --source <source>', description: 'only this source' }, CATALOG_OPTION],
   locked: false,
   async run(ctx, { args: [glob], options }) {
-    const sources = options.source ? [sourceNamed(ctx.config, options.source)] : ctx.config.sources;
-    await readableStore(ctx, false);
-    const stores = sources.map((source) => new SourceStore(ctx.config.storage.path, source.name));
+    const sets = await openSnapshotSets(ctx, options.catalog);
+    const stores = options.source ? [sets.named(options.source)] : sets.select(undefined);
     const found: FoundRow[] = findPaths(stores, glob!).map(({ source, name, newest, versions }) => ({ source, path: shownName(name), newest, versions }));
     return ok(`${found.length} path${found.length === 1 ? '' : 's'} match ${glob}`, { paths: found });
   },

@@ -1,25 +1,23 @@
-import { sourceNamed } from '../config/sources.js';
+import { CATALOG_OPTION, openSnapshotSets, type CatalogOption } from '../catalog/open.js';
 import { OdbackupError } from '../errors.js';
 import { table } from '../render.js';
 import { versionsOf, type Version } from '../store/catalog.js';
-import { readableStore } from '../store/mount.js';
 import { pathInSnapshot } from '../store/names.js';
-import { SourceStore } from '../store/snapshots.js';
 import { ok, type Step } from './types.js';
 
-export const versionsStep: Step = {
+export const versionsStep: Step<CatalogOption> = {
   name: 'versions',
   summary: 'each distinct version of one file (by XXH64), numbered 1 = oldest, with the first and last snapshot holding it',
   arguments: [
     { name: 'source', description: 'the source', required: true },
     { name: 'path', description: 'the file, relative to the source (as `find` shows it)', required: true },
   ],
+  options: [CATALOG_OPTION],
   locked: false,
-  async run(ctx, { args: [sourceName, path] }) {
-    const source = sourceNamed(ctx.config, sourceName!);
+  async run(ctx, { args: [sourceName, path], options }) {
     const name = pathInSnapshot(path!);
-    await readableStore(ctx, false);
-    const versions = versionsOf(new SourceStore(ctx.config.storage.path, source.name), name);
+    const source = (await openSnapshotSets(ctx, options.catalog)).named(sourceName!);
+    const versions = versionsOf(source, name);
     if (versions.length === 0)
       throw new OdbackupError(
         'usage',

@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { OdbackupError } from '../errors.js';
-import { comparePaths, lookupManifest, readManifest, walkFiles } from './manifest.js';
+import type { SnapshotFacts } from '../state/run-state.js';
+import { comparePaths, lookupManifest, readManifest, walkFiles, type ManifestEntry } from './manifest.js';
 import { byteName, type ByteName } from './names.js';
 import { snapshotDate, SourceStore } from './snapshots.js';
 
@@ -44,6 +45,70 @@ export function manifestOf(store: SourceStore, snapshot: string): string {
   return manifest;
 }
 
+/** One snapshot as `snapshots` lists it and the published catalog records it. */
+export interface SnapshotRow {
+  source: string;
+  snapshot: string;
+  /** The snapshot's time, ISO (its name is UTC). */
+  time: string;
+  files: number;
+  bytes: number;
+  newBytes: number;
+  latest: boolean;
+  /** verified: its copy check passed (it is or was latest); failed: its copy check found a difference; unknown: not recorded. */
+  verified: 'verified' | 'failed' | 'unknown';
+}
+
+/**
+ * The snapshots of one source and what each holds: read from the store's manifests on the node, or from a copy of
+ * the published catalog anywhere (`--catalog`). The catalog commands and restore ask only this.
+ */
+export interface SnapshotSet {
+  readonly name: string;
+  /** Complete snapshots, oldest first. */
+  snapshots(): string[];
+  latest(): string | undefined;
+  /** Every file's entry, in walk order. */
+  entries(snapshot: string): Generator<ManifestEntry>;
+  /** One file's XXH64, or undefined when the snapshot does not hold it. */
+  lookup(snapshot: string, name: ByteName): string | undefined;
+  /** Every snapshot with its size and copy check, oldest first. */
+  describe(): SnapshotRow[];
+}
+
+/** A source's snapshots in the store, with what the pulls recorded of them (state.json). */
+export function storeSnapshots(store: SourceStore, facts: Record<string, SnapshotFacts> = {}): SnapshotSet {
+  return {
+    name: store.name,
+    snapshots: () => store.snapshots(),
+    latest: () => store.latest(),
+    entries: (snapshot) => readManifest(manifestOf(store, snapshot)),
+    lookup: (snapshot, name) => lookupManifest(manifestOf(store, snapshot), name),
+    describe: () => describeSnapshots(store, facts),
+  };
+}
+
+function describeSnapshots(store: SourceStore, facts: Record<string, SnapshotFacts>): SnapshotRow[] {
+  const latest = store.latest();
+  const names = store.snapshots();
+  return names.map((snapshot, index) => {
+    const known = facts[snapshot];
+    const previous = names[index - 1];
+    // Recorded by the pull, while the snapshot it was counted against is still the one before; else measured from
+    // the directory (metadata only): snapshots pulled before sizes were recorded, or after a prune.
+    const recorded = known?.files === undefined ? undefined : { files: known.files, bytes: known.bytes ?? 0, newBytes: known.newBytes ?? 0 };
+    const size = !recorded
+      ? measureSnapshot(store, snapshot, previous)
+      : !previous
+        ? { ...recorded, newBytes: recorded.bytes }
+        : known!.newAfter === previous
+          ? recorded
+          : measureSnapshot(store, snapshot, previous);
+    const verified = known?.copyCheck === 'failed' ? 'failed' : known?.copyCheck === 'passed' || snapshot === latest ? 'verified' : 'unknown';
+    return { source: store.name, snapshot, time: snapshotDate(snapshot).toISOString(), ...size, latest: snapshot === latest, verified };
+  });
+}
+
 export interface Version {
   /** 1 = the oldest. */
   number: number;
@@ -58,10 +123,10 @@ export interface Version {
  * Each distinct content of one file, oldest first: one lookup per snapshot. Identical bytes in several snapshots
  * are one version, also when the file was different in between (a version is its bytes, numbered by first sight).
  */
-export function versionsOf(store: SourceStore, name: ByteName): Version[] {
+export function versionsOf(store: SnapshotSet, name: ByteName): Version[] {
   const versions = new Map<string, Version>();
   for (const snapshot of store.snapshots()) {
-    const hash = lookupManifest(manifestOf(store, snapshot), name);
+    const hash = store.lookup(snapshot, name);
     if (!hash) continue;
     const known = versions.get(hash);
     if (known) {
@@ -85,7 +150,7 @@ export interface FoundPath {
  * slash matches the file name at any depth (`*.png`), one with a slash the whole path. Names are bytes: the pattern
  * is taken as UTF-8 bytes, so `?` stands for one byte.
  */
-export function findPaths(stores: readonly SourceStore[], glob: string): FoundPath[] {
+export function findPaths(stores: readonly SnapshotSet[], glob: string): FoundPath[] {
   // The compiled expression itself: picomatch's matcher function costs more than the test, per line of every manifest.
   const picomatch = createRequire(import.meta.url)('picomatch') as typeof import('picomatch');
   const pattern = picomatch.makeRe(byteName(Buffer.from(glob, 'utf8')), { dot: true });
@@ -94,7 +159,7 @@ export function findPaths(stores: readonly SourceStore[], glob: string): FoundPa
   for (const store of stores) {
     const seen = new Map<ByteName, { newest: string; hashes: Set<string> }>();
     for (const snapshot of store.snapshots()) {
-      for (const { name, hash } of readManifest(manifestOf(store, snapshot))) {
+      for (const { name, hash } of store.entries(snapshot)) {
         if (!matches(name)) continue;
         const path = seen.get(name);
         if (path) {
@@ -116,10 +181,10 @@ export interface Difference {
 }
 
 /** Two manifests merged in walk order: what B added, removed and changed against A. */
-export function diffSnapshots(store: SourceStore, from: string, to: string): Difference {
+export function diffSnapshots(store: SnapshotSet, from: string, to: string): Difference {
   const difference: Difference = { added: [], removed: [], changed: [] };
-  const before = readManifest(manifestOf(store, from));
-  const after = readManifest(manifestOf(store, to));
+  const before = store.entries(from);
+  const after = store.entries(to);
   try {
     let a = before.next();
     let b = after.next();
@@ -145,7 +210,7 @@ export function diffSnapshots(store: SourceStore, from: string, to: string): Dif
  * The snapshot an operator names: a full name, `latest`, or a day (YYYY-MM-DD, the node's local date) for the newest
  * snapshot of that day. Unknown is a usage error naming what exists.
  */
-export function resolveSnapshot(store: SourceStore, at: string | undefined): string {
+export function resolveSnapshot(store: SnapshotSet, at: string | undefined): string {
   const snapshots = store.snapshots();
   const latest = store.latest() ?? snapshots.at(-1);
   if (!latest) throw new OdbackupError('usage', `${store.name} has no snapshot yet`, 'a snapshot exists after the first pass that pulled it');
