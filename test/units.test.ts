@@ -238,6 +238,7 @@ test('screenFor: every line of every screen fits the board (18 characters at sca
     network: { internet: 'FAIL', ssh: 'FAIL' },
     failure: { code: '41', what: 'sync images: the source directory /srv/exports/images does not exist' },
     warnings: 12,
+    restored: 3,
     wake: new Date('2026-11-23T03:00:00Z'),
   };
   for (const name of SCREENS) {
@@ -249,5 +250,8 @@ test('screenFor: every line of every screen fits the board (18 characters at sca
     }
   }
   assert.deepEqual(screenFor(facts, 'failed').lines.slice(0, 2), ['sync images: the', 'source directory']);
+  assert.equal(screenFor(facts, 'ready').lines[0], '12 warn 3 restored');
+  assert.equal(screenFor({ ...facts, warnings: 0, restored: 2 }, 'ready').lines[0], '2 restored');
+  assert.equal(screenFor({ ...facts, warnings: 0, restored: 0 }, 'ready').lines[0], 'SLEEPING...');
   assert.deepEqual(wrapWords('see /a/very/long/path/that/is/one/word', 18, 3), ['see', '/a/very/long/path/', 'that/is/one/word']);
 });

@@ -21,6 +21,8 @@ export interface ScreenFacts {
   /** The FAILED screen: the code and what failed (a step, or the source named in its message). */
   failure?: { code: string; what: string };
   warnings: number;
+  /** The READY screen: restore requests this pass served. */
+  restored?: number;
   /** The READY screen: the next scheduled wake. */
   wake: Date;
 }
@@ -54,6 +56,16 @@ export function wrapWords(text: string, width: number, count: number): string[] 
   return lines.slice(0, count);
 }
 
+/** The READY screen's first line: asleep, with the warnings and the restore requests served, in what fits. */
+function sleepingLine({ warnings, restored }: ScreenFacts): string {
+  const candidates = !restored
+    ? [warnings ? `SLEEPING, ${warnings} warn` : 'SLEEPING...']
+    : !warnings
+      ? [`SLEEPING, ${restored} restored`, `${restored} restored`]
+      : [`${warnings} warn, ${restored} restored`, `${warnings} warn ${restored} restored`, `${warnings} warn, ${restored} rest.`, `${warnings} warn`];
+  return candidates.find((line) => line.length <= LINE_CHARS) ?? candidates.at(-1)!.slice(0, LINE_CHARS);
+}
+
 /** The screens that show the network line (and so need it gathered). */
 export const NETWORK_SCREENS: readonly ScreenName[] = ['start', 'failed'];
 
@@ -75,7 +87,7 @@ export function screenFor(facts: ScreenFacts, name: ScreenName, text?: string): 
       return {
         ...base,
         state: 'BACKUP READY',
-        lines: [facts.warnings ? `SLEEPING, ${facts.warnings} warn` : 'SLEEPING...', `wake ${short(facts.wake)}`, `valid ${short(validUntil)}`, ip],
+        lines: [sleepingLine(facts), `wake ${short(facts.wake)}`, `valid ${short(validUntil)}`, ip],
       };
     }
     case 'maintenance':

@@ -7,7 +7,7 @@ import { localAddress } from '../health/network.js';
 import { scheduledWake } from '../power/schedule.js';
 import { failed, ok, skipped, type StepResult } from '../result.js';
 import { writeFileAtomic } from '../state/atomic.js';
-import { failureCodeOf } from '../state/run-state.js';
+import { failureCodeOf, requestsOfPass } from '../state/run-state.js';
 import { installOnBadger, showOnBadger } from './badger.js';
 import { pngOf, renderScreen } from './preview.js';
 import { showProgram } from './programs.js';
@@ -34,6 +34,7 @@ async function screenFacts(ctx: Context, name: ScreenName, code: number | undefi
     address: localAddress(),
     failure: { code: String(code ?? failureCodeOf(ctx.pass)), what: failure?.source ?? failure?.step ?? FAILURE_DEFAULT },
     warnings: ctx.pass?.warnings.length ?? 0,
+    restored: requestsOfPass(ctx.state.read(), ctx.pass).done,
     wake: scheduledWake(ctx.config, ctx.now()),
   };
   if (NETWORK_SCREENS.includes(name)) {

@@ -194,6 +194,13 @@ export function failureCodeOf(pass: PassRecord | undefined): number {
   return pass?.firstFailure ? EXIT_CODES[pass.firstFailure.code].code : 1;
 }
 
+/** The restore requests a pass answered: what the heartbeat says and the READY screen counts. */
+export function requestsOfPass(state: State, pass: PassRecord | undefined): { done: number; failed: number } {
+  const answered = pass ? (state.requests ?? []).filter((request) => request.at >= pass.startedAt && request.status !== 'serving') : [];
+  const done = answered.filter((request) => request.status === 'done').length;
+  return { done, failed: answered.length - done };
+}
+
 export interface JournalEvent {
   time: string;
   runId: string;

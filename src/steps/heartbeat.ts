@@ -5,7 +5,7 @@ import { EXIT_CODES, warningLine } from '../exit-codes.js';
 import { maskedUrl } from '../config/secrets.js';
 import { asksForMaintenance, DEFAULT_BODY_LIMIT, monitorKey, monitorName, pingRequest } from '../monitor/pings.js';
 import { table } from '../render.js';
-import { failureCodeOf, PING_EVENTS, type MonitorState, type PassRecord, type Ping, type PingEvent } from '../state/run-state.js';
+import { failureCodeOf, PING_EVENTS, requestsOfPass, type MonitorState, type PassRecord, type Ping, type PingEvent } from '../state/run-state.js';
 import { failed, ok, skipped, type Context, type Step } from './types.js';
 
 interface HeartbeatOptions {
@@ -49,7 +49,9 @@ export function pingOf(ctx: Context, event: PingEvent, exitCode: number): Ping {
     event === 'start'
       ? []
       : ctx.config.sources.map((source) => `${source.name}: ${coverageText(coverageDays(sliceReads(scrub, source.name, scrubDays), scrubDays, ctx.now()))}`);
-  const body = [...warnings, ...coverage, ...(event === 'fail' ? ctx.log.tail(60) : [])].join('\n');
+  const requests = event === 'start' ? { done: 0, failed: 0 } : requestsOfPass(ctx.state.read(), pass);
+  const served = requests.done + requests.failed ? [`restore requests: ${requests.done} served, ${requests.failed} refused or failed`] : [];
+  const body = [...warnings, ...coverage, ...served, ...(event === 'fail' ? ctx.log.tail(60) : [])].join('\n');
   // Outside a pass there is no run to pair: a start and a success sent by hand carry no run id, and the
   // monitor pairs them as healthchecks pairs any two pings without one.
   return { event, exitCode, time: ctx.now().toISOString(), ...(ctx.pass ? { runId: ctx.runId } : {}), node, message, body };

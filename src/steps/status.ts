@@ -2,7 +2,7 @@ import { localTime, scheduledWake } from '../power/schedule.js';
 import { codeLabel, warningLine } from '../exit-codes.js';
 import { heading, statusWord, table } from '../render.js';
 import { RunLock } from '../state/lock.js';
-import type { PassRecord, RestoreRecord, SourceRecord } from '../state/run-state.js';
+import type { PassRecord, RequestResult, RestoreRecord, SourceRecord } from '../state/run-state.js';
 import { snapshotDate, SourceStore } from '../store/snapshots.js';
 import { ok, type Step } from './types.js';
 import { coverageDays, coverageText, sliceReads, worstCoverage } from '../verify/scrub.js';
@@ -33,6 +33,8 @@ interface StatusData {
   passes: PassRecord[];
   /** The newest restores first. */
   restores: RestoreRecord[];
+  /** Restore requests taken up (catalog.requests), newest first. */
+  requests: RequestResult[];
   /** The wake the last suspend armed, and the next scheduled one from now. */
   armedWake?: string;
   nextWake: string;
@@ -71,6 +73,7 @@ export const statusStep: Step<StatusOptions> = {
       verifiedWithinDays: worstCoverage(sources.map((source) => source.verifiedWithinDays)),
       passes: state.passes.slice(0, count),
       restores: (state.restores ?? []).slice(0, count),
+      requests: (state.requests ?? []).slice(0, count),
       armedWake: state.power?.scheduledWake,
       nextWake: scheduledWake(ctx.config, ctx.now()).toISOString(),
     };
@@ -122,6 +125,16 @@ export const statusStep: Step<StatusOptions> = {
         table(
           ['started', 'exit', 'what'],
           data.restores.map((restore) => [restore.startedAt, String(restore.exitCode), restore.message]),
+        ),
+      );
+    }
+    if (data.requests.length > 0) {
+      lines.push(
+        '',
+        heading('restore requests'),
+        table(
+          ['request', 'result', 'when', 'what'],
+          data.requests.map((request) => [request.id, request.status, request.at, request.message]),
         ),
       );
     }

@@ -1,0 +1,216 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { after, before, describe, test } from 'node:test';
+import { nightClock } from './harness/nights.js';
+import { freePort, startSshd } from './harness/sshd.js';
+import { BIN, isRoot, odbackup, odbackupAsync, removeDir, tempDir, writeConfig, writeFiles } from './helpers.js';
+
+const root = tempDir();
+const source = join(root, 'laptop');
+const dir = join(root, 'node');
+const published = join(root, 'published');
+const requests = join(root, 'requests');
+const jimLaptop = join(root, 'jim-laptop');
+const XSS_NAME = '<img src=x onerror=alert(1)>.png';
+let config: string;
+
+/** Jim's drawing: three versions over four nights; the fourth night changes nothing. */
+export const NIGHTS: { night: string; files: Record<string, string> }[] = [
+  { night: '2026-11-01', files: { 'drawings/jim/house-drawing.dxf': 'house v1', [XSS_NAME]: 'not a script' } },
+  { night: '2026-11-02', files: { 'drawings/jim/house-drawing.dxf': 'house v2 (a porch)' } },
+  { night: '2026-11-03', files: { 'drawings/jim/house-drawing.dxf': 'house v3 (a second floor)' } },
+  { night: '2026-11-04', files: {} },
+];
+
+const run = (...args: string[]) => odbackup(['--config', config, ...args]);
+const indexOf = () => JSON.parse(readFileSync(join(published, 'test-node', 'index.json'), 'utf8'));
+async function night(date: string, configPath = config) {
+  const at = nightClock(`${date} 03:00:00`);
+  const pass = await odbackupAsync(['--config', configPath, 'cycle', '--no-suspend'], at.env, at.prefix);
+  return pass;
+}
+
+before(async () => {
+  writeFiles(source, { 'docs/letter.txt': 'Dear Jocinta' });
+  writeFileSync(Buffer.concat([Buffer.from(`${source}/`), Buffer.from('caf\xe9.txt', 'latin1')]), 'latin-1 name');
+  config = writeConfig(dir, [{ name: 'work', group: 'laptops', from: source }], {
+    retention: { daily: 30, weekly: 0, monthly: 0 },
+    catalog: { to: published, requests },
+    restore: { destinations: { 'jim-laptop': jimLaptop } },
+  });
+  for (const { night: date, files } of NIGHTS) {
+    writeFiles(source, files);
+    const pass = await night(date);
+    assert.equal(pass.status, 0, `night ${date}: ${pass.stdout}${pass.stderr}`);
+    // After every publish, what index.json names is there: a reader never meets half a catalog.
+    for (const snapshot of indexOf().sources[0].snapshots) assert.ok(existsSync(join(published, 'test-node', snapshot.data)), snapshot.data);
+  }
+});
+after(() => removeDir(root));
+
+describe('the catalog every pass publishes', () => {
+  test('one data file per snapshot, each file with its size, mtime and XXH64; the page, nodes.json and the request schema beside it', () => {
+    const index = indexOf();
+    assert.equal(index.node, 'test-node');
+    assert.deepEqual(index.lastPass.exitCode, 0);
+    assert.deepEqual(index.destinations, ['jim-laptop']);
+    const snapshots = index.sources[0].snapshots as { snapshot: string; data: string; files: number; latest: boolean }[];
+    assert.equal(snapshots.length, 4);
+    assert.equal(snapshots.filter((row) => row.latest).length, 1);
+    assert.deepEqual(readdirSync(join(published, 'test-node', 'data', 'work')).sort(), snapshots.map((row) => `${row.snapshot}.gz`).sort());
+    const lines = gunzipSync(readFileSync(join(published, 'test-node', snapshots[1]!.data))).toString('utf8').split('\n').filter(Boolean);
+    const drawing = lines.find((line) => line.endsWith('drawings/jim/house-drawing.dxf'))!;
+    const [size, mtime, manifestLine] = drawing.split('\t');
+    assert.equal(Number(size), 'house v2 (a porch)'.length);
+    const kept = statSync(join(dir, 'store', 'work', snapshots[1]!.snapshot, 'drawings/jim/house-drawing.dxf'));
+    assert.equal(Number(mtime), Math.floor(kept.mtimeMs / 1000));
+    const stored = readFileSync(join(dir, 'store', 'work', `${snapshots[1]!.snapshot}.xxh64`), 'utf8');
+    assert.ok(stored.includes(`${manifestLine}\n`), 'the same XXH64 line as the manifest');
+    assert.ok(lines.some((line) => line.endsWith('  caf\\xe9.txt')), 'a name that is not UTF-8 as \\xNN');
+    assert.deepEqual(JSON.parse(readFileSync(join(published, 'nodes.json'), 'utf8')), ['test-node']);
+    for (const file of ['index.html', 'request.schema.json']) assert.ok(existsSync(join(published, file)), file);
+  });
+
+  test('a night costs what changed: the old data files are not written again', async () => {
+    const data = join(published, 'test-node', 'data', 'work');
+    const before = Object.fromEntries(readdirSync(data).map((name) => [name, statSync(join(data, name)).mtimeMs]));
+    const pass = await night('2026-11-05');
+    assert.equal(pass.status, 0, pass.stderr);
+    assert.match(pass.stdout, /catalog +ok +catalog of \d+ files published to .* \(1 snapshot added, 0 removed\)/);
+    for (const [name, mtime] of Object.entries(before)) assert.equal(statSync(join(data, name)).mtimeMs, mtime, `${name} untouched`);
+  });
+
+  test('snapshots, find, versions and diff read a copy with --catalog: the same output as on the node, with no configuration and no root', () => {
+    const copy = join(root, 'copy');
+    cpSync(published, copy, { recursive: true });
+    chmodSync(root, 0o755);
+    spawnSync('chmod', ['-R', 'a+rX', copy]);
+    const snapshots = indexOf().sources[0].snapshots as { snapshot: string }[];
+    const commands = [
+      ['snapshots'],
+      ['snapshots', 'laptops'],
+      ['find', '*.dxf'],
+      ['find', 'drawings/**'],
+      ['versions', 'work', 'drawings/jim/house-drawing.dxf'],
+      ['diff', 'work'],
+      ['diff', 'work', snapshots[0]!.snapshot, snapshots[2]!.snapshot],
+      ['--json', 'versions', 'work', 'caf\\xe9.txt'],
+    ];
+    // As nobody, where the test runs as root: a copy of the catalog is all it needs.
+    const asUser = isRoot() ? ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', '--'] : [];
+    for (const command of commands) {
+      const onNode = run(...command);
+      assert.equal(onNode.status, 0, `${command.join(' ')}: ${onNode.stderr}`);
+      const [program, ...args] = [...asUser, process.execPath, BIN, ...command, '--catalog', copy];
+      const anywhere = spawnSync(program!, args, { encoding: 'utf8', env: { ...process.env, ODBACKUP_CONFIG: join(root, 'no-such-config.json'), NO_COLOR: '1' } });
+      assert.equal(anywhere.status, 0, `${command.join(' ')} --catalog: ${anywhere.stderr}`);
+      assert.equal(anywhere.stdout, onNode.stdout, command.join(' '));
+    }
+    const unknown = odbackup(['versions', 'work', 'no/such/file', '--catalog', copy]);
+    assert.equal(unknown.status, 2);
+    assert.match(unknown.stderr, /work has no file no\/such\/file in any snapshot/);
+    const notCatalog = odbackup(['snapshots', '--catalog', root]);
+    assert.equal(notCatalog.status, 2);
+    assert.match(notCatalog.stderr, /is not an odbackup catalog: no index\.json/);
+  });
+});
+
+describe('restore requests, served at the next pass', () => {
+  const ask = (name: string, request: unknown) => writeFileSync(join(requests, name), typeof request === 'string' ? request : JSON.stringify(request));
+
+  test("Jim's drawing, version 2: restored into a new folder named after the request, equal to night 2's bytes; served once", async () => {
+    mkdirSync(requests, { recursive: true });
+    ask('jim-house-v2.json', { source: 'work', path: 'drawings/jim/house-drawing.dxf', version: 2, destination: 'jim-laptop', requestedBy: 'Jim' });
+    const pass = await night('2026-11-06');
+    assert.equal(pass.status, 0, pass.stderr);
+    assert.match(pass.stdout, /requests +ok +1 restore request served, 0 refused or failed/);
+    assert.equal(readFileSync(join(jimLaptop, 'jim-house-v2', 'drawings/jim/house-drawing.dxf'), 'utf8'), 'house v2 (a porch)');
+    const result = indexOf().requests.find((request: { id: string }) => request.id === 'jim-house-v2');
+    assert.equal(result.status, 'done');
+    assert.match(result.message, /^restored 1 file \(18 B\) of work 2026-11-02T030000Z \(drawings\/jim\/house-drawing\.dxf\) to jim-laptop\/jim-house-v2/);
+    assert.match(run('status').stdout, /jim-house-v2 +done/);
+    const journal = readFileSync(join(dir, 'state', 'journal.jsonl'), 'utf8');
+    assert.match(journal, /"event":"request".*"message":"jim-house-v2: done: restored 1 file/);
+
+    const again = await night('2026-11-07');
+    assert.match(again.stdout, /requests +ok +0 restore requests served, 0 refused or failed/, 'served once: the file still in the folder is not served again');
+  });
+
+  test('bad requests are answered with a reason and change nothing; a flood waits for the next pass', async () => {
+    const bad: [string, unknown, RegExp][] = [
+      ['malformed.json', '{"source": "work", "path": ', /refused: not JSON/],
+      ['not-an-object.json', '[1, 2]', /refused: the request is not a JSON object/],
+      ['unknown-source.json', { source: 'payroll', path: 'a', destination: 'jim-laptop' }, /no source named "payroll"/],
+      ['unknown-path.json', { source: 'work', path: 'no/such.dxf', destination: 'jim-laptop' }, /has no file no\/such\.dxf/],
+      ['unknown-version.json', { source: 'work', path: 'drawings/jim/house-drawing.dxf', version: 99, destination: 'jim-laptop' }, /version 99/],
+      ['unknown-destination.json', { source: 'work', path: 'docs', destination: 'mallory' }, /refused: no destination named "mallory"/],
+      ['dot-dot.json', { source: 'work', path: '../../etc/passwd', destination: 'jim-laptop' }, /leaves the snapshot \(\.\.\)/],
+      ['absolute.json', { source: 'work', path: '/etc/passwd', destination: 'jim-laptop' }, /is absolute/],
+      ['nul.json', { source: 'work', path: 'docs/\u0000x', destination: 'jim-laptop' }, /contains a NUL byte/],
+      ['huge.json', JSON.stringify({ source: 'work', path: 'docs', destination: 'jim-laptop', requestedBy: 'x'.repeat(20_000) }), /refused: the file is larger than 16384 bytes/],
+      ['host-of-its-own.json', { source: 'work', path: 'docs', destination: 'jim-laptop', to: 'mallory@evil:/' }, /refused: the request has an unknown field "to"/],
+      ['space in name.json', { source: 'work', path: 'docs', destination: 'jim-laptop' }, /refused: a request is named with letters/],
+    ];
+    for (const [name, request] of bad) ask(name, request);
+    const before = readdirSync(jimLaptop).sort();
+    const pass = await night('2026-11-08');
+    assert.equal(pass.status, 0, pass.stderr);
+    assert.match(pass.stdout, /requests +ok +0 restore requests served, 10 refused or failed, 2 waiting for the next pass/);
+    const next = await night('2026-11-09');
+    assert.match(next.stdout, /requests +ok +0 restore requests served, 2 refused or failed/);
+    const answered = indexOf().requests as { id: string; status: string; message: string }[];
+    for (const [name, , reason] of bad) {
+      const result = answered.find((request) => request.id === name.slice(0, -5));
+      assert.ok(result, `${name} answered`);
+      assert.equal(result.status, 'failed', name);
+      assert.match(result.message, reason, name);
+      assert.doesNotMatch(result.message, /\n/, `${name}: one line`);
+    }
+    assert.deepEqual(readdirSync(jimLaptop).sort(), before, 'nothing was written');
+  });
+});
+
+describe('a catalog host over ssh (rrsync -wo), and one that cannot be reached', () => {
+  test('an unreachable host is warning 23 and a backup that succeeded; the next pass publishes everything', async () => {
+    const host = join(root, 'catalog-host');
+    mkdirSync(host, { recursive: true });
+    const sshd = await startSshd(join(root, 'sshd-catalog'), host, '-wo');
+    try {
+      const remote = (port: number) =>
+        writeConfig(join(root, 'remote-node'), [{ name: 'work', group: 'laptops', from: source }], {
+          catalog: { to: `${sshd.user}@127.0.0.1:/`, ssh: { port, identityFile: sshd.identityFile, knownHostsFile: sshd.knownHostsFile, connectTimeout: 5 } },
+        });
+      const down = odbackup(['--config', remote(await freePort()), 'cycle']);
+      assert.equal(down.status, 0, down.stderr);
+      assert.match(down.stderr, /warning 23: catalog: the catalog was not published to .*127\.0\.0\.1:\/: source unreachable: .*Connection refused/);
+      assert.equal(existsSync(join(host, 'test-node')), false);
+      const up = odbackup(['--config', remote(sshd.port), 'cycle']);
+      assert.equal(up.status, 0, up.stderr);
+      const index = JSON.parse(readFileSync(join(host, 'test-node', 'index.json'), 'utf8'));
+      assert.ok(index.sources[0].snapshots.length >= 1);
+      for (const snapshot of index.sources[0].snapshots) assert.ok(existsSync(join(host, 'test-node', snapshot.data)));
+      assert.ok(existsSync(join(host, 'index.html')));
+    } finally {
+      await sshd.stop();
+    }
+  });
+});
+
+describe('pruned snapshots drop out of the catalog', () => {
+  test('a retention of two days leaves two data files and an index of two', () => {
+    const tight = writeConfig(dir, [{ name: 'work', group: 'laptops', from: source }], {
+      retention: { daily: 2, weekly: 0, monthly: 0 },
+      catalog: { to: published },
+    });
+    assert.equal(odbackup(['--config', tight, 'prune']).status, 0);
+    const published2 = odbackup(['--config', tight, 'catalog']);
+    assert.equal(published2.status, 0, published2.stderr);
+    assert.match(published2.stdout, /\(0 snapshots added, \d+ removed\)/);
+    const snapshots = indexOf().sources[0].snapshots as { data: string }[];
+    assert.equal(snapshots.length, 2);
+    assert.equal(readdirSync(join(published, 'test-node', 'data', 'work')).length, 2);
+  });
+});
