@@ -60,6 +60,7 @@ function stageCommon(stage) {
   writeFileSync(entry, readFileSync(entry, 'utf8').replace(/^#!.*/, '#!/usr/bin/node'));
   cpSync(join(root, 'dist', 'src'), join(lib, 'dist', 'src'), { recursive: true, filter: (path) => !path.endsWith('.map') });
   cpSync(join(root, 'packaging', 'badger'), join(lib, 'packaging', 'badger'), { recursive: true });
+  cpSync(join(root, 'packaging', 'catalog'), join(lib, 'packaging', 'catalog'), { recursive: true });
   for (const module of productionModules()) {
     if (existsSync(join(lib, module))) continue; // copied with its parent
     const from = join(root, module);

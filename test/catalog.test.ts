@@ -199,6 +199,33 @@ describe('a catalog host over ssh (rrsync -wo), and one that cannot be reached',
   });
 });
 
+describe('restore requests read over ssh (rrsync -ro)', () => {
+  test('a request left on the web server is fetched with a read-only key and served to a remote destination (rrsync -wo)', async () => {
+    const webRequests = join(root, 'web-requests');
+    const laptop = join(root, 'jocinta-laptop');
+    mkdirSync(webRequests, { recursive: true });
+    mkdirSync(laptop, { recursive: true });
+    writeFileSync(join(webRequests, 'letter.json'), JSON.stringify({ source: 'work', path: 'docs/letter.txt', destination: 'jocinta' }));
+    const requestsHost = await startSshd(join(root, 'sshd-requests'), webRequests, '-ro');
+    const laptopHost = await startSshd(join(root, 'sshd-laptop'), laptop, '-wo');
+    try {
+      const ssh = (host: typeof requestsHost) => ({ port: host.port, identityFile: host.identityFile, knownHostsFile: host.knownHostsFile, connectTimeout: 5 });
+      const remote = writeConfig(join(root, 'ssh-requests-node'), [{ name: 'work', group: 'laptops', from: source }], {
+        catalog: { requests: `${requestsHost.user}@127.0.0.1:/`, requestsSsh: ssh(requestsHost) },
+        restore: { destinations: { jocinta: `${laptopHost.user}@127.0.0.1:/` }, ssh: ssh(laptopHost) },
+      });
+      const pass = odbackup(['--config', remote, 'cycle']);
+      assert.equal(pass.status, 0, pass.stderr);
+      assert.match(pass.stdout, /requests +ok +1 restore request served/);
+      assert.equal(readFileSync(join(laptop, 'letter', 'docs', 'letter.txt'), 'utf8'), 'Dear Jocinta');
+      assert.ok(existsSync(join(webRequests, 'letter.json')), 'the node only reads the requests folder');
+    } finally {
+      await requestsHost.stop();
+      await laptopHost.stop();
+    }
+  });
+});
+
 describe('pruned snapshots drop out of the catalog', () => {
   test('a retention of two days leaves two data files and an index of two', () => {
     const tight = writeConfig(dir, [{ name: 'work', group: 'laptops', from: source }], {

@@ -128,6 +128,25 @@ test('Jim searches "drawing", sees three versions held by both nodes, saves a re
   await page.close();
 });
 
+test("Jocinta's laptop was reflashed: she asks for all of the latest snapshot, and the next pass restores every file", async () => {
+  const page = await openPage();
+  await page.selectOption('#snapshot-source', { label: 'node-b: work' });
+  const latest = await page.$eval('#snapshot', (select) => (select as unknown as { selectedOptions: { dataset: { snapshot: string } }[] }).selectedOptions[0]!.dataset.snapshot);
+  await page.click('#request-all');
+  const request = JSON.parse((await page.textContent('#request-json'))!);
+  assert.deepEqual(request, { source: 'work', path: '.', version: latest, destination: 'jim-laptop', node: 'node-b' });
+  const download = page.waitForEvent('download');
+  await page.click('#request-save');
+  const saved = await download;
+  await saved.saveAs(join(requests, saved.suggestedFilename()));
+  await night('node-b', '2026-11-05');
+  const restored = join(jimLaptop, saved.suggestedFilename().slice(0, -'.json'.length));
+  assert.equal(readFileSync(join(restored, 'docs/letter.txt'), 'utf8'), 'Dear Jocinta');
+  assert.equal(readFileSync(join(restored, DRAWING), 'utf8'), VERSIONS[2]);
+  assert.equal(readFileSync(join(restored, XSS_NAME), 'utf8'), 'not a script');
+  await page.close();
+});
+
 test('names are shown as text: markup in a name stays text, bytes that are not UTF-8 show as \\xNN', async () => {
   const page = await openPage();
   const png = await search(page, '*.png');

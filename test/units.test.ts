@@ -1,9 +1,12 @@
 // Pure functions, imported directly: argv builders, parsers, retention, ping requests, wake reasons.
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { Ajv } from 'ajv';
+import { requestProblem } from '../src/catalog/requests.js';
+import { ROOT } from './helpers.js';
 import { classifyRsyncFailure, isTransferredFile, parseItemized, rsyncArgs } from '../src/adapters/rsync.js';
 import type { Config } from '../src/config/types.js';
 import { exec, type ExecResult } from '../src/exec.js';
@@ -254,4 +257,29 @@ test('screenFor: every line of every screen fits the board (18 characters at sca
   assert.equal(screenFor({ ...facts, warnings: 0, restored: 2 }, 'ready').lines[0], '2 restored');
   assert.equal(screenFor({ ...facts, warnings: 0, restored: 0 }, 'ready').lines[0], 'SLEEPING...');
   assert.deepEqual(wrapWords('see /a/very/long/path/that/is/one/word', 18, 3), ['see', '/a/very/long/path/', 'that/is/one/word']);
+});
+
+test('requestProblem says what the shipped request.schema.json says, for good and bad requests alike', () => {
+  const schema = JSON.parse(readFileSync(join(ROOT, 'packaging', 'catalog', 'request.schema.json'), 'utf8'));
+  const validate = new Ajv({ strict: false }).compile(schema);
+  const requests: unknown[] = [
+    { source: 'work', path: 'a/b.txt', destination: 'jim-laptop' },
+    { source: 'work', path: '.', version: 2, destination: 'jim-laptop', node: 'odroidm1', requestedBy: 'Jim' },
+    { source: 'work', path: 'a', version: '0123456789abcdef', destination: 'd' },
+    { source: 'work', path: 'a', version: '2026-11-02', destination: 'd' },
+    { source: 'work', path: 'a', version: '2026-11-02T030000Z', destination: 'd' },
+    { source: 'work', path: 'a', version: 'latest', destination: 'd' },
+    { source: 'work', path: 'a', version: 0, destination: 'd' },
+    { source: 'work', path: 'a', version: 1.5, destination: 'd' },
+    { source: 'work', path: 'a', version: 'yesterday', destination: 'd' },
+    { source: 'Work', path: 'a', destination: 'd' },
+    { source: 'work', path: '', destination: 'd' },
+    { source: 'work', path: 'a', destination: 'd', to: 'mallory@evil:/' },
+    { source: 'work', path: 'a' },
+    { source: 'work', path: 'a', destination: 'd', requestedBy: 5 },
+    [],
+    'work',
+    null,
+  ];
+  for (const request of requests) assert.equal(requestProblem(request) === undefined, validate(request), JSON.stringify(request));
 });

@@ -142,10 +142,12 @@ async function serveOne(ctx: Context, inbox: string, file: string): Promise<Requ
   ctx.state.recordRequest(ctx.runId, { id, at: at(), ...asked, status: 'serving', message: `restoring to ${request.destination}` });
   try {
     const source = namedSource(config.sources, request.source);
-    const restoreRequest: RestoreRequest = { source, path: pathInSnapshot(request.path), to, merge: false, ...versionChoice(request.version) };
+    // "." asks for the whole source (Jocinta's reflashed laptop).
+    const path = request.path === '.' ? undefined : pathInSnapshot(request.path);
+    const restoreRequest: RestoreRequest = { source, path, to, merge: false, ...versionChoice(request.version) };
     if (!isRemoteLocation(to) && existsSync(to)) throw new OdbackupError('usage', `${request.destination} already holds a folder ${id}: nothing is merged into it`);
     const outcome = await restore({ ctx, request: restoreRequest, dryRun: false, maxBytes: config.catalog.maxRequestGiB * 2 ** 30 });
-    const what = shownName(restoreRequest.path!);
+    const what = path === undefined ? 'all' : shownName(path);
     return answer({
       ...asked,
       status: 'done',

@@ -64,6 +64,7 @@ const DEMO_CONFIG = JSON.stringify({
   sources: [{ name: 'files', group: 'files', from: '/srv/source' }],
   suspend: { mode: 'none' },
   display: { port: 'none', preview: '/tmp/eink.png' },
+  catalog: { to: '/srv/www/odbackup' },
   schedule: { networkSettleSeconds: 0 },
 });
 
@@ -103,6 +104,9 @@ test('the amd64 .deb installs with apt in a Debian 13 root, runs a whole pass, a
   assert.equal(pass.status, 0, pass.output.slice(-3000));
   assert.deepEqual(pngSize(join(root, 'tmp/ready.png')), [296, 128]);
   assert.equal(readFileSync(join(root, 'srv/store/files/latest/dump.sql'), 'utf8'), 'tonight\n');
+  // The installed package publishes the catalog with its page, and reads it back anywhere.
+  assert.match(readFileSync(join(root, 'srv/www/odbackup/index.html'), 'utf8'), /odbackup: find a file/);
+  assert.match(inRoot('odbackup find dump.sql --catalog /srv/www/odbackup').stdout, /files +dump\.sql/);
 
   assert.match(inRoot('man -w odbackup').stdout, /\/usr\/share\/man\/man1\/odbackup\.1\.gz/);
   assert.match(inRoot('man -w odbackup.json').stdout, /\/usr\/share\/man\/man5\/odbackup\.json\.5\.gz/);
