@@ -2,7 +2,8 @@
 // Not a test: these machines are shared and noisy; the figures are ratios measured in one run.
 // BENCH_FILES (default 100000) and BENCH_MIB (default 2048) size the tree.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -272,6 +273,64 @@ console.log(`restore (proven) / rsync -a:             ${(restoreTime / rsyncRest
 console.log(`restore (proven) / (rsync -a + sync -f): ${(restoreTime / (rsyncRestore + rsyncRestoreFlush)).toFixed(2)}x   (the same durability on both sides)`);
 rmSync(restored, { recursive: true, force: true });
 rmSync(join(work, 'rsync-restored'), { recursive: true, force: true });
+
+// The published catalog over the same 30 snapshots: its size against the gzipped manifests it comes from, the first
+// publish, an incremental one (one new snapshot), and a search in the page in Debian's chromium.
+{
+  const published = join(work, 'catalog');
+  const catalogConfig = join(work, 'odbackup-catalog.json');
+  writeFileSync(catalogConfig, JSON.stringify({ ...JSON.parse(readFileSync(config, 'utf8')), catalog: { to: published } }));
+  const catalogCli = (...args) => ['--quiet', '--config', catalogConfig, ...args];
+  console.log(`the catalog (30 snapshots of ${files} files):`);
+  const first = time('odbackup catalog (first publish)', cli, catalogCli('catalog'));
+  const manifests = readdirSync(sourceStore).filter((name) => name.endsWith('.xxh64'));
+  const gzipped = manifests.reduce((sum, name) => sum + gzipSync(readFileSync(join(sourceStore, name))).length, 0);
+  const dataDir = join(published, 'bench', 'data', 'tree');
+  const data = readdirSync(dataDir).reduce((sum, name) => sum + statSync(join(dataDir, name)).size, 0);
+  const night = `2020-02-01T030000Z`;
+  execFileSync('cp', ['-al', join(sourceStore, latestSnapshot), join(sourceStore, night)]);
+  execFileSync('cp', [join(sourceStore, `${latestSnapshot}.xxh64`), join(sourceStore, `${night}.xxh64`)]);
+  await quiet();
+  const incremental = time('odbackup catalog (one new snapshot)', cli, catalogCli('catalog'));
+  const search = await pageSearch(published, '*1234*');
+  console.log(`catalog data / gzipped manifests:        ${(data / gzipped).toFixed(2)}x   (${(data / 1048576).toFixed(1)} MiB against ${(gzipped / 1048576).toFixed(1)} MiB; target <= 1.2x)`);
+  console.log(`catalog publish, first / one new night:  ${first.toFixed(2)} s / ${incremental.toFixed(2)} s   (target <= 1 s for a night)`);
+  console.log(search ? `page search over 30 snapshots:           ${search.load} ms to read the catalog, then ${search.search} ms a search   (target < 1 s)` : 'page search: no chromium or playwright-core');
+  rmSync(join(sourceStore, night), { recursive: true, force: true });
+  rmSync(join(sourceStore, `${night}.xxh64`), { force: true });
+}
+
+/** The page's own figures (it shows how long a search took): the first search reads the catalog, the second only searches. */
+async function pageSearch(published, query) {
+  if (!existsSync('/usr/bin/chromium')) return undefined;
+  const { chromium } = await import('playwright-core').catch(() => ({}));
+  if (!chromium) return undefined;
+  const { createServer } = await import('node:http');
+  const server = createServer((request, response) => {
+    const file = join(published, decodeURIComponent(new URL(request.url, 'http://x').pathname).replace(/\.\.+/g, ''));
+    if (!existsSync(file) || !statSync(file).isFile()) return void response.writeHead(404).end();
+    response.writeHead(200, { 'content-type': file.endsWith('.html') ? 'text/html' : file.endsWith('.json') ? 'application/json' : 'application/gzip' });
+    response.end(readFileSync(file));
+  });
+  await new Promise((done) => server.listen(0, '127.0.0.1', done));
+  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
+  try {
+    const page = await browser.newPage();
+    await page.goto(`http://127.0.0.1:${server.address().port}/index.html`);
+    await page.waitForSelector('body[data-ready="true"]');
+    const ms = async () => {
+      await page.fill('#search', query);
+      await page.evaluate(() => (document.getElementById('search-status').textContent = ''));
+      await page.click('#search-form button');
+      await page.waitForFunction(() => / ms\)$/.test(document.getElementById('search-status').textContent), undefined, { timeout: 600_000 });
+      return Number(/\((\d+) ms\)$/.exec(await page.textContent('#search-status'))[1]);
+    };
+    return { load: await ms(), search: await ms() };
+  } finally {
+    await browser.close();
+    server.close();
+  }
+}
 
 // Peak RSS of verify --full over many small files (BENCH_RSS_FILES, default 1,000,000).
 const rssFiles = Number(process.env.BENCH_RSS_FILES ?? 1_000_000);

@@ -261,7 +261,7 @@ Version: ${version}
 Architecture: ${arch}
 Maintainer: odbackup developers <odbackup@example.org>
 Installed-Size: ${installedSize(stage)}
-Depends: nodejs (>= 20), rsync, e2fsprogs, openssh-client, ${depends}
+Depends: nodejs (>= 20), rsync, e2fsprogs, openssh-client, util-linux-extra, ${depends}
 Recommends: smartmontools, xxhash
 Suggests: openssh-server
 Section: admin

@@ -90,6 +90,23 @@ test('a healthy node: every check ok, with what the operator wants to know', asy
   assert.equal(finding('ssh')[0]!.level, 'info');
 });
 
+test('a node that sleeps needs rtcwake and hwclock: a missing one is named with the Debian package that has it', async () => {
+  const present = node({ extra: { suspend: { mode: 'suspend' } } });
+  const ok = await check(present.config);
+  assert.deepEqual(ok.finding('sleep programs'), [{ check: 'sleep programs', level: 'ok', message: 'rtcwake and hwclock are installed' }]);
+  const missing = node({ programs: { hwclock: '/usr/sbin/no-such-hwclock' }, extra: { suspend: { mode: 'suspend' } } });
+  const warned = await check(missing.config);
+  assert.equal(warned.status, 0);
+  assert.deepEqual(warned.finding('sleep programs'), [
+    {
+      check: 'sleep programs',
+      level: 'warning',
+      code: 'alarmNotSet',
+      message: '/usr/sbin/no-such-hwclock is not installed (apt-get install util-linux-extra): the RTC is not set from the system clock before the node sleeps',
+    },
+  ]);
+});
+
 test('SMART (recorded real disks): a failing disk is 11; reallocated sectors behind a RAID are a warning, judged by attributes; smartctl gets --json -a', async () => {
   const failing = node({ smart: { fixture: 'hitachi-hdd-failing-usb-jmicron.json', exit: 216 } });
   const bad = await check(failing.config);
@@ -260,7 +277,21 @@ test('setup: writes the example when there is no configuration, enables the time
   const enabled = await odbackupAsync(['-c', healthy.config, 'setup']);
   assert.equal(enabled.status, 0, enabled.stderr);
   assert.match(enabled.stdout, /config: .*valid[\s\S]*check: [\s\S]*schedule: [\s\S]*odbackup\.timer enabled/);
-  assert.match(readFileSync(healthy.calls, 'utf8'), /\nenable --now odbackup\.timer\n$/);
+  assert.match(readFileSync(healthy.calls, 'utf8'), /\ndaemon-reload\nenable --now odbackup\.timer\n$/);
+  // The timer's schedule is the configuration's: written as a drop-in, rewritten when schedule.times changes.
+  const healthyRoot = JSON.parse(readFileSync(healthy.config, 'utf8')).system.root;
+  const dropIn = join(healthyRoot, 'etc/systemd/system/odbackup.timer.d/odbackup-schedule.conf');
+  assert.match(readFileSync(dropIn, 'utf8'), /\[Timer\]\nOnCalendar=\nOnCalendar=\*-\*-\* 03:00:00\n$/);
+  const again = await odbackupAsync(['-c', healthy.config, 'setup']);
+  assert.equal(again.status, 0);
+  assert.doesNotMatch(again.stdout, /written/, 'an unchanged schedule is left alone');
+  const document = JSON.parse(readFileSync(healthy.config, 'utf8'));
+  writeFileSync(healthy.config, JSON.stringify({ ...document, schedule: { ...document.schedule, times: ['02:15', '14:15'] } }));
+  const changed = await odbackupAsync(['-c', healthy.config, 'setup']);
+  assert.equal(changed.status, 0, changed.stderr);
+  assert.match(changed.stdout, /odbackup\.timer: .*odbackup-schedule\.conf written \(02:15, 14:15\)/);
+  assert.match(readFileSync(dropIn, 'utf8'), /OnCalendar=\nOnCalendar=\*-\*-\* 02:15:00\nOnCalendar=\*-\*-\* 14:15:00\n$/);
+  assert.match(readFileSync(healthy.calls, 'utf8'), /daemon-reload\nenable --now odbackup\.timer\n$/);
 
   const hot = systemctlNode(95);
   const refused = await odbackupAsync(['-c', hot.config, 'setup']);

@@ -184,6 +184,16 @@ test('maintenance: ssh started, awake while a user session exists, then ssh stop
   assert.equal(calls.at(-1), 'systemctl stop ssh.service');
 });
 
+test('maintenance where ssh is not installed: 22, saying it could not be started, and nothing stopped', async () => {
+  const n = node({ mode: 'suspend' }, { maintenance: { checkMinutes: 0.02 } });
+  writeFileSync(join(n.home, 'no-such-unit'), '');
+  const run = await odbackupAsync(['-c', n.config, 'maintenance']);
+  assert.equal(run.status, 22, run.stderr);
+  assert.match(run.stderr, /ssh\.service was not running and could not be started; ssh\.service could not be started \(systemctl start: Failed to start ssh\.service: Unit ssh\.service not found\.\)/);
+  assert.doesNotMatch(run.stdout + run.stderr, /started and stopped again/);
+  assert.ok(!n.calls().includes('systemctl stop ssh.service'), 'what was not started is not stopped');
+});
+
 test('maintenance run by hand: the first Ctrl-C ends it, and ssh goes back to how it was', { timeout: 30_000 }, async () => {
   const n = node({ mode: 'suspend' }, { maintenance: { checkMinutes: 0.02 } });
   writeFileSync(join(n.home, 'sessions'), '7 alice user\n');

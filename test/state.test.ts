@@ -133,3 +133,37 @@ test('cycle --dry-run creates nothing: no state directory, no lock, nothing in t
   assert.equal(existsSync(join(dir, 'state')), false);
   assert.deepEqual(readdirSync(join(dir, 'store')), []);
 });
+
+test('the pass after a power cut (the kernel booted since the cut-off pass) says so and recovers, with no maintenance at 3 a.m.', async () => {
+  const n = slowNode('blackout', 20, '4m');
+  const pass = odbackupSpawn(['--config', n.config, 'cycle']);
+  await waitFor(() => existsSync(join(n.store, 'images', '.partial')), 'the pull to start', 30000);
+  process.kill(-pass.pid!, 'SIGKILL');
+  await new Promise((done) => pass.on('exit', done));
+  // The machine came back up after the cut: its boot time (proc/stat btime, under system.root) is after the pass began.
+  const system = join(n.dir, 'system');
+  mkdirSync(join(system, 'proc'), { recursive: true });
+  writeFileSync(join(system, 'proc', 'stat'), `cpu  1 2 3 4\nbtime ${Math.floor(Date.now() / 1000) + 1}\nprocesses 7\n`);
+  const config = JSON.parse(readFileSync(n.config, 'utf8'));
+  writeFileSync(n.config, JSON.stringify({ ...config, sources: [{ ...config.sources[0], bwlimit: undefined }], system: { root: system } }));
+  await new Promise((done) => setTimeout(done, 1100));
+  const resumed = odbackup(['--config', n.config, '--json', 'cycle']);
+  assert.equal(resumed.status, 0, resumed.stderr);
+  assert.match(resumed.stderr, /power came back: booted at .*, after the pass of .* was cut off/);
+  const state = JSON.parse(readFileSync(join(n.dir, 'state', 'state.json'), 'utf8'));
+  assert.equal(state.passes[0].wake.reason, 'power-restored');
+  assert.equal(state.passes[0].maintenanceRequests, undefined, 'no maintenance mode');
+  assert.match(odbackup(['--config', n.config, 'status']).stdout, /power came back/);
+});
+
+test('status with the store not there (unmounted, its disk away) says so and shows what the state knows, not "none, 0"', () => {
+  const n = slowNode('unmounted', 1, '100m');
+  assert.equal(odbackup(['--config', n.config, 'cycle']).status, 0);
+  const latest = readlinkSync(join(n.store, 'images', 'latest'));
+  const config = JSON.parse(readFileSync(n.config, 'utf8'));
+  writeFileSync(n.config, JSON.stringify({ ...config, storage: { ...config.storage, device: 'LABEL=odbackup-no-such-disk' } }));
+  const status = odbackup(['--config', n.config, 'status']);
+  assert.equal(status.status, 0, status.stderr);
+  assert.match(status.stdout, /the storage disk LABEL=odbackup-no-such-disk is not connected: latest and snapshots as the state last recorded them/);
+  assert.match(status.stdout, new RegExp(`images +images +${latest} +\\S+ +1 `));
+});

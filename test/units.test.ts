@@ -173,6 +173,14 @@ test('wakeReason: first run, the RTC alarm with its drift, a wake before the ala
   assert.equal(wakeReason(config, armed, new Date('2026-11-22T20:00:00Z'), sleepLog).reason, 'manual', 'woken while the alarm is still set');
   const seen = { ...armed, power: { ...armed.power!, wakeSeenAt: '2026-11-23T01:00:10.000Z' } };
   assert.match(wakeReason(config, seen, new Date('2026-11-23T02:00:00Z'), sleepLog).message, /already handled/);
+  // The pass of 01:00 was cut off, and the kernel booted at 03:10: the power went and came back, nobody is there.
+  const cutOff: State = { ...seen, current: { runId: 'r', pid: 1, startedAt: '2026-11-23T01:00:10.000Z', outcome: 'running', warnings: [], steps: [] } };
+  mkdirSync(join(root, 'proc'));
+  writeFileSync(join(root, 'proc/stat'), `cpu  1 2 3\nbtime ${Date.parse('2026-11-23T03:10:00Z') / 1000}\nprocesses 99\n`);
+  const restored = wakeReason(config, cutOff, new Date('2026-11-23T03:11:00Z'), sleepLog);
+  assert.deepEqual([restored.reason, restored.message], ['power-restored', 'power came back: booted at 2026-11-23T03:10:00.000Z, after the pass of 2026-11-23T01:00:10.000Z was cut off']);
+  writeFileSync(join(root, 'proc/stat'), `btime ${Date.parse('2026-11-20T00:00:00Z') / 1000}\n`);
+  assert.equal(wakeReason(config, cutOff, new Date('2026-11-23T03:11:00Z'), sleepLog).reason, 'manual', 'killed, not a power cut: no boot since');
 });
 
 test('lookupManifest finds every name of a large manifest by halving, escaped and byte names too, and nothing else', () => {

@@ -386,7 +386,7 @@ export const configSchema = {
         root: {
           type: 'string',
           minLength: 1,
-          description: 'Prefix of the /sys, /run and /proc paths that are read (thermal zones, time sync, RTC wake alarm).',
+          description: 'Prefix of the /sys, /run and /proc paths that are read (thermal zones, time sync, RTC wake alarm, boot time) and of the timer drop-in setup writes (/etc/systemd/system/odbackup.timer.d/).',
           default: '/',
           examples: ['/'],
         },

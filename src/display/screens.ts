@@ -21,6 +21,8 @@ export interface ScreenFacts {
   /** The FAILED screen: the code and what failed (a step, or the source named in its message). */
   failure?: { code: string; what: string };
   warnings: number;
+  /** The START screen: this pass recovers from a power cut. */
+  powerRestored?: boolean;
   /** The READY screen: restore requests this pass served. */
   restored?: number;
   /** The READY screen: the next scheduled wake. */
@@ -75,7 +77,7 @@ export function screenFor(facts: ScreenFacts, name: ScreenName, text?: string): 
   const network = facts.network ? [ip, `net ${facts.network.internet}  ssh ${facts.network.ssh}`] : [ip];
   switch (name) {
     case 'start':
-      return { ...base, state: 'START', lines: network };
+      return { ...base, state: 'START', lines: facts.powerRestored ? ['after power cut', ...network] : network };
     case 'failed':
       return {
         ...base,

@@ -35,6 +35,7 @@ async function screenFacts(ctx: Context, name: ScreenName, code: number | undefi
     failure: { code: String(code ?? failureCodeOf(ctx.pass)), what: failure?.source ?? failure?.step ?? FAILURE_DEFAULT },
     warnings: ctx.pass?.warnings.length ?? 0,
     restored: requestsOfPass(ctx.state.read(), ctx.pass).done,
+    powerRestored: ctx.pass?.wake?.reason === 'power-restored',
     wake: scheduledWake(ctx.config, ctx.now()),
   };
   if (NETWORK_SCREENS.includes(name)) {

@@ -4,7 +4,7 @@ import { internetReachable, serviceState } from './network.js';
 
 /** One fact of the hardware check (SPEC §7), with its level and, when it matters, its exit code. */
 export interface Finding {
-  check: 'storage' | 'smart' | 'temperature' | 'free space' | 'clock' | 'internet' | 'address' | 'ssh';
+  check: 'storage' | 'smart' | 'temperature' | 'free space' | 'clock' | 'sleep programs' | 'internet' | 'address' | 'ssh';
   level: 'ok' | 'info' | 'warning' | 'fatal';
   code?: ExitCodeName;
   message: string;

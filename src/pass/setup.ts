@@ -1,7 +1,8 @@
-import { chmodSync, existsSync, mkdirSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { systemctl } from '../adapters/systemctl.js';
 import { exampleConfig } from '../config/example.js';
+import { timerDropIn, timerDropInText } from '../power/schedule.js';
 import { writeFileAtomic } from '../state/atomic.js';
 import { checkStep } from '../steps/check.js';
 import { configStep } from '../steps/config.js';
@@ -44,6 +45,16 @@ export const setupStep: Step = {
       lines.push(`${step.name}: ${result.message.split('\n')[0]}`);
     }
     if (ctx.dryRun) return ok([...lines, `dry run: ${TIMER} not enabled`].join('\n'));
+    // The timer's schedule from the configuration: its drop-in rewritten when it differs, and systemd told.
+    const dropIn = timerDropIn(ctx.config.system.root);
+    const wanted = timerDropInText(ctx.config.schedule.times);
+    if (!existsSync(dropIn) || readFileSync(dropIn, 'utf8') !== wanted) {
+      mkdirSync(dirname(dropIn), { recursive: true });
+      writeFileAtomic(dropIn, wanted);
+      const reload = await systemctl(ctx.config.system.programs.systemctl, ['daemon-reload']);
+      if (reload) return failed('usage', `setup: systemctl daemon-reload failed after writing ${dropIn}: ${reload}`, 'run `systemctl daemon-reload` by hand');
+      lines.push(`${TIMER}: ${dropIn} written (${ctx.config.schedule.times.join(', ')})`);
+    }
     const error = await systemctl(ctx.config.system.programs.systemctl, ['enable', '--now', TIMER]);
     if (error) return failed('usage', `setup: enabling ${TIMER} failed: ${error}`, `run \`systemctl enable --now ${TIMER}\` by hand`);
     return ok([...lines, `${TIMER} enabled: the node now wakes itself for the pass`].join('\n'));

@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import type { Config } from '../config/types.js';
 
 /** The next wake of this node's schedule, from now. */
@@ -38,6 +39,15 @@ function scheduledTimes(times: readonly string[], now: Date, fromDay: number, to
 /** systemd OnCalendar= lines for the schedule (the timer unit's drop-in). */
 export function onCalendarLines(times: readonly string[]): string[] {
   return times.map((time) => `OnCalendar=*-*-* ${time}:00`);
+}
+
+/** The drop-in that gives odbackup.timer the configured schedule (setup writes it; the configuration is the truth). */
+export function timerDropIn(root: string): string {
+  return join(root, 'etc/systemd/system/odbackup.timer.d/odbackup-schedule.conf');
+}
+
+export function timerDropInText(times: readonly string[]): string {
+  return `# Written by \`odbackup setup\` from schedule.times in the configuration: change it there, then run setup again.\n[Timer]\nOnCalendar=\n${onCalendarLines(times).join('\n')}\n`;
 }
 
 /** "2026-11-23 03:00 EET (in 11 h 40 min)": what status and the e-ink show. */

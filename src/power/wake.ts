@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { readWakealarm } from '../adapters/rtc.js';
 import type { Config } from '../config/types.js';
 import type { State, WakeRecord } from '../state/run-state.js';
@@ -24,11 +25,31 @@ function seconds(ms: number): string {
   return `${value >= 0 ? '+' : ''}${value} s`;
 }
 
+/** When the kernel booted (`btime` of <root>/proc/stat), or undefined where it cannot be read. */
+export function bootTime(root: string): Date | undefined {
+  try {
+    const btime = /^btime (\d+)$/m.exec(readFileSync(join(root, 'proc', 'stat'), 'utf8'));
+    return btime ? new Date(Number(btime[1]) * 1000) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * RTC wake ⇔ the alarm is no longer armed and the node woke at (or a little after) the stored scheduled time;
  * an alarm still armed, an early wake, or a start long after it is a person (REFERENCE §6.1).
  */
 export function wakeReason(config: Config, state: State, now: Date, sleepLog: string): WakeRecord {
+  // A pass that was cut off, and a boot since it started: the power went and came back (a blackout, a pulled plug).
+  // Nobody is at the node: this is the pass that recovers, not a request for maintenance.
+  const booted = bootTime(config.system.root);
+  if (state.current && booted && booted.getTime() > Date.parse(state.current.startedAt)) {
+    return {
+      reason: 'power-restored',
+      wokeAt: booted.toISOString(),
+      message: `power came back: booted at ${booted.toISOString()}, after the pass of ${state.current.startedAt} was cut off`,
+    };
+  }
   const power = state.power;
   if (!power) return { reason: 'first-run', message: 'first run: no wake alarm was armed before', wokeAt: now.toISOString() };
   const scheduled = new Date(power.scheduledWake);

@@ -7,7 +7,7 @@ import { RunLock } from './lock.js';
 
 /** Why this pass runs (SPEC §8): the RTC alarm we armed, a person (power button, reboot), or the first run ever. */
 export interface WakeRecord {
-  reason: 'rtc-alarm' | 'manual' | 'first-run';
+  reason: 'rtc-alarm' | 'manual' | 'first-run' | 'power-restored';
   message: string;
   /** The wake the last suspend armed. */
   scheduled?: string;

@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { parentDisk } from '../adapters/storage.js';
 import { readSmart } from '../adapters/smartctl.js';
 import { codeLabel, EXIT_CODES } from '../exit-codes.js';
@@ -89,6 +91,27 @@ async function spaceFindings(ctx: Context, storage: StorageState | undefined, st
   return [{ check: 'free space', level: 'ok', message: text }];
 }
 
+/** A program as exec would find it: a path, or a name in PATH (and the sbin folders a service's PATH has). */
+function installed(program: string): boolean {
+  if (program.includes('/')) return existsSync(program);
+  const folders = [...(process.env.PATH ?? '').split(':'), '/usr/sbin', '/sbin'];
+  return folders.some((folder) => folder && existsSync(join(folder, program)));
+}
+
+/** What suspend runs: rtcwake arms the alarm, hwclock sets the RTC (Debian 13: util-linux-extra, not in a minimal system). */
+function sleepProgramFindings(ctx: Context): Finding[] {
+  if (ctx.config.suspend.mode === 'none') return [];
+  const { programs } = ctx.config.system;
+  const missing = (['rtcwake', 'hwclock'] as const).filter((name) => !installed(programs[name]));
+  if (missing.length === 0) return [{ check: 'sleep programs', level: 'ok', message: 'rtcwake and hwclock are installed' }];
+  return missing.map((name) => ({
+    check: 'sleep programs',
+    level: 'warning' as const,
+    code: 'alarmNotSet' as const,
+    message: `${programs[name]} is not installed (apt-get install ${name === 'hwclock' ? 'util-linux-extra' : 'util-linux'}): ${name === 'hwclock' ? 'the RTC is not set from the system clock before the node sleeps' : 'no wake alarm can be armed'}`,
+  }));
+}
+
 function clockFindings(ctx: Context): Finding[] {
   const clock = clockTrust(ctx.config.system.root, ctx.state.read(), ctx.now());
   return [{ check: 'clock', level: clock.trusted ? 'ok' : 'fatal', code: clock.trusted ? undefined : 'clockUntrusted', message: clock.message }];
@@ -115,6 +138,7 @@ export async function hardwareFindings(ctx: Context): Promise<Finding[]> {
     ...temperatureFindings(ctx),
     ...space,
     ...clockFindings(ctx),
+    ...sleepProgramFindings(ctx),
     internet,
     { check: 'address', level: address ? 'info' : 'warning', code: address ? undefined : 'networkDown', message: address ?? 'no IPv4 address' },
     ssh,

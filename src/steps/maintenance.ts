@@ -53,21 +53,25 @@ export const maintenanceStep: Step<MaintenanceOptions> = {
     const problems: string[] = [];
     const before = await serviceState(systemctl, unit);
     const startSsh = before !== 'active';
+    // Started by us, and so stopped by us: only when `systemctl start` said it worked.
+    let sshStarted = false;
     if (startSsh) {
       const started = await exec(systemctl, ['start', unit], { timeout: 60_000 });
-      if (started.exitCode !== 0) problems.push(`systemctl start ${unit}: ${lastLine(started.stderr) || `exit ${started.exitCode}`}`);
+      sshStarted = started.exitCode === 0;
+      if (!sshStarted) problems.push(`${unit} could not be started (systemctl start: ${lastLine(started.stderr) || `exit ${started.exitCode}`})`);
     }
     // The e-ink says so, for whoever walks up to the node; a display that does not answer is only a warning.
     const screen = await showScreen(ctx, 'maintenance');
     const warnings: Warning[] = screen.status === 'failed' ? [{ code: screen.code!, message: `maintenance screen: ${screen.message}` }] : [];
     const held = await holdForUsers(ctx);
     if (held.problem) problems.push(held.problem);
-    if (startSsh) {
+    if (sshStarted) {
       const stopped = await exec(systemctl, ['stop', unit], { timeout: 60_000 });
       if (stopped.exitCode !== 0) problems.push(`systemctl stop ${unit}: ${lastLine(stopped.stderr) || `exit ${stopped.exitCode}`}`);
     }
-    const summary = `maintenance (${why}) ended after ${held.checks} check${held.checks === 1 ? '' : 's'}: ${held.reason}${held.seen.length ? `; logged in were ${held.seen.join(', ')}` : ''}${startSsh ? `; ${unit} started and stopped again` : `; ${unit} was already running and stays`}`;
-    const data = { reasons, ...held, sshStarted: startSsh };
+    const ssh = sshStarted ? `${unit} started and stopped again` : startSsh ? `${unit} was not running and could not be started` : `${unit} was already running and stays`;
+    const summary = `maintenance (${why}) ended after ${held.checks} check${held.checks === 1 ? '' : 's'}: ${held.reason}${held.seen.length ? `; logged in were ${held.seen.join(', ')}` : ''}; ${ssh}`;
+    const data = { reasons, ...held, sshStarted };
     if (problems.length) return { ...failed('maintenanceFailed', `${summary}; ${problems.join('; ')}`, undefined, data), warnings };
     return ok(summary, data, warnings);
   },

@@ -3,6 +3,7 @@ import { codeLabel, warningLine } from '../exit-codes.js';
 import { heading, statusWord, table } from '../render.js';
 import { RunLock } from '../state/lock.js';
 import type { PassRecord, RequestResult, RestoreRecord, SourceRecord } from '../state/run-state.js';
+import { storeUnreadable } from '../store/device.js';
 import { snapshotDate, SourceStore } from '../store/snapshots.js';
 import { ok, type Step } from './types.js';
 import { coverageDays, coverageText, sliceReads, worstCoverage } from '../verify/scrub.js';
@@ -24,6 +25,8 @@ interface SourceStatus {
 }
 
 interface StatusData {
+  /** Why the store could not be read: its sources are then shown as the state last knew them. */
+  store?: string;
   sources: SourceStatus[];
   /** Every byte of the store was read against its manifest within this many days (absent: the scrub has not come round yet). */
   verifiedWithinDays?: number;
@@ -55,20 +58,25 @@ export const statusStep: Step<StatusOptions> = {
     const state = ctx.state.read();
     const count = Number(options.last ?? 10);
     const now = ctx.now().getTime();
+    // Mid-pass, or with afterPass "unmounted", the store's folder is an empty mount point: say so, and show what
+    // the state knows (the last promoted pull, the snapshots recorded) instead of "none, 0".
+    const unreadable = await storeUnreadable(ctx.config);
     const sources = ctx.config.sources.map((source): SourceStatus => {
       const store = new SourceStore(ctx.config.storage.path, source.name);
-      const latest = store.latest();
+      const pulled = state.sources?.[source.name];
+      const latest = !unreadable ? store.latest() : pulled?.promoted ? pulled.snapshot : undefined;
       return {
         name: source.name,
         group: source.group,
         latest,
         ageHours: latest ? Math.round((now - snapshotDate(latest).getTime()) / 360_000) / 10 : undefined,
-        snapshots: store.snapshots().length,
+        snapshots: !unreadable ? store.snapshots().length : Object.keys(state.snapshots?.[source.name] ?? {}).length,
         lastPull: state.sources?.[source.name],
         verifiedWithinDays: coverageDays(sliceReads(state.scrub, source.name, ctx.config.verify.scrubDays), ctx.config.verify.scrubDays, ctx.now()),
       };
     });
     const data: StatusData = {
+      store: unreadable,
       sources,
       verifiedWithinDays: worstCoverage(sources.map((source) => source.verifiedWithinDays)),
       passes: state.passes.slice(0, count),
@@ -103,6 +111,7 @@ export const statusStep: Step<StatusOptions> = {
       `next wake: ${localTime(new Date(data.nextWake))}${data.armedWake && data.armedWake !== data.nextWake ? ` (the alarm last armed was for ${localTime(new Date(data.armedWake))})` : ''}`,
       '',
       heading('sources'),
+      ...(data.store ? [`${data.store}: latest and snapshots as the state last recorded them`] : []),
     ];
     lines.push(
       table(

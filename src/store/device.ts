@@ -1,4 +1,4 @@
-import { statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { findDevice, mountedAt, type Mounted } from '../adapters/storage.js';
 import type { Config } from '../config/types.js';
 import { OdbackupError } from '../errors.js';
@@ -43,4 +43,14 @@ export async function assertStoreWritable(config: Config): Promise<void> {
   }
   if (!isDirectory)
     throw new OdbackupError('storageMissing', `the store ${storage.path} does not exist or is not a directory`, 'is the storage disk connected and mounted?');
+}
+
+/** Why the store cannot be listed now (its disk missing, or not mounted at its path), or undefined when it can. */
+export async function storeUnreadable(config: Config): Promise<string | undefined> {
+  const { storage, system } = config;
+  if (!storage.device) return existsSync(storage.path) ? undefined : `the store ${storage.path} does not exist`;
+  const device = await findDevice(system.programs, storage.device);
+  if (!device) return `the storage disk ${storage.device} is not connected`;
+  const mounted = await mountedAt(system.programs, storage.path);
+  return mounted?.source === device ? undefined : `the store (${storage.device}) is not mounted at ${storage.path}`;
 }

@@ -5,7 +5,8 @@ import { join } from 'node:path';
  * Programs that need hardware, as small executables that append their argv to calls.log and behave like the real
  * ones where it matters: rtcwake -m no arms the (test root's) sysfs wakealarm unless the RTC is "not enabled for
  * wakeup events" or the alarm "reads back empty"; rtcwake -m mem spends the alarm; systemctl answers is-active from
- * a file; loginctl lists the sessions written to a file.
+ * a file, and start says what systemd 257 says of a unit that is not installed; loginctl lists the sessions
+ * written to a file.
  */
 export function fakes(home: string, root: string): Record<string, string> {
   const bin = join(home, 'bin');
@@ -23,6 +24,7 @@ esac`,
     systemctl: `
 case "$1" in
   is-active) cat "${home}/ssh-state" 2>/dev/null || echo inactive; [ "$(cat "${home}/ssh-state" 2>/dev/null)" = active ] ;;
+  start) [ ! -e "${home}/no-such-unit" ] || { echo "Failed to start $2: Unit $2 not found." >&2; exit 5; } ;;
   suspend) [ ! -e "${home}/suspend-fails" ] || { echo "Failed to suspend system via logind: Sleep verb \\"suspend\\" not supported" >&2; exit 1; } ;;
 esac`,
     poweroff: '',
