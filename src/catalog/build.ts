@@ -1,18 +1,20 @@
-import { copyFileSync, existsSync, lstatSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { once } from 'node:events';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { createGzip } from 'node:zlib';
 import type { Context } from '../context.js';
 import { EXIT_CODES } from '../exit-codes.js';
 import { SRC_DIR } from '../paths.js';
 import { scheduledWake } from '../power/schedule.js';
 import { AtomicFile, writeFileAtomic } from '../state/atomic.js';
-import { failureCodeOf } from '../state/run-state.js';
+import { failureCodeOf, type SnapshotFacts, type State } from '../state/run-state.js';
 import { manifestOf, storeSnapshots } from '../store/catalog.js';
-import { readManifest } from '../store/manifest.js';
-import { bytePath } from '../store/names.js';
+import { comparePaths, readManifest } from '../store/manifest.js';
+import { bytePath, type ByteName } from '../store/names.js';
 import { SourceStore } from '../store/snapshots.js';
 import { coverageDays, coverageText, sliceReads } from '../verify/scrub.js';
+import { readTransferList } from '../sync/pull.js';
+import { catalogEntries } from './open.js';
 import { CATALOG_VERSION, catalogLine, dataFile, type CatalogIndex, type PublishedSource, type RequestResult } from './format.js';
 
 /** The page and the restore request's JSON Schema, shipped beside the program (packaging/catalog/). */
@@ -39,16 +41,21 @@ export async function buildCatalog(ctx: Context, requests: RequestResult[]): Pro
   const state = ctx.state.read();
   const built: BuiltCatalog = { root, written: 0, removed: 0, files: 0 };
   const sources: PublishedSource[] = [];
+  const published = previousIndex(join(nodeDir, 'index.json'));
   for (const source of config.sources) {
     const store = new SourceStore(config.storage.path, source.name);
-    const rows = storeSnapshots(store, state.snapshots?.[source.name]).describe();
+    // What the last catalog measured stands while the snapshot before it is the same: only new ones are walked.
+    const recorded = state.snapshots?.[source.name] ?? {};
+    const measured = publishedFacts(published, source.name);
+    const known = Object.fromEntries([...new Set([...Object.keys(recorded), ...Object.keys(measured)])].map((name) => [name, { ...recorded[name], ...measured[name] }]));
+    const rows = storeSnapshots(store, known).describe();
     const folder = join(nodeDir, 'data', source.name);
     mkdirSync(folder, { recursive: true });
-    for (const row of rows) {
+    for (const [at, row] of rows.entries()) {
       const data = dataFile(source.name, row.snapshot);
       built.files += row.files;
       if (existsSync(join(nodeDir, data))) continue;
-      await writeSnapshotData(store, row.snapshot, join(nodeDir, data));
+      await writeSnapshotData(store, row.snapshot, join(nodeDir, data), linkedFrom(state, source.name, row.snapshot, rows[at - 1]?.snapshot, nodeDir));
       built.written++;
     }
     const kept = new Set(rows.map((row) => `${row.snapshot}.gz`));
@@ -79,22 +86,61 @@ export async function buildCatalog(ctx: Context, requests: RequestResult[]): Pro
   return built;
 }
 
+function previousIndex(path: string): CatalogIndex | undefined {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as CatalogIndex;
+  } catch {
+    return undefined; // none yet, or damaged: everything is measured again
+  }
+}
+
+/** A published source's snapshots as the facts a pull records (sizes, and what they were counted against). */
+function publishedFacts(index: CatalogIndex | undefined, source: string): Record<string, SnapshotFacts> {
+  const rows = index?.sources.find((candidate) => candidate.name === source)?.snapshots ?? [];
+  return Object.fromEntries(rows.map((row, at) => [row.snapshot, { files: row.files, bytes: row.bytes, newBytes: row.newBytes, newAfter: rows[at - 1]?.snapshot }]));
+}
+
 function remove(path: string): number {
   rmSync(path, { recursive: true, force: true });
   return 1;
 }
 
-/** One snapshot's files in walk order with size and mtime (a stat each: the manifest has neither), gzipped. */
-async function writeSnapshotData(store: SourceStore, snapshot: string, path: string): Promise<void> {
+/** The snapshot a new one was hard-linked from, with the files its pull wrote: every other file is that one's. */
+interface LinkedFrom {
+  data: string;
+  written: Set<ByteName>;
+}
+
+/**
+ * Tonight's snapshot, pulled against the one before it (its recorded newAfter) with the list of files the pull wrote
+ * still in stateDir: the files not on that list are hard links, whose size and mtime the previous data file has.
+ */
+function linkedFrom(state: State, source: string, snapshot: string, previous: string | undefined, nodeDir: string): LinkedFrom | undefined {
+  const pulled = state.sources?.[source];
+  const facts = state.snapshots?.[source]?.[snapshot];
+  if (!previous || pulled?.snapshot !== snapshot || facts?.newAfter !== previous || !existsSync(pulled.transferredList)) return undefined;
+  const data = join(nodeDir, dataFile(source, previous));
+  return existsSync(data) ? { data, written: new Set(readTransferList(pulled.transferredList)) } : undefined;
+}
+
+/**
+ * One snapshot's files in walk order with size and mtime (the manifest has neither), gzipped: taken from the
+ * previous snapshot's data for a file hard-linked from it, else a stat. A night costs the files it changed.
+ */
+async function writeSnapshotData(store: SourceStore, snapshot: string, path: string, linked: LinkedFrom | undefined): Promise<void> {
   const directory = store.path(snapshot);
   const file = new AtomicFile(path);
-  const gzip = createGzip({ level: 9 });
+  const gzip = createGzip();
   gzip.on('data', (chunk: Buffer) => file.write(chunk));
+  const before = linked ? catalogEntries(dirname(linked.data), basename(linked.data)) : undefined;
+  let earlier = before?.next();
   try {
     let batch = '';
     for (const { name, hash } of readManifest(manifestOf(store, snapshot))) {
-      const stats = lstatSync(bytePath(directory, name));
-      batch += catalogLine({ name, hash, size: stats.size, mtime: Math.floor(stats.mtimeMs / 1000) });
+      while (earlier && !earlier.done && comparePaths(earlier.value.name, name) < 0) earlier = before!.next();
+      const same = earlier && !earlier.done && earlier.value.name === name && earlier.value.hash === hash && !linked!.written.has(name) ? earlier.value : undefined;
+      const stats = same ?? statOf(bytePath(directory, name));
+      batch += catalogLine({ name, hash, size: stats.size, mtime: stats.mtime });
       if (batch.length > 65_536) {
         const flowing = gzip.write(batch);
         batch = '';
@@ -107,5 +153,12 @@ async function writeSnapshotData(store: SourceStore, snapshot: string, path: str
   } catch (error) {
     file.abandon();
     throw error;
+  } finally {
+    before?.return(undefined);
   }
+}
+
+function statOf(path: Buffer): { size: number; mtime: number } {
+  const stats = lstatSync(path);
+  return { size: stats.size, mtime: Math.floor(stats.mtimeMs / 1000) };
 }

@@ -31,6 +31,8 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /** How output shows a byte name. */
 export function shownName(name: ByteName): string {
+  // Most names are ASCII, which shows as it is: no bytes to decode.
+  if (!/[\x80-\xff]/.test(name)) return name;
   const bytes = nameBytes(name);
   try {
     return utf8.decode(bytes);

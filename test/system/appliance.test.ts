@@ -1,0 +1,247 @@
+// `npm run test:system`: the appliance on a real kernel and systemd. A Debian 13 amd64 guest under QEMU (TCG: no KVM
+// here), booted from an image made with mmdebstrap and `mkfs.ext4 -d` (REFERENCE §10), with the amd64 .deb installed
+// and the store on a SCSI disk (/dev/sda, as the Odroid's SSD). Nothing here runs `odbackup cycle`: the timer does.
+// The guest's own watcher unit records what systemd and the journal say; the host watches QEMU's monitor.
+import assert from 'node:assert/strict';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { isRoot, ROOT, sleep, tempDir } from '../helpers.js';
+
+const VERSION = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+const CACHE = process.env.ODBACKUP_ROOT_CACHE ?? '/var/cache/odbackup-test';
+const MIRROR = 'http://deb.debian.org/debian';
+const BASE_PACKAGES = 'systemd-sysv,udev,kmod,linux-image-amd64,initramfs-tools,dbus,nodejs,rsync,e2fsprogs,openssh-client,util-linux,util-linux-extra,procps';
+/** The guest's clock at power-on; the slots follow it. QEMU's RTC then runs with the host's clock, through S3 too. */
+const GUEST_START = '2027-03-05T02:55:30';
+const SLOTS = ['02:58', '03:04'];
+
+const have = (program: string) => spawnSync('sh', ['-c', `command -v ${program}`]).status === 0;
+const skip = !isRoot()
+  ? 'needs root (mkfs.ext4 -d keeps owners, dpkg --root)'
+  : !have('qemu-system-x86_64')
+    ? 'needs qemu-system-x86 (apt-get install qemu-system-x86)'
+    : !have('mmdebstrap')
+      ? 'needs mmdebstrap'
+      : false;
+
+const work = tempDir('odbackup-system-');
+let qemu: ChildProcess | undefined;
+after(() => {
+  qemu?.kill('SIGKILL');
+  rmSync(work, { recursive: true, force: true });
+});
+
+function run(file: string, args: string[], timeout = 600_000) {
+  const result = spawnSync(file, args, { encoding: 'utf8', timeout, maxBuffer: 64 * 1024 * 1024 });
+  return { status: result.status, output: `${result.stdout ?? ''}${result.stderr ?? ''}` };
+}
+
+function must(file: string, args: string[], timeout?: number): string {
+  const result = run(file, args, timeout);
+  assert.equal(result.status, 0, `${file} ${args.join(' ')}: ${result.output.slice(-2000)}`);
+  return result.output;
+}
+
+/** The base system, made once and kept (a download of about 450 MB). */
+function baseTarball(): string {
+  mkdirSync(CACHE, { recursive: true });
+  const tarball = join(CACHE, 'trixie-amd64-vm.tar');
+  if (!existsSync(tarball)) {
+    must('mmdebstrap', ['--variant=minbase', `--include=${BASE_PACKAGES}`, '--format=tar', 'trixie', `${tarball}.tmp`, MIRROR], 1_800_000);
+    must('mv', [`${tarball}.tmp`, tarball]);
+  }
+  return tarball;
+}
+
+function write(root: string, path: string, text: string, mode = 0o644): void {
+  mkdirSync(join(root, path, '..'), { recursive: true });
+  writeFileSync(join(root, path), text);
+  chmodSync(join(root, path), mode);
+}
+
+const GUEST_CONFIG = {
+  node: 'vm',
+  storage: { path: '/srv/store', device: 'LABEL=odbstore', afterPass: 'ro' },
+  sources: [{ name: 'files', group: 'files', from: '/srv/source' }],
+  schedule: { times: SLOTS, minMarginMinutes: 1, networkSettleSeconds: 0 },
+  suspend: { mode: 'suspend' },
+  display: { port: 'none' },
+  maintenance: { checkMinutes: 0.1 },
+};
+
+/**
+ * The watcher: a unit that only looks. Every few seconds it writes what systemd says of odbackup.service and what
+ * the journal holds of it into /var/lib/odbackup-test (synced: the host reads the image after a power cut).
+ */
+const WATCHER = `#!/bin/sh
+out=/var/lib/odbackup-test
+mkdir -p $out
+while :; do
+  systemctl show odbackup.service -p Result -p ExecMainStatus -p ActiveState -p NRestarts > $out/service.tmp && mv $out/service.tmp $out/service
+  journalctl -u odbackup.service -o json --no-pager > $out/journal.tmp && mv $out/journal.tmp $out/journal.json
+  journalctl -u odbackup.service -p err -o cat --no-pager > $out/errors.tmp && mv $out/errors.tmp $out/errors
+  systemctl is-enabled odbackup.timer > $out/timer 2>&1
+  findmnt -n -o OPTIONS /srv/store > $out/store-mount 2>&1
+  journalctl -k -o cat --no-pager | grep -E 'PM: suspend (entry|exit)|Waking up from system sleep state S3' > $out/kernel.tmp && mv $out/kernel.tmp $out/kernel
+  sync
+  sleep 4
+done
+`;
+
+/** The guest's root filesystem image with the .deb installed, its kernel and initrd, and the store's disk. */
+function buildImages(): { rootImage: string; storeImage: string; kernel: string; initrd: string } {
+  const rootfs = join(work, 'rootfs');
+  mkdirSync(rootfs);
+  must('tar', ['-C', rootfs, '-xf', baseTarball()]);
+  const deb = join(ROOT, `odbackup_${VERSION}_amd64.deb`);
+  assert.ok(existsSync(deb), `${deb}: run \`npm run package\` first`);
+  copyFileSync(deb, join(rootfs, 'tmp/odbackup.deb'));
+  must('chroot', [rootfs, 'dpkg', '-i', '/tmp/odbackup.deb']);
+  write(rootfs, 'etc/fstab', '/dev/vda / ext4 rw 0 1\n');
+  write(rootfs, 'etc/hostname', 'vm\n');
+  write(rootfs, 'etc/odbackup/odbackup.json', JSON.stringify(GUEST_CONFIG, null, 2), 0o600);
+  for (let index = 0; index < 20; index++) write(rootfs, `srv/source/dump-${index}.sql`, `night one, file ${index}\n`.repeat(1000 * (index + 1)));
+  mkdirSync(join(rootfs, 'srv/store'), { recursive: true });
+  write(rootfs, 'usr/local/bin/odbackup-test-watch', WATCHER, 0o755);
+  write(
+    rootfs,
+    'etc/systemd/system/odbackup-test-watch.service',
+    '[Unit]\nDescription=odbackup system test: watches, changes nothing\n[Service]\nExecStart=/usr/local/bin/odbackup-test-watch\n[Install]\nWantedBy=multi-user.target\n',
+  );
+  // The operator's one command after installing: setup checks everything and enables the timer.
+  write(
+    rootfs,
+    'etc/systemd/system/odbackup-test-setup.service',
+    '[Unit]\nDescription=odbackup system test: the operator runs odbackup setup\nAfter=multi-user.target\n[Service]\nType=oneshot\nExecStart=/usr/bin/odbackup setup\nStandardOutput=journal+console\n[Install]\nWantedBy=multi-user.target\n',
+  );
+  for (const unit of ['odbackup-test-watch.service', 'odbackup-test-setup.service']) {
+    mkdirSync(join(rootfs, 'etc/systemd/system/multi-user.target.wants'), { recursive: true });
+    symlinkSync(`/etc/systemd/system/${unit}`, join(rootfs, 'etc/systemd/system/multi-user.target.wants', unit));
+  }
+  // The serial line is the kernel's and the test's, not a login prompt's.
+  symlinkSync('/dev/null', join(rootfs, 'etc/systemd/system/serial-getty@ttyS0.service'));
+  const boot = readdirSync(join(rootfs, 'boot'));
+  const kernel = join(work, 'vmlinuz');
+  const initrd = join(work, 'initrd.img');
+  copyFileSync(join(rootfs, 'boot', boot.find((name) => name.startsWith('vmlinuz-'))!), kernel);
+  copyFileSync(join(rootfs, 'boot', boot.find((name) => name.startsWith('initrd.img-'))!), initrd);
+  const rootImage = join(work, 'root.img');
+  must('truncate', ['-s', '3G', rootImage]);
+  must('mkfs.ext4', ['-F', '-q', '-d', rootfs, rootImage], 900_000);
+  rmSync(rootfs, { recursive: true, force: true });
+  const storeImage = join(work, 'store.img');
+  must('truncate', ['-s', '512M', storeImage]);
+  must('mkfs.ext4', ['-F', '-q', '-L', 'odbstore', storeImage]);
+  return { rootImage, storeImage, kernel, initrd };
+}
+
+const monitorSocket = join(work, 'monitor.sock');
+
+function monitorCommand(command: string): string {
+  const result = spawnSync('socat', ['-t', '2', '-', `UNIX-CONNECT:${monitorSocket}`], { input: `${command}\n`, encoding: 'utf8', timeout: 10_000 });
+  return result.stdout ?? '';
+}
+
+/** QEMU's view: running, or paused (suspended) while the guest is in S3. */
+function vmStatus(): string {
+  const answer = /VM status: ([^\r\n]+)/.exec(monitorCommand('info status'));
+  return answer ? answer[1]!.trim() : 'unknown';
+}
+
+async function waitUntil(what: string, check: () => boolean, timeoutMs: number): Promise<void> {
+  const start = Date.now();
+  while (!check()) {
+    if (Date.now() - start > timeoutMs) throw new Error(`timed out after ${Math.round(timeoutMs / 1000)} s waiting for ${what}; serial log:\n${serial().slice(-4000)}`);
+    await sleep(2000);
+  }
+}
+
+const serial = () => (existsSync(join(work, 'serial.log')) ? readFileSync(join(work, 'serial.log'), 'utf8') : '');
+
+/** A file of the guest's root filesystem, read from the image while QEMU is stopped. */
+function guestFile(image: string, path: string): string {
+  return must('debugfs', ['-R', `cat ${path}`, image]).replace(/^debugfs [^\n]*\n/, '');
+}
+
+interface JournalLine {
+  MESSAGE: string;
+  PRIORITY: string;
+}
+
+test('the appliance on a real kernel and systemd: the timer starts each pass, S3 and the RTC alarm carry it to the next slot', { skip, timeout: 40 * 60_000 }, async () => {
+  const images = buildImages();
+  qemu = spawn(
+    'qemu-system-x86_64',
+    [
+      ...['-machine', 'pc', '-accel', 'tcg', '-m', '1024', '-smp', '1', '-global', 'PIIX4_PM.disable_s3=0'],
+      ...['-kernel', images.kernel, '-initrd', images.initrd, '-append', 'root=/dev/vda rw console=ttyS0 printk.devkmsg=on'],
+      ...['-drive', `file=${images.rootImage},format=raw,if=virtio`],
+      ...['-device', 'virtio-scsi-pci', '-drive', `file=${images.storeImage},format=raw,if=none,id=store`, '-device', 'scsi-hd,drive=store'],
+      ...['-rtc', `base=${GUEST_START},clock=host`, '-nic', 'none'],
+      ...['-display', 'none', '-serial', `file:${join(work, 'serial.log')}`, '-monitor', `unix:${monitorSocket},server,nowait`],
+    ],
+    { stdio: 'ignore' },
+  );
+  const exited = new Promise<number | null>((resolve) => qemu!.on('exit', resolve));
+  await waitUntil('the monitor', () => existsSync(monitorSocket), 30_000);
+
+  // Boot, setup, then the first slot: the timer starts pass 1, which ends in S3 with the alarm for slot 2.
+  const transitions: { status: string; at: number }[] = [];
+  const started = Date.now();
+  const watch = setInterval(() => {
+    const status = vmStatus();
+    if (transitions.at(-1)?.status !== status) transitions.push({ status, at: Math.round((Date.now() - started) / 1000) });
+  }, 2000);
+  try {
+    const suspensions = () => transitions.filter((transition) => transition.status === 'paused (suspended)').length;
+    await waitUntil('pass 1 to end in S3', () => suspensions() >= 1, 15 * 60_000);
+    // The RTC alarm, not the host, ends S3 at slot 2: QEMU says running again by itself, and the second pass sleeps again.
+    await waitUntil('the RTC alarm to wake the guest and pass 2 to sleep again', () => suspensions() >= 2, 10 * 60_000);
+    // A button wake (QEMU's system_wakeup): a person at the node.
+    monitorCommand('system_wakeup');
+    await waitUntil('the button wake to be handled and the node to sleep again', () => suspensions() >= 3, 10 * 60_000);
+    monitorCommand('system_wakeup');
+    await sleep(15_000);
+    monitorCommand('system_powerdown');
+    await Promise.race([exited, sleep(120_000)]);
+  } finally {
+    clearInterval(watch);
+    if (qemu.exitCode === null) {
+      monitorCommand('quit');
+      await exited;
+    }
+  }
+  must('e2fsck', ['-fy', images.rootImage]);
+
+  const state = JSON.parse(guestFile(images.rootImage, '/var/lib/odbackup/state.json')) as {
+    passes: { exitCode?: number; outcome: string; wake?: { reason: string; message: string; driftSeconds?: number }; startedAt: string }[];
+  };
+  const passes = [...state.passes].reverse();
+  const journal = guestFile(images.rootImage, '/var/lib/odbackup-test/journal.json')
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as JournalLine);
+  const context = `transitions ${JSON.stringify(transitions)}\npasses ${JSON.stringify(passes, null, 1)}\njournal:\n${journal.map((line) => line.MESSAGE).join('\n').slice(-6000)}`;
+  assert.match(guestFile(images.rootImage, '/var/lib/odbackup-test/timer'), /^enabled/, `setup enabled the timer\n${context}`);
+  assert.ok(passes.length >= 3, context);
+  // Pass 1 at slot 1 (first run), pass 2 at slot 2 woken by the RTC alarm, pass 3 after the button: a person.
+  assert.deepEqual(
+    passes.slice(0, 3).map((pass) => [pass.outcome, pass.exitCode, pass.wake?.reason]),
+    [
+      ['completed', 0, 'first-run'],
+      ['completed', 0, 'rtc-alarm'],
+      ['completed', 0, 'manual'],
+    ],
+    context,
+  );
+  assert.equal(passes[0]!.startedAt.slice(11, 16), SLOTS[0], `pass 1 started at slot 1\n${context}`);
+  assert.equal(passes[1]!.startedAt.slice(11, 16), SLOTS[1], `pass 2 started at slot 2\n${context}`);
+  assert.ok(Math.abs(passes[1]!.wake!.driftSeconds!) <= 60, `drift ${passes[1]!.wake!.driftSeconds} s\n${context}`);
+  assert.match(guestFile(images.rootImage, '/var/lib/odbackup-test/service'), /Result=success/, context);
+  assert.equal(guestFile(images.rootImage, '/var/lib/odbackup-test/errors').trim(), '', `journalctl -u odbackup -p err is empty\n${context}`);
+  assert.match(guestFile(images.rootImage, '/var/lib/odbackup-test/kernel'), /Waking up from system sleep state S3/, context);
+  assert.match(guestFile(images.rootImage, '/var/lib/odbackup-test/store-mount'), /^ro,/, `the store stays mounted read-only for a shell\n${context}`);
+  console.log(`system test: QEMU transitions ${JSON.stringify(transitions)}; ${statSync(images.rootImage).size} byte root image`);
+});
