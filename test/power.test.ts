@@ -189,7 +189,7 @@ test('maintenance where ssh is not installed: 22, saying it could not be started
   writeFileSync(join(n.home, 'no-such-unit'), '');
   const run = await odbackupAsync(['-c', n.config, 'maintenance']);
   assert.equal(run.status, 22, run.stderr);
-  assert.match(run.stderr, /ssh\.service was not running and could not be started; ssh\.service could not be started \(systemctl start: Failed to start ssh\.service: Unit ssh\.service not found\.\)/);
+  assert.match(run.stderr, /ssh\.service was not running and could not be started; systemctl start ssh\.service: Failed to start ssh\.service: Unit ssh\.service not found\./);
   assert.doesNotMatch(run.stdout + run.stderr, /started and stopped again/);
   assert.ok(!n.calls().includes('systemctl stop ssh.service'), 'what was not started is not stopped');
 });

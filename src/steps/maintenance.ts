@@ -58,7 +58,7 @@ export const maintenanceStep: Step<MaintenanceOptions> = {
     if (startSsh) {
       const started = await exec(systemctl, ['start', unit], { timeout: 60_000 });
       sshStarted = started.exitCode === 0;
-      if (!sshStarted) problems.push(`${unit} could not be started (systemctl start: ${lastLine(started.stderr) || `exit ${started.exitCode}`})`);
+      if (!sshStarted) problems.push(`systemctl start ${unit}: ${lastLine(started.stderr) || `exit ${started.exitCode}`}`);
     }
     // The e-ink says so, for whoever walks up to the node; a display that does not answer is only a warning.
     const screen = await showScreen(ctx, 'maintenance');
