@@ -6,7 +6,7 @@ import { gunzipSync } from 'node:zlib';
 import { after, before, describe, test } from 'node:test';
 import { nightClock } from './harness/nights.js';
 import { freePort, startSshd } from './harness/sshd.js';
-import { BIN, isRoot, odbackup, odbackupAsync, removeDir, tempDir, writeConfig, writeFiles } from './helpers.js';
+import { BIN, isRoot, odbackup, odbackupAsync, odbackupSpawn, removeDir, tempDir, waitFor, writeConfig, writeFiles } from './helpers.js';
 
 const root = tempDir();
 const source = join(root, 'laptop');
@@ -196,6 +196,37 @@ describe('a catalog host over ssh (rrsync -wo), and one that cannot be reached',
     } finally {
       await sshd.stop();
     }
+  });
+});
+
+describe('a request whose pass is cut off', () => {
+  test('kill -9 while it is being restored: the next pass answers it as cut off and does not restore it twice', async () => {
+    const big = join(root, 'big-source');
+    writeFiles(big, { 'video.mkv': Buffer.alloc(300 * 1024 * 1024, 7) });
+    const home = join(root, 'cut-node');
+    const inbox = join(root, 'cut-requests');
+    mkdirSync(inbox, { recursive: true });
+    const cutConfig = writeConfig(home, [{ name: 'media', group: 'media', from: big }], {
+      catalog: { requests: inbox },
+      restore: { destinations: { share: join(root, 'cut-share') } },
+    });
+    assert.equal(odbackup(['--config', cutConfig, 'cycle']).status, 0);
+    writeFileSync(join(inbox, 'film.json'), JSON.stringify({ source: 'media', path: 'video.mkv', destination: 'share' }));
+    const journal = join(home, 'state', 'journal.jsonl');
+    const serving = odbackupSpawn(['--config', cutConfig, 'requests']);
+    await waitFor(() => existsSync(journal) && readFileSync(journal, 'utf8').includes('"message":"film: serving'), 'the request to be taken up', 30_000);
+    process.kill(-serving.pid!, 'SIGKILL');
+    await new Promise((done) => serving.on('exit', done));
+    const next = odbackup(['--config', cutConfig, 'cycle']);
+    assert.equal(next.status, 0, next.stderr);
+    const state = JSON.parse(readFileSync(join(home, 'state', 'state.json'), 'utf8'));
+    const film = state.requests.filter((request: { id: string }) => request.id === 'film');
+    assert.deepEqual(
+      film.map((request: { status: string; code: number }) => [request.status, request.code]),
+      [['failed', 130]],
+    );
+    assert.match(film[0].message, /the pass serving it was cut off: save the request again under a new name/);
+    assert.doesNotMatch(readFileSync(journal, 'utf8'), /"message":"film: done/, 'never restored twice');
   });
 });
 
