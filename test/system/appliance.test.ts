@@ -15,9 +15,13 @@ const VERSION = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as
 const CACHE = process.env.ODBACKUP_ROOT_CACHE ?? '/var/cache/odbackup-test';
 const MIRROR = 'http://deb.debian.org/debian';
 const BASE_PACKAGES = 'systemd-sysv,udev,kmod,linux-image-amd64,initramfs-tools,dbus,nodejs,rsync,e2fsprogs,openssh-client,util-linux,util-linux-extra,procps';
-/** The guest's clock at power-on; the slots follow it. QEMU's RTC then runs with the host's clock, through S3 too. */
-const GUEST_START = '2027-03-05T02:55:30';
-const SLOTS = ['02:58', '03:04'];
+/**
+ * The guest's clock at each power-on; the slots follow it. QEMU's RTC then runs with the host's clock, through S3
+ * too. The first boot's pass is cut off by a power cut; the second boot comes before the second slot.
+ */
+const FIRST_BOOT = '2027-03-05T02:55:30';
+const SECOND_BOOT = '2027-03-05T03:10:30';
+const SLOTS = ['02:58', '03:13'];
 
 const have = (program: string) => spawnSync('sh', ['-c', `command -v ${program}`]).status === 0;
 const skip = !isRoot()
@@ -67,7 +71,8 @@ function write(root: string, path: string, text: string, mode = 0o644): void {
 const GUEST_CONFIG = {
   node: 'vm',
   storage: { path: '/srv/store', device: 'LABEL=odbstore', afterPass: 'ro' },
-  sources: [{ name: 'files', group: 'files', from: '/srv/source' }],
+  // Slow enough that the power can go while rsync copies the large file.
+  sources: [{ name: 'files', group: 'files', from: '/srv/source', bwlimit: '1m' }],
   schedule: { times: SLOTS, minMarginMinutes: 1, networkSettleSeconds: 0 },
   suspend: { mode: 'suspend' },
   display: { port: 'none' },
@@ -89,6 +94,8 @@ while :; do
   journalctl -u odbackup.service -p err -o cat --no-pager > $out/errors.tmp && mv $out/errors.tmp $out/errors
   systemctl is-enabled odbackup.timer > $out/timer 2>&1
   findmnt -n -o OPTIONS /srv/store > $out/store-mount 2>&1
+  # Tells the host, over the serial line, when the power may go mid-transfer.
+  pgrep -x rsync > /dev/null && echo '<5>odbackup-test: rsync is copying' > /dev/kmsg
   journalctl -k -o cat --no-pager | grep -E 'PM: suspend (entry|exit)|Waking up from system sleep state S3' > $out/kernel.tmp && mv $out/kernel.tmp $out/kernel
   sync
   sleep 4
@@ -108,6 +115,7 @@ function buildImages(): { rootImage: string; storeImage: string; kernel: string;
   write(rootfs, 'etc/hostname', 'vm\n');
   write(rootfs, 'etc/odbackup/odbackup.json', JSON.stringify(GUEST_CONFIG, null, 2), 0o600);
   for (let index = 0; index < 20; index++) write(rootfs, `srv/source/dump-${index}.sql`, `night one, file ${index}\n`.repeat(1000 * (index + 1)));
+  write(rootfs, 'srv/source/zz-image.raw', 'disk image block\n'.repeat(3 * 1024 * 1024));
   mkdirSync(join(rootfs, 'srv/store'), { recursive: true });
   write(rootfs, 'usr/local/bin/odbackup-test-watch', WATCHER, 0o755);
   write(
@@ -163,7 +171,7 @@ async function waitUntil(what: string, check: () => boolean, timeoutMs: number):
   }
 }
 
-const serial = () => (existsSync(join(work, 'serial.log')) ? readFileSync(join(work, 'serial.log'), 'utf8') : '');
+const serial = (name = 'serial.log') => (existsSync(join(work, name)) ? readFileSync(join(work, name), 'utf8') : '');
 
 /** A file of the guest's root filesystem, read from the image while QEMU is stopped. */
 function guestFile(image: string, path: string): string {
@@ -178,8 +186,9 @@ interface JournalLine {
   PRIORITY: string;
 }
 
-test('the appliance on a real kernel and systemd: setup enables the timer, the timer starts the pass, S3, a button wake is a person', { skip, timeout: 40 * 60_000 }, async () => {
-  const images = buildImages();
+/** Powers the guest on with its clock at `base`; `exited` resolves when QEMU exits (the test's quit: a power cut). */
+async function powerOn(images: ReturnType<typeof buildImages>, base: string, serialLog: string): Promise<{ exited: Promise<number | null> }> {
+  rmSync(monitorSocket, { force: true });
   qemu = spawn(
     'qemu-system-x86_64',
     [
@@ -187,14 +196,30 @@ test('the appliance on a real kernel and systemd: setup enables the timer, the t
       ...['-kernel', images.kernel, '-initrd', images.initrd, '-append', 'root=/dev/vda rw console=ttyS0 printk.devkmsg=on'],
       ...['-drive', `file=${images.rootImage},format=raw,if=virtio`],
       ...['-device', 'virtio-scsi-pci', '-drive', `file=${images.storeImage},format=raw,if=none,id=store`, '-device', 'scsi-hd,drive=store'],
-      ...['-rtc', `base=${GUEST_START},clock=host`, '-nic', 'none'],
-      ...['-display', 'none', '-serial', `file:${join(work, 'serial.log')}`, '-monitor', `unix:${monitorSocket},server,nowait`],
+      ...['-rtc', `base=${base},clock=host`, '-nic', 'none'],
+      ...['-display', 'none', '-serial', `file:${join(work, serialLog)}`, '-monitor', `unix:${monitorSocket},server,nowait`],
     ],
     { stdio: 'ignore' },
   );
   const exited = new Promise<number | null>((resolve) => qemu!.on('exit', resolve));
   await waitUntil('the monitor', () => existsSync(monitorSocket), 30_000);
+  return { exited };
+}
 
+test('the appliance on a real kernel and systemd: setup and the timer, a power cut mid-rsync recovered at the next boot, S3, a button wake is a person', { skip, timeout: 45 * 60_000 }, async () => {
+  const images = buildImages();
+  // First boot: setup enables the timer, the timer starts pass 1 at slot 1, and the power goes while rsync copies.
+  const firstBoot = (await powerOn(images, FIRST_BOOT, 'serial-1.log')).exited;
+  await waitUntil('rsync to copy in pass 1', () => serial('serial-1.log').includes('odbackup-test: rsync is copying'), 15 * 60_000);
+  await sleep(3000);
+  monitorCommand('quit');
+  await firstBoot;
+  // journald and the kernel lost what they had not written; the next boot finds the root filesystem as the cut left it.
+  const cut = run('e2fsck', ['-fy', images.rootImage]);
+  assert.ok(cut.status !== null && cut.status < 4, cut.output);
+
+  // Second boot: the timer's pass recovers (fsck of the store, .partial resumed), then S3; the button is a person.
+  const { exited } = await powerOn(images, SECOND_BOOT, 'serial.log');
   const transitions: { status: string; at: number }[] = [];
   const started = Date.now();
   const watch = setInterval(() => {
@@ -203,8 +228,7 @@ test('the appliance on a real kernel and systemd: setup enables the timer, the t
   }, 2000);
   const suspensions = () => transitions.filter((transition) => transition.status === 'paused (suspended)').length;
   try {
-    // Boot, setup, then the first slot: the timer starts pass 1, which arms the RTC for slot 2 and suspends to RAM.
-    await waitUntil('pass 1, started by the timer, to end in S3', () => suspensions() >= 1, 15 * 60_000);
+    await waitUntil('the pass after the power cut, started by the timer, to end in S3', () => suspensions() >= 1, 15 * 60_000);
     // The power button (QEMU's system_wakeup): the sleep hook starts the pass, which finds a person at the node.
     monitorCommand('system_wakeup');
     await waitUntil('the button wake to be handled and the node to sleep again', () => suspensions() >= 2, 10 * 60_000);
@@ -216,7 +240,7 @@ test('the appliance on a real kernel and systemd: setup enables the timer, the t
     await exited;
   } finally {
     clearInterval(watch);
-    if (qemu.exitCode === null) {
+    if (qemu!.exitCode === null) {
       monitorCommand('quit');
       await exited;
     }
@@ -226,8 +250,16 @@ test('the appliance on a real kernel and systemd: setup enables the timer, the t
   assert.ok(fsck.status !== null && fsck.status < 4, fsck.output);
 
   const state = JSON.parse(guestFile(images.rootImage, '/var/lib/odbackup/state.json')) as {
-    passes: { exitCode?: number; outcome: string; wake?: { reason: string; message: string }; startedAt: string; warnings: { code: string; message: string }[] }[];
-    power?: { scheduledWake: string };
+    passes: {
+      runId: string;
+      exitCode?: number;
+      outcome: string;
+      resumedAfter?: string;
+      wake?: { reason: string; message: string };
+      startedAt: string;
+      warnings: { code: string; message: string }[];
+    }[];
+    sources: Record<string, { snapshot: string; verifiedAt?: string; promoted: boolean; files?: number }>;
   };
   const passes = [...state.passes].reverse();
   const journal = guestFile(images.rootImage, '/var/lib/odbackup-test/journal.json')
@@ -237,28 +269,33 @@ test('the appliance on a real kernel and systemd: setup enables the timer, the t
   const kernel = guestFile(images.rootImage, '/var/lib/odbackup-test/kernel');
   const context = `transitions ${JSON.stringify(transitions)}\npasses ${JSON.stringify(passes, null, 1)}\njournal:\n${journal.map((line) => `<${line.PRIORITY}> ${line.MESSAGE}`).join('\n').slice(-6000)}`;
   assert.match(guestFile(images.rootImage, '/var/lib/odbackup-test/timer'), /^enabled/, `setup enabled the timer\n${context}`);
-  // Pass 1: the timer's, at slot 1, on the first run. Pass 2: after the button, before the alarm: a person.
+  // Pass 1: the timer's, at slot 1, cut off. Pass 2: the power came back; it resumed and completed. Pass 3: a person.
   assert.deepEqual(
-    passes.slice(0, 2).map((pass) => [pass.outcome, pass.exitCode, pass.wake?.reason]),
+    passes.slice(0, 3).map((pass) => [pass.outcome, pass.exitCode, pass.wake?.reason]),
     [
-      ['completed', 0, 'first-run'],
+      ['interrupted', undefined, 'first-run'],
+      ['completed', 0, 'power-restored'],
       ['completed', 0, 'manual'],
     ],
     context,
   );
   assert.equal(passes[0]!.startedAt.slice(11, 16), SLOTS[0], `the timer started pass 1 at slot 1\n${context}`);
-  assert.match(passes[1]!.wake!.message, new RegExp(`woken before the alarm .*the alarm is still set for 2027-03-05T${SLOTS[1]}:00`), context);
+  assert.equal(passes[1]!.resumedAfter, passes[0]!.runId, context);
+  assert.match(journal.map((line) => line.MESSAGE).join('\n'), /files: resuming into \/srv\/store\/files\/\.partial, left by an interrupted pass/, context);
+  assert.ok(state.sources.files!.promoted && state.sources.files!.verifiedAt, `latest is a verified snapshot\n${context}`);
+  assert.equal(state.sources.files!.files, 21, context);
+  assert.match(passes[2]!.wake!.message, /woken before the alarm .*the alarm is still set for/, context);
   // Maintenance on a node without an ssh server says so (22), and the node still goes back to sleep.
   assert.ok(
-    passes[1]!.warnings.some((warning) => warning.code === 'maintenanceFailed' && /ssh\.service was not running and could not be started; systemctl start ssh\.service: .*Unit ssh\.service not found/.test(warning.message)),
+    passes[2]!.warnings.some((warning) => warning.code === 'maintenanceFailed' && /ssh\.service was not running and could not be started; systemctl start ssh\.service: .*Unit ssh\.service not found/.test(warning.message)),
     context,
   );
-  assert.match(kernel, /PM: suspend entry \(deep\)[\s\S]*Waking up from system sleep state S3[\s\S]*PM: suspend entry \(deep\)/, `S3 twice, left once by the button\n${kernel}`);
+  assert.match(kernel, /PM: suspend entry \(deep\)[\s\S]*Waking up from system sleep state S3[\s\S]*PM: suspend entry \(deep\)/, `S3, left by the button\n${kernel}`);
   assert.match(guestFile(images.rootImage, '/var/lib/odbackup-test/service'), /Result=success/, context);
   assert.equal(guestFile(images.rootImage, '/var/lib/odbackup-test/errors').trim(), '', `journalctl -u odbackup -p err is empty\n${context}`);
   assert.match(guestFile(images.rootImage, '/var/lib/odbackup-test/store-mount'), /^ro,/, `the store stays mounted read-only for a shell\n${context}`);
   const exposure = /Overall exposure level for odbackup\.service: ([\d.]+)/.exec(guestFile(images.rootImage, '/var/lib/odbackup-test/security'))?.[1];
   console.log(`systemd-analyze security odbackup.service, live in the guest: ${exposure}`);
   assert.ok(Number(exposure) <= 5.0, `the live exposure ${exposure} rose above 5.0`);
-  console.log(`system test: QEMU transitions ${JSON.stringify(transitions)}`);
+  console.log(`system test: QEMU transitions after the power cut ${JSON.stringify(transitions)}`);
 });
