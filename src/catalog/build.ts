@@ -12,7 +12,7 @@ import { manifestOf, storeSnapshots } from '../store/catalog.js';
 import { comparePaths, readManifest } from '../store/manifest.js';
 import { bytePath, type ByteName } from '../store/names.js';
 import { SourceStore } from '../store/snapshots.js';
-import { coverageDays, coverageText, sliceReads } from '../verify/scrub.js';
+import { sourceCoverageText } from '../verify/scrub.js';
 import { readTransferList } from '../sync/pull.js';
 import { catalogEntries } from './open.js';
 import { CATALOG_VERSION, catalogLine, dataFile, type CatalogIndex, type PublishedSource, type RequestResult } from './format.js';
@@ -60,7 +60,7 @@ export async function buildCatalog(ctx: Context, requests: RequestResult[]): Pro
     }
     const kept = new Set(rows.map((row) => `${row.snapshot}.gz`));
     for (const name of readdirSync(folder)) if (!kept.has(name)) built.removed += remove(join(folder, name));
-    const coverage = coverageText(coverageDays(sliceReads(state.scrub, source.name, config.verify.scrubDays), config.verify.scrubDays, ctx.now()));
+    const coverage = sourceCoverageText(state.scrub, source.name, config.verify.scrubDays, ctx.now());
     sources.push({ name: source.name, group: source.group, coverage, snapshots: rows.map((row) => ({ ...row, data: dataFile(source.name, row.snapshot) })) });
   }
   // Sources no longer configured leave the catalog with their data.

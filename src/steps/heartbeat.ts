@@ -1,6 +1,6 @@
 import { DeliveryError, httpPolicy, send, type HttpPolicy } from '../adapters/http.js';
 import type { Config, Monitor } from '../config/types.js';
-import { coverageDays, coverageText, sliceReads } from '../verify/scrub.js';
+import { sourceCoverageText } from '../verify/scrub.js';
 import { EXIT_CODES, warningLine } from '../exit-codes.js';
 import { maskedUrl } from '../config/secrets.js';
 import { asksForMaintenance, DEFAULT_BODY_LIMIT, monitorKey, monitorName, pingRequest } from '../monitor/pings.js';
@@ -48,7 +48,7 @@ export function pingOf(ctx: Context, event: PingEvent, exitCode: number): Ping {
   const coverage =
     event === 'start'
       ? []
-      : ctx.config.sources.map((source) => `${source.name}: ${coverageText(coverageDays(sliceReads(scrub, source.name, scrubDays), scrubDays, ctx.now()))}`);
+      : ctx.config.sources.map((source) => `${source.name}: ${sourceCoverageText(scrub, source.name, scrubDays, ctx.now())}`);
   const requests = event === 'start' ? { done: 0, failed: 0 } : requestsOfPass(ctx.state.read(), pass);
   const served = requests.done + requests.failed ? [`restore requests: ${requests.done} served, ${requests.failed} refused or failed`] : [];
   const body = [...warnings, ...coverage, ...served, ...(event === 'fail' ? ctx.log.tail(60) : [])].join('\n');

@@ -63,6 +63,11 @@ export function coverageText(days: number | undefined): string {
   return `every byte verified within the last ${days <= 1 ? 'day' : `${days} days`}`;
 }
 
+/** One source's coverage as the heartbeat and the catalog say it. */
+export function sourceCoverageText(scrub: State['scrub'], source: string, days: number, now: Date): string {
+  return coverageText(coverageDays(sliceReads(scrub, source, days), days, now));
+}
+
 /** A snapshot and the manifest lines the scrub reads for it. */
 export interface ScrubList {
   snapshot: string;
