@@ -1,3 +1,5 @@
+import { accessSync, constants } from 'node:fs';
+import { delimiter, isAbsolute, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { loadBundled } from './vendor.js';
 
@@ -27,6 +29,37 @@ export interface ExecOptions {
    * --info=progress2) is seen live. What it throws stops the program and is thrown by exec.
    */
   onStdoutLine?: (line: string) => void;
+  /**
+   * The program acts on the whole system, beyond a sandbox's reach: the mount table (mount, umount), the RTC
+   * (hwclock, rtcwake), the disk's own commands (smartctl). See SANDBOX_VARIABLE.
+   */
+  systemWide?: boolean;
+}
+
+/**
+ * Set by odbackup.service, whose pass runs sandboxed: in a mount namespace of its own (a mount made there would
+ * not reach the operator's shell nor the next pass), without CAP_SYS_ADMIN, CAP_SYS_RAWIO or CAP_SYS_TIME, the
+ * RTC and the disk closed to it. There a systemWide program runs through PID 1, as a transient unit.
+ */
+export const SANDBOX_VARIABLE = 'ODBACKUP_SANDBOXED';
+
+/** systemd-run's arguments for one program run by PID 1: its output and exit status are the program's own. */
+export function systemdRunArgs(file: string, args: readonly string[], timeoutMs: number): string[] {
+  // RuntimeMaxSec: the unit ends with our timeout even when systemd-run, killed by it, no longer waits for it.
+  return ['--quiet', '--wait', '--pipe', '--collect', '--service-type=exec', `--property=RuntimeMaxSec=${Math.ceil(timeoutMs / 1000)}`, '--', file, ...args];
+}
+
+/** The program's path as the shell would find it, or undefined: systemd-run only says 203/EXEC when it is missing. */
+function programPath(file: string): string | undefined {
+  const candidates = isAbsolute(file) ? [file] : (process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin').split(delimiter).map((directory) => join(directory, file));
+  return candidates.find((path) => {
+    try {
+      accessSync(path, constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  });
 }
 
 /**
@@ -55,6 +88,12 @@ async function loadExeca(): Promise<typeof import('execa').execa> {
 
 /** The one place that runs a process: an argv array, never a shell string. */
 export async function exec(file: string, args: readonly string[], options: ExecOptions): Promise<ExecResult> {
+  const command = [file, ...args].join(' ');
+  if (options.systemWide && process.env[SANDBOX_VARIABLE]) {
+    const path = programPath(file);
+    if (!path) return { command, exitCode: undefined, notFound: true, cancelled: false, timedOut: false, stdout: '', stderr: `${file}: not found` };
+    return { ...(await exec('systemd-run', systemdRunArgs(path, args, options.timeout), { ...options, systemWide: false })), command };
+  }
   const execa = await loadExeca();
   const subprocess = execa(file, args, {
     reject: false,
@@ -88,7 +127,7 @@ export async function exec(file: string, args: readonly string[], options: ExecO
   if (handlerError) throw handlerError.error;
   const startFailed = (result as { code?: string }).code === 'ENOENT' || (result as { code?: string }).code === 'EACCES';
   return {
-    command: [file, ...args].join(' '),
+    command,
     exitCode: result.exitCode,
     notFound: startFailed,
     cancelled: Boolean(result.isCanceled) || Boolean(result.isTerminated && options.signal?.aborted),

@@ -282,14 +282,30 @@ test('setup: writes the example when there is no configuration, enables the time
   const healthyRoot = JSON.parse(readFileSync(healthy.config, 'utf8')).system.root;
   const dropIn = join(healthyRoot, 'etc/systemd/system/odbackup.timer.d/odbackup-schedule.conf');
   assert.match(readFileSync(dropIn, 'utf8'), /\[Timer\]\nOnCalendar=\nOnCalendar=\*-\*-\* 03:00:00\n$/);
+  // What the pass's sandbox may write, from the configuration too: the state directory and the store.
+  const healthyDocument = JSON.parse(readFileSync(healthy.config, 'utf8'));
+  const pathsDropIn = join(healthyRoot, 'etc/systemd/system/odbackup.service.d/odbackup-paths.conf');
+  assert.equal(
+    readFileSync(pathsDropIn, 'utf8').split('\n').filter((line) => line.startsWith('ReadWritePaths=')).join('\n'),
+    [`ReadWritePaths="-${healthyDocument.stateDir}"`, `ReadWritePaths="-${healthyDocument.storage.path}"`].join('\n'),
+  );
   const again = await odbackupAsync(['-c', healthy.config, 'setup']);
   assert.equal(again.status, 0);
   assert.doesNotMatch(again.stdout, /written/, 'an unchanged schedule is left alone');
   const document = JSON.parse(readFileSync(healthy.config, 'utf8'));
-  writeFileSync(healthy.config, JSON.stringify({ ...document, schedule: { ...document.schedule, times: ['02:15', '14:15'] } }));
+  const restored = join(dir, 'restored 100% "here"');
+  writeFileSync(
+    healthy.config,
+    JSON.stringify({ ...document, schedule: { ...document.schedule, times: ['02:15', '14:15'] }, restore: { destinations: { desk: restored, laptop: 'jim@laptop:/home/jim' } } }),
+  );
   const changed = await odbackupAsync(['-c', healthy.config, 'setup']);
   assert.equal(changed.status, 0, changed.stderr);
-  assert.match(changed.stdout, /odbackup\.timer: .*odbackup-schedule\.conf written \(02:15, 14:15\)/);
+  assert.match(changed.stdout, /odbackup\.timer: schedule 02:15, 14:15 \(.*odbackup-schedule\.conf written\)/);
+  assert.match(changed.stdout, /odbackup\.service: the paths the pass writes \(.*odbackup-paths\.conf written\)/);
+  // A local destination is opened (quoted for systemd: no specifier, no word split); a remote one is not a path here.
+  const paths = readFileSync(pathsDropIn, 'utf8');
+  assert.ok(paths.endsWith(`\nReadWritePaths="-${restored.replace('%', '%%').replace(/"/g, '\\"')}"\n`), paths);
+  assert.doesNotMatch(paths, /laptop/);
   assert.match(readFileSync(dropIn, 'utf8'), /OnCalendar=\nOnCalendar=\*-\*-\* 02:15:00\nOnCalendar=\*-\*-\* 14:15:00\n$/);
   assert.match(readFileSync(healthy.calls, 'utf8'), /daemon-reload\nenable --now odbackup\.timer\n$/);
 

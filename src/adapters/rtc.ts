@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { exec, type ExecResult } from '../exec.js';
 
@@ -13,11 +13,6 @@ export function readWakealarm(root: string, rtc: string): number | undefined {
   return text ? Number(text) : undefined;
 }
 
-/** Writes the alarm's file: 0 clears it, an epoch arms it (over an armed alarm that is EBUSY: clear first). */
-export function writeWakealarm(root: string, rtc: string, value: number): void {
-  writeFileSync(wakealarmPath(root, rtc), `${value}\n`);
-}
-
 /** Always an explicit mode: rtcwake's compiled-in default is not what its man page says (REFERENCE §4.1). */
 export function rtcwakeArgs(mode: 'no' | 'mem', rtc: string, epoch: number): string[] {
   return ['-m', mode, '-d', rtc, '-t', String(epoch)];
@@ -25,5 +20,5 @@ export function rtcwakeArgs(mode: 'no' | 'mem', rtc: string, epoch: number): str
 
 export function rtcwake(program: string, mode: 'no' | 'mem', rtc: string, epoch: number): Promise<ExecResult> {
   // -m mem blocks until the node wakes again: at most a day and a half on any schedule.
-  return exec(program, rtcwakeArgs(mode, rtc, epoch), { timeout: mode === 'no' ? 30_000 : 36 * 3_600_000 });
+  return exec(program, rtcwakeArgs(mode, rtc, epoch), { timeout: mode === 'no' ? 30_000 : 36 * 3_600_000, systemWide: true });
 }

@@ -131,7 +131,7 @@ export function decodeSmart(device: string, exitStatus: number, stdout: string):
 }
 
 export async function readSmart(smartctl: string, device: string, signal?: AbortSignal): Promise<SmartReport> {
-  const result = await exec(smartctl, smartctlArgs(device), { signal, timeout: 60_000 });
+  const result = await exec(smartctl, smartctlArgs(device), { signal, timeout: 60_000, systemWide: true });
   if (result.notFound)
     return { device, assessable: false, failures: [], warnings: [], exitStatus: 2, reason: `${smartctl} is not installed (Debian package smartmontools)` };
   return decodeSmart(device, result.exitCode ?? 2, result.stdout);

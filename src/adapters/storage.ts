@@ -50,12 +50,12 @@ export function mountArgs(device: string, mountPoint: string, fsType: string, op
 }
 
 export async function mount(programs: Programs, device: string, mountPoint: string, fsType: string, options: readonly string[]): Promise<string | undefined> {
-  const result = await exec(programs.mount, mountArgs(device, mountPoint, fsType, options), { timeout: QUICK_MS });
+  const result = await exec(programs.mount, mountArgs(device, mountPoint, fsType, options), { timeout: QUICK_MS, systemWide: true });
   return result.exitCode === 0 ? undefined : lastLine(result.stderr) || `mount exit ${result.exitCode}`;
 }
 
 export async function unmount(programs: Programs, mountPoint: string): Promise<string | undefined> {
-  const result = await exec(programs.umount, [mountPoint], { timeout: SYNC_MS });
+  const result = await exec(programs.umount, [mountPoint], { timeout: SYNC_MS, systemWide: true });
   return result.exitCode === 0 ? undefined : lastLine(result.stderr) || `umount exit ${result.exitCode}`;
 }
 

@@ -13,7 +13,7 @@ import { comparePaths, readManifest } from '../store/manifest.js';
 import { bytePath, type ByteName } from '../store/names.js';
 import { SourceStore } from '../store/snapshots.js';
 import { sourceCoverageText } from '../verify/scrub.js';
-import { readTransferList } from '../sync/pull.js';
+import { transferredNames } from '../sync/pull.js';
 import { catalogEntries } from './open.js';
 import { CATALOG_VERSION, catalogLine, dataFile, type CatalogIndex, type PublishedSource, type RequestResult } from './format.js';
 
@@ -120,7 +120,7 @@ function linkedFrom(state: State, source: string, snapshot: string, previous: st
   const facts = state.snapshots?.[source]?.[snapshot];
   if (!previous || pulled?.snapshot !== snapshot || facts?.newAfter !== previous || !existsSync(pulled.transferredList)) return undefined;
   const data = join(nodeDir, dataFile(source, previous));
-  return existsSync(data) ? { data, written: new Set(readTransferList(pulled.transferredList)) } : undefined;
+  return existsSync(data) ? { data, written: new Set(transferredNames(pulled.transferredList)) } : undefined;
 }
 
 /**

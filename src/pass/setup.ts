@@ -5,6 +5,7 @@ import { exampleConfig } from '../config/example.js';
 import { timerDropIn, timerDropInText } from '../power/schedule.js';
 import { writeFileAtomic } from '../state/atomic.js';
 import { checkStep } from '../steps/check.js';
+import { serviceDropIn, serviceDropInText } from './sandbox.js';
 import { configStep } from '../steps/config.js';
 import { scheduleStep } from '../steps/schedule.js';
 import { failed, ok, type Step } from '../steps/types.js';
@@ -45,15 +46,20 @@ export const setupStep: Step = {
       lines.push(`${step.name}: ${result.message.split('\n')[0]}`);
     }
     if (ctx.dryRun) return ok([...lines, `dry run: ${TIMER} not enabled`].join('\n'));
-    // The timer's schedule from the configuration: its drop-in rewritten when it differs, and systemd told.
-    const dropIn = timerDropIn(ctx.config.system.root);
-    const wanted = timerDropInText(ctx.config.schedule.times);
-    if (!existsSync(dropIn) || readFileSync(dropIn, 'utf8') !== wanted) {
-      mkdirSync(dirname(dropIn), { recursive: true });
-      writeFileAtomic(dropIn, wanted);
+    // The timer's schedule and what the pass's sandbox may write, from the configuration: each drop-in rewritten
+    // when it differs, and systemd told.
+    const dropIns = [
+      { path: timerDropIn(ctx.config.system.root), text: timerDropInText(ctx.config.schedule.times), what: `${TIMER}: schedule ${ctx.config.schedule.times.join(', ')}` },
+      { path: serviceDropIn(ctx.config.system.root), text: serviceDropInText(ctx.config), what: 'odbackup.service: the paths the pass writes' },
+    ].filter(({ path, text }) => !existsSync(path) || readFileSync(path, 'utf8') !== text);
+    for (const { path, text, what } of dropIns) {
+      mkdirSync(dirname(path), { recursive: true });
+      writeFileAtomic(path, text);
+      lines.push(`${what} (${path} written)`);
+    }
+    if (dropIns.length > 0) {
       const reload = await systemctl(ctx.config.system.programs.systemctl, ['daemon-reload']);
-      if (reload) return failed('usage', `setup: systemctl daemon-reload failed after writing ${dropIn}: ${reload}`, 'run `systemctl daemon-reload` by hand');
-      lines.push(`${TIMER}: ${dropIn} written (${ctx.config.schedule.times.join(', ')})`);
+      if (reload) return failed('usage', `setup: systemctl daemon-reload failed after writing ${dropIns.map(({ path }) => path).join(', ')}: ${reload}`, 'run `systemctl daemon-reload` by hand');
     }
     const error = await systemctl(ctx.config.system.programs.systemctl, ['enable', '--now', TIMER]);
     if (error) return failed('usage', `setup: enabling ${TIMER} failed: ${error}`, `run \`systemctl enable --now ${TIMER}\` by hand`);

@@ -1,4 +1,4 @@
-import { readWakealarm, rtcwake, rtcwakeArgs, wakealarmPath, writeWakealarm } from '../adapters/rtc.js';
+import { readWakealarm, rtcwake, rtcwakeArgs, wakealarmPath } from '../adapters/rtc.js';
 import { mountedAt } from '../adapters/storage.js';
 import type { Config } from '../config/types.js';
 import type { Context } from '../context.js';
@@ -43,20 +43,10 @@ function suspendPlan(ctx: Context, wake: Date, trusted: boolean): SuspendAction[
       return result.exitCode === 0 ? undefined : onError(commandError(result), argv.join(' '));
     },
   });
-  const run = (file: string, args: string[], timeout: number, onError: OnError) => command([file, ...args], () => exec(file, args, { timeout }), onError);
+  const run = (file: string, args: string[], timeout: number, onError: OnError, systemWide = false) =>
+    command([file, ...args], () => exec(file, args, { timeout, systemWide }), onError);
   const rtcwakeCommand = (rtcMode: 'no' | 'mem', onError: OnError) =>
     command([programs.rtcwake, ...rtcwakeArgs(rtcMode, rtc, epoch)], () => rtcwake(programs.rtcwake, rtcMode, rtc, epoch), onError);
-  const write = (value: number): SuspendAction => ({
-    text: `write ${value} > ${alarmFile}`,
-    async run() {
-      try {
-        writeWakealarm(root, rtc, value);
-        return undefined;
-      } catch (error) {
-        return notSet(`writing ${alarmFile}: ${(error as Error).message}`);
-      }
-    },
-  });
   const readBack: SuspendAction = {
     text: `read ${alarmFile} (expect ${epoch})`,
     async run() {
@@ -74,8 +64,9 @@ function suspendPlan(ctx: Context, wake: Date, trusted: boolean): SuspendAction[
       return undefined;
     },
   };
-  const setRtc = run(programs.hwclock, ['--systohc'], 30_000, (error, text) => void ctx.log.warn(`${text}: ${error}; the RTC keeps its own time`));
-  const arm = mode === 'poweroff' ? [write(0), write(epoch)] : [rtcwakeCommand('no', notSet)];
+  const setRtc = run(programs.hwclock, ['--systohc'], 30_000, (error, text) => void ctx.log.warn(`${text}: ${error}; the RTC keeps its own time`), true);
+  // The alarm through the RTC's own device, in every mode: the pass's sandbox cannot write sysfs (REFERENCE §4.1).
+  const arm = rtcwakeCommand('no', notSet);
   const sleepFailed: OnError = (error, text) => failed('suspendFailed', `${text}: ${error}`);
   // rtcwake -m mem returns only after the node woke again; systemctl suspend and poweroff return at once.
   const sleep =
@@ -84,7 +75,7 @@ function suspendPlan(ctx: Context, wake: Date, trusted: boolean): SuspendAction[
       : mode === 'poweroff'
         ? run(programs.poweroff, [], 60_000, sleepFailed)
         : run(programs.systemctl, ['suspend'], 60_000, sleepFailed);
-  return [...(trusted ? [setRtc] : []), ...arm, readBack, sleep];
+  return [...(trusted ? [setRtc] : []), arm, readBack, sleep];
 }
 
 async function storeMountedReadWrite(config: Config): Promise<boolean> {

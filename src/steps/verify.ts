@@ -6,7 +6,6 @@ import { HashPool } from '../hash/pool.js';
 import { formatBytes, table } from '../render.js';
 import { shownName } from '../store/names.js';
 import { SourceStore } from '../store/snapshots.js';
-import { readTransferList } from '../sync/pull.js';
 import { checkAgainstManifests, copyCheck, rsyncDifferences, type Problem } from '../verify/checks.js';
 import {
   coverageDays,
@@ -55,8 +54,7 @@ async function copyChecks(ctx: Context, sources: Source[], pool: HashPool, repor
       sourceRoot: localRoot(ctx, source) ?? '',
       store,
       snapshot: record.snapshot,
-      transferred: readTransferList(record.transferredList),
-      listFile: record.transferredList,
+      transferredList: record.transferredList,
       pool,
       signal: ctx.signal,
     });

@@ -2,7 +2,7 @@ import { closeSync, fstatSync, lstatSync, openSync, readSync } from 'node:fs';
 import type { HashPool } from '../hash/pool.js';
 import { AtomicFile } from '../state/atomic.js';
 import { RSYNC_PARTIAL_DIR } from '../adapters/rsync.js';
-import { byteEntries, bytePath, type ByteName } from './names.js';
+import { byteEntries, bytePath, readRecords, type ByteName } from './names.js';
 
 /**
  * Manifests: `<snapshot>.xxh64` beside each snapshot, every regular file with its XXH64, in the GNU format
@@ -43,40 +43,14 @@ export function parseEntry(line: string): ManifestEntry | undefined {
   return { hash, name };
 }
 
-/**
- * Streams a manifest's entries in 64 KiB reads: a manifest of a million files is never held in memory, and the
- * text of each read is small enough for the young generation (a string over 128 KiB goes straight to the old one,
- * which only a full collection empties: 1 MiB reads kept ~6 MiB more resident in a pass).
- * Synchronous on purpose: per-line promises (readline's async iterator) cost more than the reading.
- */
+/** Streams a manifest's entries (readRecords): a manifest of a million files is never held in memory. */
 export function* readManifest(path: string): Generator<ManifestEntry> {
-  const fd = openSync(path, 'r');
-  const buffer = Buffer.allocUnsafe(64 * 1024);
-  let pending = '';
   let number = 0;
-  const parse = (line: string) => {
+  for (const line of readRecords(path, '\n')) {
     number++;
     const entry = parseEntry(line);
     if (!entry) throw new Error(`${path}:${number}: not a manifest line`);
-    return entry;
-  };
-  try {
-    for (let read = readSync(fd, buffer); read >= 0; read = readSync(fd, buffer)) {
-      // Names are bytes: one character per byte (store/names.ts); Latin-1 has no character across a read boundary.
-      const text = read > 0 ? pending + buffer.toString('latin1', 0, read) : `${pending}\n`;
-      let start = 0;
-      for (let end = text.indexOf('\n'); end >= 0; end = text.indexOf('\n', start)) {
-        if (end > start) {
-          const entry = parse(text.slice(start, end));
-          if (inSnapshot(entry)) yield entry;
-        }
-        start = end + 1;
-      }
-      pending = text.slice(start);
-      if (read === 0) break;
-    }
-  } finally {
-    closeSync(fd);
+    if (inSnapshot(entry)) yield entry;
   }
 }
 

@@ -1,4 +1,4 @@
-import { readdirSync, type Dirent } from 'node:fs';
+import { closeSync, openSync, readdirSync, readSync, type Dirent } from 'node:fs';
 import { OdbackupError } from '../errors.js';
 
 /**
@@ -60,4 +60,31 @@ export function pathInSnapshot(text: string): ByteName {
   if (parts.includes('..')) throw refuse('leaves the snapshot (..)');
   if (parts.length === 0 || parts.includes('')) throw refuse('is empty or has an empty part');
   return parts.join('/');
+}
+
+/**
+ * A file's records (its lines, or a NUL-separated list of names) as byte names, in 64 KiB reads: a list of a
+ * million names is never held in memory, and the text of each read is small enough for the young generation (a
+ * string over 128 KiB goes straight to the old one, which only a full collection empties). Empty records are
+ * skipped. Synchronous on purpose: per-record promises (readline's async iterator) cost more than the reading.
+ */
+export function* readRecords(path: string, separator: '\n' | '\0'): Generator<ByteName> {
+  const fd = openSync(path, 'r');
+  const buffer = Buffer.allocUnsafe(64 * 1024);
+  let pending = '';
+  try {
+    for (let read = readSync(fd, buffer); ; read = readSync(fd, buffer)) {
+      // One character per byte: no character across a read boundary.
+      const text = read > 0 ? pending + buffer.toString('latin1', 0, read) : pending + separator;
+      let start = 0;
+      for (let end = text.indexOf(separator); end >= 0; end = text.indexOf(separator, start)) {
+        if (end > start) yield text.slice(start, end);
+        start = end + 1;
+      }
+      pending = text.slice(start);
+      if (read === 0) break;
+    }
+  } finally {
+    closeSync(fd);
+  }
 }

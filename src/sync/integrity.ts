@@ -56,29 +56,33 @@ async function gzipIntact(file: Buffer): Promise<string | undefined> {
 }
 
 /**
- * Checks what the source publishes for the files this pass transferred (paths relative to root):
+ * Checks what the source publishes for the files this pass transferred (paths relative to root, streamed):
  * `<file>.sign` signatures, SHA256SUMS in the file's directory, and gzip integrity of `*.gz`.
  */
-export async function integrityProblems(root: string, transferred: readonly ByteName[], options: IntegrityOptions): Promise<IntegrityProblem[]> {
+export async function integrityProblems(root: string, transferred: Iterable<ByteName>, options: IntegrityOptions): Promise<IntegrityProblem[]> {
   const problems: IntegrityProblem[] = [];
+  if (!options.publicKey && !options.sha256sums && !options.gzip) return problems;
   const key = options.publicKey ? createPublicKey(readFileSync(options.publicKey)) : undefined;
-  // A new signature for an unchanged file must be checked too.
-  const signed = new Set(transferred.map((file) => file.replace(/\.sign$/, '')));
-  const sumsByDirectory = new Map<ByteName, Map<ByteName, string>>();
-  for (const file of key ? signed : []) {
-    const signature = bytePath(root, `${file}.sign`);
-    if (!existsSync(signature) || !existsSync(bytePath(root, file))) continue;
-    if (!(await signatureValid(bytePath(root, file), signature, key!))) problems.push({ file, problem: `signature ${shownName(file)}.sign does not match` });
-  }
+  // A file is checked against its signature when either was transferred (a new signature for an unchanged file
+  // too), once: only signed files are remembered.
+  const signatureChecked = new Set<ByteName>();
+  // rsync lists a directory's files together: the SHA256SUMS at hand is the one kept.
+  let sums: { directory: ByteName; sums: Map<ByteName, string> } | undefined;
   for (const file of transferred) {
     const path = bytePath(root, file);
+    const signed = file.endsWith('.sign') ? file.slice(0, -'.sign'.length) : file;
+    if (key && !signatureChecked.has(signed) && existsSync(bytePath(root, `${signed}.sign`)) && existsSync(bytePath(root, signed))) {
+      signatureChecked.add(signed);
+      if (!(await signatureValid(bytePath(root, signed), bytePath(root, `${signed}.sign`), key)))
+        problems.push({ file: signed, problem: `signature ${shownName(signed)}.sign does not match` });
+    }
     if (options.sha256sums && posix.basename(file) !== 'SHA256SUMS') {
       const directory = posix.dirname(file);
-      if (!sumsByDirectory.has(directory)) {
+      if (sums?.directory !== directory) {
         const sumsFile = bytePath(root, directory === '.' ? 'SHA256SUMS' : `${directory}/SHA256SUMS`);
-        sumsByDirectory.set(directory, existsSync(sumsFile) ? readSha256Sums(sumsFile) : new Map());
+        sums = { directory, sums: existsSync(sumsFile) ? readSha256Sums(sumsFile) : new Map() };
       }
-      const expected = sumsByDirectory.get(directory)!.get(posix.basename(file));
+      const expected = sums.sums.get(posix.basename(file));
       if (expected && expected !== (await sha256(path))) problems.push({ file, problem: 'SHA256 differs from SHA256SUMS' });
     }
     if (options.gzip && file.endsWith('.gz')) {

@@ -1,4 +1,4 @@
-import { closeSync, existsSync, fsyncSync, lstatSync, mkdirSync, openSync, readFileSync, rmSync, utimesSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, lstatSync, mkdirSync, openSync, rmSync, utimesSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { classifyRsyncFailure, isTransferredFile, runRsync, type RsyncFailureKind, type RsyncRequest } from '../adapters/rsync.js';
 import { updateMirror } from '../adapters/git.js';
@@ -13,7 +13,7 @@ import { flushFilesystem } from '../adapters/storage.js';
 import { assertStoreWritable } from '../store/device.js';
 import { HashPool } from '../hash/pool.js';
 import { walkFiles, writeManifest, type ManifestStats, type PreviousSnapshot, type WalkedFile } from '../store/manifest.js';
-import { bytePath, nameBytes, shownName, type ByteName } from '../store/names.js';
+import { bytePath, nameBytes, readRecords, shownName, type ByteName } from '../store/names.js';
 import { oldestRemovable } from '../store/pressure.js';
 import { SourceStore } from '../store/snapshots.js';
 import { missingExpectedFiles } from './expected.js';
@@ -54,14 +54,24 @@ class TransferLog {
     this.fd = openSync(path, 'w', 0o600);
   }
 
+  /** Names not yet written: one write per 64 KiB, not one per file (a first pass lists every file). */
+  private pending = '';
+
   add(name: ByteName, size: number): void {
-    writeSync(this.fd, nameBytes(`${name}\0`));
+    this.pending += `${name}\0`;
+    if (this.pending.length >= 65_536) this.flush();
     this.bytes += size;
     if (this.previous && existsSync(bytePath(this.previous, name))) this.changed++;
     else this.added++;
   }
 
+  private flush(): void {
+    writeSync(this.fd, nameBytes(this.pending));
+    this.pending = '';
+  }
+
   close(): void {
+    this.flush();
     fsyncSync(this.fd);
     closeSync(this.fd);
   }
@@ -71,8 +81,8 @@ class TransferLog {
  * After a pass was cut off, rsync skips what the cut-off pass already wrote into .partial, so its itemized
  * list is incomplete: the files written are those that are not hard links into a snapshot it linked from.
  */
-function filesNotLinkedFrom(directory: string, linked: readonly string[]): WalkedFile[] {
-  return [...walkFiles(directory)].filter((file) => !linked.some((dir) => inodeOf(bytePath(dir, file.name)) === file.ino));
+function* filesNotLinkedFrom(directory: string, linked: readonly string[]): Generator<WalkedFile> {
+  for (const file of walkFiles(directory)) if (!linked.some((dir) => inodeOf(bytePath(dir, file.name)) === file.ino)) yield file;
 }
 
 function inodeOf(path: Buffer): number | undefined {
@@ -112,10 +122,11 @@ async function mirrorRepositories(ctx: Context, source: Extract<Source, { kind: 
  */
 async function recheckEarlierWrites(ctx: Context, name: string, pull: RsyncRequest, linkDests: readonly string[], result: PullResult): Promise<void> {
   if (!existsSync(pull.to)) return;
-  const written = filesNotLinkedFrom(pull.to, linkDests);
-  if (written.length === 0) return;
   const list = join(ctx.config.stateDir, 'transfers', `${name}.recheck`);
-  writeFileSync(list, Buffer.concat(written.map((file) => nameBytes(`${file.name}\0`))));
+  const written = new TransferLog(list, undefined);
+  for (const file of filesNotLinkedFrom(pull.to, linkDests)) written.add(file.name, file.size);
+  written.close();
+  if (written.added === 0) return;
   let fetched = 0;
   const run = await runRsync(
     ctx.config.system.programs.rsync,
@@ -132,9 +143,9 @@ async function recheckEarlierWrites(ctx: Context, name: string, pull: RsyncReque
   );
   // Gone at the source (or rsync's own temp file, left by a kill): the pull deletes those.
   const compared = run.exitCode === 0 || (run.exitCode === 23 && run.stderr.split('\n').every((line) => !line.startsWith('rsync: ') || / failed: No such file or directory/.test(line)));
-  if (!compared) for (const file of written) utimesSync(bytePath(pull.to, file.name), 0, 0);
+  if (!compared) for (const file of transferredNames(list)) utimesSync(bytePath(pull.to, file), 0, 0);
   const outcome = compared ? `${fetched} differed and were fetched again` : 'the comparison failed: the pull copies them again';
-  ctx.log.info(`${name}: ${written.length} files written before the cut compared by content with the source: ${outcome}`);
+  ctx.log.info(`${name}: ${written.added} files written before the cut compared by content with the source: ${outcome}`);
 }
 
 /** Pulls one source into a new snapshot (SPEC §3): .partial, checks, manifest, rename. */
@@ -248,8 +259,7 @@ export async function pullSource(ctx: Context, source: Source): Promise<PullResu
       "has the source produced today's dump?",
     );
   }
-  const transferred = readTransferList(listPath);
-  const problems = await integrityProblems(store.partial, transferred, source.integrity);
+  const problems = await integrityProblems(store.partial, transferredNames(listPath), source.integrity);
   if (problems.length > 0) {
     throw new OdbackupError(
       'sourceIntegrity',
@@ -281,7 +291,8 @@ export async function pullSource(ctx: Context, source: Source): Promise<PullResu
       ? {
           dir: previous!,
           manifest: previousManifest,
-          listed: listedBytes === undefined ? undefined : { written: new Set(transferred), bytes: listedBytes },
+          // What this pull wrote: as many names as it changed.
+          listed: listedBytes === undefined ? undefined : { written: new Set(transferredNames(listPath)), bytes: listedBytes },
           newFiles: store.newFiles(snapshot),
         }
       : undefined;
@@ -329,6 +340,7 @@ export async function pullSource(ctx: Context, source: Source): Promise<PullResu
   return result;
 }
 
-export function readTransferList(path: string): ByteName[] {
-  return readFileSync(path, 'latin1').split('\0').filter(Boolean);
+/** The names in a pull's transfer list (`<stateDir>/transfers/<source>.files`), streamed. */
+export function transferredNames(path: string): Generator<ByteName> {
+  return readRecords(path, '\0');
 }

@@ -6,7 +6,8 @@ import { lastLine } from '../exec.js';
 import type { ExitCodeName } from '../exit-codes.js';
 import type { ExpectedFile, HashPool } from '../hash/pool.js';
 import { manifestOf } from '../store/catalog.js';
-import { readManifest } from '../store/manifest.js';
+import { lookupManifest, readManifest } from '../store/manifest.js';
+import { transferredNames } from '../sync/pull.js';
 import { bytePath } from '../store/names.js';
 import type { SourceStore } from '../store/snapshots.js';
 
@@ -20,29 +21,6 @@ export interface Problem {
 export interface CheckCount {
   files: number;
   bytes: number;
-}
-
-/** The manifest lines for just these files (what a pass transferred: bounded by what changed). */
-async function manifestHashes(manifest: string, wanted: ReadonlySet<string>): Promise<Map<string, string>> {
-  const found = new Map<string, string>();
-  for (const entry of readManifest(manifest)) if (wanted.has(entry.name)) found.set(entry.name, entry.hash);
-  return found;
-}
-
-/**
- * The manifest lines of what a pull transferred. Those files are among the ones it read, so the snapshot's list of
- * new files has them and the whole manifest is read only for a name the list lacks (or without a list): the copy
- * check costs what changed. A pass that transferred nothing reads neither.
- */
-async function transferredHashes(store: SourceStore, snapshot: string, transferred: readonly string[]): Promise<Map<string, string>> {
-  const manifest = manifestOf(store, snapshot);
-  if (transferred.length === 0) return new Map();
-  const wanted = new Set(transferred);
-  const found = existsSync(store.newFiles(snapshot)) ? await manifestHashes(store.newFiles(snapshot), wanted) : new Map<string, string>();
-  if (found.size === wanted.size) return found;
-  for (const name of found.keys()) wanted.delete(name);
-  for (const [name, hash] of await manifestHashes(manifest, wanted)) found.set(name, hash);
-  return found;
 }
 
 /** rsync's own checksum comparison with an ssh source, of the listed files or (no list) the whole tree. */
@@ -88,7 +66,9 @@ function* below<T extends ExpectedFile>(dir: string, files: Iterable<T>): Genera
 
 /**
  * The copy check (SPEC §4.1): every file the pull transferred, re-read from the store (after the read-only
- * remount: from the media) and compared with its manifest entry and with the source.
+ * remount: from the media) and compared with its manifest entry and with the source. Streamed from the manifest
+ * lines of the files the pull read (the snapshot's list of new files, or the whole manifest of a first snapshot):
+ * they include every file it transferred, and no file is held in memory.
  */
 export async function copyCheck(options: {
   /** The rsync program (system.programs.rsync), for an ssh source's side. */
@@ -97,28 +77,36 @@ export async function copyCheck(options: {
   sourceRoot: string;
   store: SourceStore;
   snapshot: string;
-  transferred: readonly string[];
-  listFile: string;
+  /** The pull's list of the files it transferred (NUL-separated names). */
+  transferredList: string;
   pool: HashPool;
   signal: AbortSignal;
 }): Promise<{ problems: Problem[]; count: CheckCount }> {
-  const { source, store, snapshot, transferred, pool } = options;
+  const { source, store, snapshot, pool } = options;
   const dir = store.path(snapshot);
-  const expected = await transferredHashes(store, snapshot, transferred);
+  const manifest = manifestOf(store, snapshot);
+  const lines = existsSync(store.newFiles(snapshot)) ? store.newFiles(snapshot) : manifest;
+  const files = function* (): Generator<ExpectedFile> {
+    for (const { name, hash } of readManifest(lines)) yield { dir, name, hash };
+  };
   const problems: Problem[] = [];
-  const files: ExpectedFile[] = [];
-  for (const name of transferred) {
-    const hash = expected.get(name);
-    if (hash) files.push({ dir, name, hash });
-    else problems.push({ source: source.name, file: name, problem: 'is not in the manifest', code: 'manifestMissing' });
-  }
-  const read = await pool.compare(files);
+  const read = await pool.compare(files());
   for (const { file, error } of read.differences) {
     const problem = error ? `cannot be read back: ${error}` : 'on the media differs from what was written (manifest)';
     problems.push({ source: source.name, file: file.name, problem, code: 'copyMismatch' });
   }
-  problems.push(...(await sourceDifferences(options.rsync, source, dir, below(options.sourceRoot, files), pool, options.listFile, options.signal)));
+  // Fewer lines than files transferred: one vanished before the manifest was written. Which: asked one by one.
+  if (read.files < count(transferredNames(options.transferredList)))
+    for (const name of transferredNames(options.transferredList))
+      if (lookupManifest(manifest, name) === undefined) problems.push({ source: source.name, file: name, problem: 'is not in the manifest', code: 'manifestMissing' });
+  problems.push(...(await sourceDifferences(options.rsync, source, dir, below(options.sourceRoot, files()), pool, options.transferredList, options.signal)));
   return { problems, count: { files: read.files, bytes: read.bytes } };
+}
+
+function count(items: Iterable<unknown>): number {
+  let total = 0;
+  for (const _ of items) total++;
+  return total;
 }
 
 /**
