@@ -1,6 +1,9 @@
 // `npm run bench`: wall time of `odbackup sync` against bare rsync and rsnapshot on the same generated tree.
 // Not a test: these machines are shared and noisy; the figures are ratios measured in one run.
 // BENCH_FILES (default 100000) and BENCH_MIB (default 2048) size the tree.
+// BENCH_SCALE=1 (or a list of sizes, BENCH_SCALE=1000000,3000000) runs the scale rows instead, per size: a tree of
+// that many small files (about 100 bytes each). It takes long: about 15 minutes at 1,000,000 files and 50 at
+// 3,000,000 on a 2-core machine, and 4 GiB of disk per million files (source, store, rsync's and rsnapshot's copies).
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
@@ -82,6 +85,94 @@ function time(label, program, args, options = {}) {
   return seconds;
 }
 
+/** The environment the timer starts the pass with: odbackup.service's Environment= lines (NODE_OPTIONS), but the sandbox's. */
+function unitEnvironment() {
+  const lines = readFileSync(join(root, 'packaging/systemd/odbackup.service'), 'utf8').matchAll(/^Environment=([A-Z_]+)=(.*)$/gm);
+  return Object.fromEntries([...lines].filter(([, name]) => name !== 'ODBACKUP_SANDBOXED').map(([, name, value]) => [name, value]));
+}
+
+/** A tree of `count` small files (about 100 bytes each), 1000 to a directory: the photo archive's shape at scale. */
+function generateSmall(root, count) {
+  for (let i = 0; i < count; i++) {
+    const directory = join(root, String(Math.floor(i / 100_000)), String(Math.floor(i / 1000) % 100));
+    if (i % 1000 === 0) mkdirSync(directory, { recursive: true });
+    writeFileSync(join(directory, `f${i}`), `file ${i}\n`.repeat(10));
+  }
+}
+
+/**
+ * The scale rows at one size, each run once (at this size a run takes minutes; read the ratios): a first pass, a
+ * no-change pass and the verify a night costs, against the native tools, with odbackup's peak RSS. odbackup runs
+ * as the timer starts it (the unit's NODE_OPTIONS).
+ */
+async function scaleRows(count) {
+  const dir = join(work, `scale-${count}`);
+  execFileSync('rm', ['-rf', dir]);
+  const from = join(dir, 'source');
+  console.log(`\n${count} files: generating ${from}`);
+  generateSmall(from, count);
+  const scaleConfig = benchNode(dir, 'tree', 'images', from);
+  const od = (...args) => ['--quiet', '--config', scaleConfig, ...args];
+  const asPass = { env: { ...process.env, ...unitEnvironment() } };
+  const snapConfig = rsnapshotConf(dir, from);
+  const bare = join(dir, 'bare', 'tree');
+  mkdirSync(bare, { recursive: true });
+  const rows = [];
+  const row = (what, ours, theirs, target, rss) => rows.push({ what, ratio: theirs === undefined ? 'n/a' : `${(ours / theirs).toFixed(2)}x`, target, rss });
+
+  // First pass: pull, manifest and copy check (cycle) against rsync -a and two xxh64sum reads of the new snapshot.
+  await quiet();
+  const odFirst = time('odbackup cycle (first pass)', cli, od('cycle', '--no-suspend'), asPass);
+  const firstRSS = peakRSS;
+  await quiet();
+  const rsFirst = time('rsync -a', 'rsync', ['-a', '--delete', `${from}/`, join(bare, 'rsync-1') + '/']);
+  const hashList = join(dir, 'files.nul');
+  writeFileSync(hashList, execFileSync('find', [join(bare, 'rsync-1'), '-type', 'f', '-print0'], { maxBuffer: 1 << 30 }));
+  const xxhRead = () => time('xxh64sum of the new snapshot', 'sh', ['-c', 'xargs -0 -n 2000 xxh64sum < "$1" > /dev/null', 'sh', hashList]);
+  const xxhTwice = xxhRead() + xxhRead();
+  await quiet();
+  const snapFirst = have('rsnapshot') ? time('rsnapshot daily (first)', 'rsnapshot', ['-c', snapConfig, 'daily']) : undefined;
+  row('first pass / (rsync -a + 2 xxh64sum)', odFirst, rsFirst + xxhTwice, '<= 1.2x', firstRSS);
+  row('first pass / rsnapshot daily', odFirst, snapFirst, '', undefined);
+
+  // No change: sync against rsync --link-dest (as deep), then a whole cycle against rsnapshot daily, each removing one
+  // old snapshot (odbackup's retention keeps the day's newest; rsnapshot keeps two).
+  if (have('rsnapshot')) execFileSync('rsnapshot', ['-c', snapConfig, 'daily']);
+  await quiet();
+  const odSync = time('odbackup sync (no change)', cli, od('sync'), asPass);
+  await quiet();
+  const rsSync = time('rsync -a --link-dest', 'rsync', ['-a', '--delete', `--link-dest=${join(bare, 'rsync-1')}`, `${from}/`, join(bare, 'rsync-2') + '/']);
+  row('no-change sync / rsync --link-dest', odSync, rsSync, '<= 1.15x', undefined);
+  // That snapshot verified and promoted, the first pruned (untimed): the timed cycle then removes one, as rsnapshot.
+  execFileSync(cli, od('cycle', '--no-suspend', '--skip', 'sync'), asPass);
+  await quiet();
+  const odCycle = time('odbackup cycle (no change)', cli, od('cycle', '--no-suspend'), asPass);
+  const cycleRSS = peakRSS;
+  await quiet();
+  const snapCycle = have('rsnapshot') ? time('rsnapshot daily (no change)', 'rsnapshot', ['-c', snapConfig, 'daily']) : undefined;
+  row('no-change cycle / rsnapshot daily', odCycle, snapCycle, '<= 1.0x', cycleRSS);
+
+  // A night's verify (1% changed and pulled, then the copy check and the 1/30 scrub) against a full verify.
+  for (let i = 0; i < count; i += 100) {
+    const file = join(from, String(Math.floor(i / 100_000)), String(Math.floor(i / 1000) % 100), `f${i}`);
+    writeFileSync(file, `changed ${i}\n`, { flag: 'a' });
+  }
+  await quiet();
+  execFileSync(cli, od('sync'), asPass);
+  const daily = time('odbackup verify (1% changed + scrub)', cli, od('verify'), asPass);
+  const full = time('odbackup verify --full', cli, od('verify', '--full'), asPass);
+  row('daily verify / verify --full', daily, full, '<= 0.15', peakRSS);
+  console.log(`scale rows, ${count} files (one run each):`);
+  for (const { what, ratio, target, rss } of rows) console.log(`  ${what.padEnd(40)} ${ratio.padEnd(7)} ${target.padEnd(9)} ${rss === undefined ? '' : `peak RSS ${rss.toFixed(0)} MiB`}`);
+  execFileSync('rm', ['-rf', dir]);
+}
+
+if (process.env.BENCH_SCALE) {
+  const sizes = process.env.BENCH_SCALE === '1' ? [1_000_000, 3_000_000] : process.env.BENCH_SCALE.split(',').map(Number);
+  for (const count of sizes) await scaleRows(count);
+  process.exit(0);
+}
+
 // rm -rf: a few million hard links go in a fraction of the time Node's recursive rmSync takes.
 execFileSync('rm', ['-rf', work]);
 const source = join(work, 'source');
@@ -146,14 +237,7 @@ odbackup / rsnapshot, no-change pass:     ${ratio(odSecond, snapSecond)}   (targ
 durability: (rsync + sync -f) / rsync, first pass:      ${ratio(rsFirst + flushFirst, rsFirst)}
 durability: (rsync + sync -f) / rsync, no-change pass:  ${ratio(rsSecond + flushSecond, rsSecond)}`);
 
-/** The environment the timer starts the pass with: odbackup.service's Environment= lines (NODE_OPTIONS). */
-const unitEnvironment = Object.fromEntries(
-  [...readFileSync(join(root, 'packaging/systemd/odbackup.service'), 'utf8').matchAll(/^Environment=([A-Z_]+)=(.*)$/gm)].map(([, name, value]) => [
-    name,
-    value,
-  ]),
-);
-const asThePass = { env: { ...process.env, ...unitEnvironment } };
+const asThePass = { env: { ...process.env, ...unitEnvironment() } };
 
 // A whole no-change pass (check, sync, copy check, scrub, promote, prune …) against `rsnapshot daily`, here and on a
 // tree of 2000 files, where start-up and fixed costs dominate; run as the timer runs it. Medians of three, after
