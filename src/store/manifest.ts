@@ -126,11 +126,11 @@ export interface PreviousSnapshot {
   dir: string;
   manifest: string;
   /**
-   * When the previous snapshot was the pull's only link source, what rsync listed (-ii lists every file): the files
-   * it wrote and the size of all. Every other file is then a hard link into the previous snapshot (--link-dest):
-   * its hash is taken without asking the inode, and the walk reads names only.
+   * When the previous snapshot was the pull's only link source, the files rsync wrote (-ii lists every file): every
+   * other file is then a hard link into the previous snapshot (--link-dest), whose hash is taken without asking
+   * the inode.
    */
-  listed?: { written: ReadonlySet<ByteName>; bytes: number };
+  written?: ReadonlySet<ByteName>;
   /** Where the lines of the files read (not taken from the previous manifest) go as well (SourceStore.newFiles). */
   newFiles: string;
 }
@@ -147,6 +147,8 @@ export async function writeManifest(
   pool: HashPool,
   previous?: PreviousSnapshot,
   dataDurable?: Promise<void>,
+  /** The size of every file, from rsync's list: with it (and written, or no previous snapshot) no file is lstat'ed. */
+  listedBytes?: number,
 ): Promise<ManifestStats> {
   const stats: ManifestStats = { files: 0, totalBytes: 0, hashed: 0, reused: 0, bytesRead: 0 };
   const output = new AtomicFile(manifestPath);
@@ -163,14 +165,15 @@ export async function writeManifest(
   };
   try {
     // With rsync's list, the names are enough: its sizes stand in for an lstat of every file.
-    const listed = previous?.listed;
-    if (listed) stats.totalBytes = listed.bytes;
+    const written = previous?.written;
+    const sized = listedBytes !== undefined && (written !== undefined || previous === undefined);
+    if (sized) stats.totalBytes = listedBytes;
     for (const name of walkNames(snapshotDir)) {
       stats.files++;
       const hash = earlier?.hashOf(name);
-      let linked: boolean;
-      if (listed) linked = !listed.written.has(name);
-      else {
+      let linked = false;
+      if (written) linked = !written.has(name);
+      else if (!sized) {
         const { ino, size } = lstatSync(bytePath(snapshotDir, name));
         stats.totalBytes += size;
         linked = hash !== undefined && sameInode(bytePath(previous!.dir, name), ino);
@@ -189,7 +192,9 @@ export async function writeManifest(
           return formatEntry({ hash, name });
         }),
       );
-      if (queue.length >= LOOKAHEAD) await write(queue.shift()!);
+      // Half the lookahead written before the walk goes on: the next files go to the pool as one batch, not one
+      // message each.
+      if (queue.length >= LOOKAHEAD) while (queue.length > LOOKAHEAD / 2) await write(queue.shift()!);
     }
     for (const line of queue) await write(line);
     if (stats.files === 0) write(formatEntry(EMPTY_SNAPSHOT_LINE));

@@ -179,9 +179,10 @@ export async function pullSource(ctx: Context, source: Source): Promise<PullResu
     timeout: source.timeout,
     dryRun: ctx.dryRun,
     progress: process.stderr.isTTY && !ctx.dryRun,
-    // With one link source, every file rsync did not write is a hard link into it: its list (with sizes) and the
-    // previous manifest describe the snapshot, and the manifest's walk needs no lstat (writeManifest).
-    listEveryFile: linkDests.length === 1 && !ctx.dryRun,
+    // With one link source, every file rsync did not write is a hard link into it; with none, rsync wrote every file:
+    // its list (with sizes) and the previous manifest describe the snapshot, and the manifest's walk needs no lstat
+    // (writeManifest).
+    listEveryFile: linkDests.length <= 1 && !ctx.dryRun,
   };
   const listPath = join(ctx.config.stateDir, 'transfers', `${source.name}.files`);
   /** The size of every regular file rsync listed, in its last attempt (each lists the whole tree). */
@@ -292,14 +293,14 @@ export async function pullSource(ctx: Context, source: Source): Promise<PullResu
           dir: previous!,
           manifest: previousManifest,
           // What this pull wrote: as many names as it changed.
-          listed: listedBytes === undefined ? undefined : { written: new Set(transferredNames(listPath)), bytes: listedBytes },
+          written: listedBytes === undefined ? undefined : new Set(transferredNames(listPath)),
           newFiles: store.newFiles(snapshot),
         }
       : undefined;
   // A list of new files left under this name by a pass that was cut off must not stand for this snapshot.
   if (!usable) rmSync(store.newFiles(snapshot), { force: true });
   try {
-    result.manifest = await writeManifest(store.partial, store.manifest(snapshot), pool, usable, dataDurable);
+    result.manifest = await writeManifest(store.partial, store.manifest(snapshot), pool, usable, dataDurable, listedBytes);
   } finally {
     await Promise.all([pool.close(), flushed]);
   }
