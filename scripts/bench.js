@@ -126,13 +126,20 @@ async function scaleRows(count) {
   const firstRSS = peakRSS;
   await quiet();
   const rsFirst = time('rsync -a', 'rsync', ['-a', '--delete', `${from}/`, join(bare, 'rsync-1') + '/']);
-  const hashList = join(dir, 'files.nul');
-  writeFileSync(hashList, execFileSync('find', [join(bare, 'rsync-1'), '-type', 'f', '-print0'], { maxBuffer: 1 << 30 }));
-  const xxhRead = () => time('xxh64sum of the new snapshot', 'sh', ['-c', 'xargs -0 -n 2000 xxh64sum < "$1" > /dev/null', 'sh', hashList]);
-  const xxhTwice = xxhRead() + xxhRead();
+  const filesOf = (tree) => {
+    const list = join(dir, 'files.nul');
+    writeFileSync(list, execFileSync('find', [tree, '-type', 'f', '-print0'], { maxBuffer: 1 << 30 }));
+    return list;
+  };
+  const xxhRead = (label, list) => time(label, 'sh', ['-c', 'xargs -0 -n 2000 xxh64sum < "$1" > /dev/null', 'sh', list]);
+  const snapshotList = filesOf(join(bare, 'rsync-1'));
+  const xxhTwice = xxhRead('xxh64sum of the new snapshot', snapshotList) + xxhRead('xxh64sum of the new snapshot', snapshotList);
+  // The copy check compares a local source's files by their own hash (SPEC §4.1): a third read, of the source.
+  const xxhSource = xxhRead('xxh64sum of the source', filesOf(from));
   await quiet();
   const snapFirst = have('rsnapshot') ? time('rsnapshot daily (first)', 'rsnapshot', ['-c', snapConfig, 'daily']) : undefined;
   row('first pass / (rsync -a + 2 xxh64sum)', odFirst, rsFirst + xxhTwice, '<= 1.2x', firstRSS);
+  row('first pass / (rsync -a + 3 xxh64sum)', odFirst, rsFirst + xxhTwice + xxhSource, '', undefined);
   row('first pass / rsnapshot daily', odFirst, snapFirst, '', undefined);
 
   // No change: sync against rsync --link-dest (as deep), then a whole cycle against rsnapshot daily, each removing one

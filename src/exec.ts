@@ -41,7 +41,7 @@ export interface ExecOptions {
  * not reach the operator's shell nor the next pass), without CAP_SYS_ADMIN, CAP_SYS_RAWIO or CAP_SYS_TIME, the
  * RTC and the disk closed to it. There a systemWide program runs through PID 1, as a transient unit.
  */
-export const SANDBOX_VARIABLE = 'ODBACKUP_SANDBOXED';
+const SANDBOX_VARIABLE = 'ODBACKUP_SANDBOXED';
 
 /** systemd-run's arguments for one program run by PID 1: its output and exit status are the program's own. */
 export function systemdRunArgs(file: string, args: readonly string[], timeoutMs: number): string[] {
