@@ -14,7 +14,7 @@ import { bytePath, type ByteName } from '../store/names.js';
 import { SourceStore } from '../store/snapshots.js';
 import { sourceCoverageText } from '../verify/scrub.js';
 import { transferredNames } from '../sync/pull.js';
-import { catalogEntries } from './open.js';
+import { streamCatalogEntries } from './open.js';
 import { CATALOG_VERSION, catalogLine, dataFile, type CatalogIndex, type PublishedSource, type RequestResult } from './format.js';
 
 /** The page and the restore request's JSON Schema, shipped beside the program (packaging/catalog/). */
@@ -132,12 +132,12 @@ async function writeSnapshotData(store: SourceStore, snapshot: string, path: str
   const file = new AtomicFile(path);
   const gzip = createGzip();
   gzip.on('data', (chunk: Buffer) => file.write(chunk));
-  const before = linked ? catalogEntries(dirname(linked.data), basename(linked.data)) : undefined;
-  let earlier = before?.next();
+  const before = linked ? streamCatalogEntries(dirname(linked.data), basename(linked.data)) : undefined;
+  let earlier = await before?.next();
   try {
     let batch = '';
     for (const { name, hash } of readManifest(manifestOf(store, snapshot))) {
-      while (earlier && !earlier.done && comparePaths(earlier.value.name, name) < 0) earlier = before!.next();
+      while (earlier && !earlier.done && comparePaths(earlier.value.name, name) < 0) earlier = await before!.next();
       const same = earlier && !earlier.done && earlier.value.name === name && earlier.value.hash === hash && !linked!.written.has(name) ? earlier.value : undefined;
       const stats = same ?? statOf(bytePath(directory, name));
       batch += catalogLine({ name, hash, size: stats.size, mtime: stats.mtime });
@@ -154,7 +154,7 @@ async function writeSnapshotData(store: SourceStore, snapshot: string, path: str
     file.abandon();
     throw error;
   } finally {
-    before?.return(undefined);
+    await before?.return(undefined);
   }
 }
 

@@ -1,6 +1,6 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { createReadStream, existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { gunzipSync } from 'node:zlib';
+import { createGunzip, gunzipSync } from 'node:zlib';
 import { namedSource, selectSources } from '../config/sources.js';
 import type { Context } from '../context.js';
 import { OdbackupError } from '../errors.js';
@@ -80,6 +80,38 @@ export function* catalogEntries(directory: string, data: string): Generator<Cata
     const entry = parseCatalogLine(text.slice(start, end));
     if (!entry) throw new OdbackupError('manifestMissing', `${file}: line ${text.slice(0, start).split('\n').length} is not a catalog line`);
     yield entry;
+  }
+}
+
+/**
+ * The same entries streamed through gunzip: what a pass reads (the previous night's data, for tonight's), without
+ * a snapshot's whole text in memory (80 MB at a million files).
+ */
+export async function* streamCatalogEntries(directory: string, data: string): AsyncGenerator<CatalogEntry> {
+  const file = join(directory, data);
+  const gunzip = createGunzip();
+  createReadStream(file)
+    .on('error', (error) => gunzip.destroy(error))
+    .pipe(gunzip)
+    .setEncoding('utf8');
+  let pending = '';
+  let number = 0;
+  try {
+    for await (const chunk of gunzip as AsyncIterable<string>) {
+      const lines = (pending + chunk).split('\n');
+      pending = lines.pop()!;
+      for (const line of lines) {
+        number++;
+        const entry = parseCatalogLine(line);
+        if (!entry) throw new OdbackupError('manifestMissing', `${file}: line ${number} is not a catalog line`);
+        yield entry;
+      }
+    }
+  } catch (error) {
+    if (error instanceof OdbackupError) throw error;
+    throw new OdbackupError('manifestMissing', `the catalog's ${file} cannot be read: ${(error as Error).message}`, 'copy the catalog again');
+  } finally {
+    gunzip.destroy();
   }
 }
 
