@@ -66,6 +66,18 @@ function readJson<T>(file: string, refuse: (why: string) => Error): T {
   }
 }
 
+/** What a data file that cannot be read or decompressed is, whichever way it is read. */
+function unreadable(file: string, error: unknown): OdbackupError {
+  return new OdbackupError('manifestMissing', `the catalog's ${file} cannot be read: ${(error as Error).message}`, 'copy the catalog again');
+}
+
+/** One line of a data file, or the error naming the file and the line. */
+function entryAt(file: string, line: string, number: number): CatalogEntry {
+  const entry = parseCatalogLine(line);
+  if (!entry) throw new OdbackupError('manifestMissing', `${file}: line ${number} is not a catalog line`);
+  return entry;
+}
+
 /** Every entry of one published snapshot, in walk order. */
 export function* catalogEntries(directory: string, data: string): Generator<CatalogEntry> {
   const file = join(directory, data);
@@ -73,14 +85,10 @@ export function* catalogEntries(directory: string, data: string): Generator<Cata
   try {
     text = gunzipSync(readFileSync(file)).toString('utf8');
   } catch (error) {
-    throw new OdbackupError('manifestMissing', `the catalog's ${file} cannot be read: ${(error as Error).message}`, 'copy the catalog again');
+    throw unreadable(file, error);
   }
-  let start = 0;
-  for (let end = text.indexOf('\n'); end >= 0; start = end + 1, end = text.indexOf('\n', start)) {
-    const entry = parseCatalogLine(text.slice(start, end));
-    if (!entry) throw new OdbackupError('manifestMissing', `${file}: line ${text.slice(0, start).split('\n').length} is not a catalog line`);
-    yield entry;
-  }
+  let number = 0;
+  for (let start = 0, end = text.indexOf('\n'); end >= 0; start = end + 1, end = text.indexOf('\n', start)) yield entryAt(file, text.slice(start, end), ++number);
 }
 
 /**
@@ -100,16 +108,10 @@ export async function* streamCatalogEntries(directory: string, data: string): As
     for await (const chunk of gunzip as AsyncIterable<string>) {
       const lines = (pending + chunk).split('\n');
       pending = lines.pop()!;
-      for (const line of lines) {
-        number++;
-        const entry = parseCatalogLine(line);
-        if (!entry) throw new OdbackupError('manifestMissing', `${file}: line ${number} is not a catalog line`);
-        yield entry;
-      }
+      for (const line of lines) yield entryAt(file, line, ++number);
     }
   } catch (error) {
-    if (error instanceof OdbackupError) throw error;
-    throw new OdbackupError('manifestMissing', `the catalog's ${file} cannot be read: ${(error as Error).message}`, 'copy the catalog again');
+    throw error instanceof OdbackupError ? error : unreadable(file, error);
   } finally {
     gunzip.destroy();
   }
