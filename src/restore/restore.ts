@@ -71,7 +71,8 @@ export function pickSnapshot(store: SnapshotSet, request: RestoreRequest): strin
 
 /** The manifest entries a restore writes: the path itself, or everything below it, or (no path) all. */
 function* entriesOf(manifest: string, path: ByteName | undefined, dir = ''): Generator<ExpectedFile> {
-  for (const { name, hash } of readManifest(manifest)) if (!path || name === path || name.startsWith(`${path}/`)) yield { dir, name, hash };
+  const wanted = (name: ByteName) => !path || name === path || name.startsWith(`${path}/`);
+  for (const { name, hash } of readManifest(manifest, wanted)) yield { dir, name, hash };
 }
 
 function countEntries(manifest: string, path: ByteName | undefined): number {

@@ -128,8 +128,7 @@ export async function checkAgainstManifests(
   function* toRead(): Generator<ExpectedFile & { snapshot: string }> {
     for (const { snapshot, manifest } of lists) {
       const dir = store.path(snapshot);
-      for (const { name, hash } of readManifest(manifest)) {
-        if (!select(name)) continue;
+      for (const { name, hash } of readManifest(manifest, select)) {
         if (seen) {
           let ino: number;
           try {
