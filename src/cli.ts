@@ -51,11 +51,17 @@ export function stepsNeeded(args: readonly string[]): readonly string[] {
   return STEP_NAMES;
 }
 
-/** SIGINT/SIGTERM: the first aborts the data steps, a second one the always-run steps too. */
+/**
+ * SIGINT/SIGTERM: the first aborts the data steps, a second one the always-run steps too. Once the pass has asked for
+ * the power-off, signals are expected (the shutdown stops its unit) and ignored until the process has exited: killed
+ * while it exits, the unit would fail at every power-off night.
+ */
 function signalControllers() {
   const first = new AbortController();
   const second = new AbortController();
+  let expected = false;
   const handler = (name: NodeJS.Signals) => {
+    if (expected) return;
     const reason: ExitCodeName = name === 'SIGTERM' ? 'terminated' : 'interrupted';
     if (!first.signal.aborted) first.abort(reason);
     else second.abort(reason);
@@ -65,7 +71,9 @@ function signalControllers() {
   return {
     signal: first.signal,
     finalSignal: second.signal,
+    expectTermination: () => void (expected = true),
     dispose: () => {
+      if (expected) return;
       process.off('SIGINT', handler);
       process.off('SIGTERM', handler);
     },
@@ -156,6 +164,7 @@ export async function main(argv: string[]): Promise<number> {
         log,
         signal: signals.signal,
         finalSignal: signals.finalSignal,
+        expectTermination: signals.expectTermination,
         dryRun: Boolean(options.dryRun),
       });
       let lock: RunLock | undefined;

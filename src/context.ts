@@ -21,6 +21,11 @@ export interface Context {
   /** The pass so far, when the step runs inside `cycle` (the final heartbeat, alert and screen report on it). */
   readonly pass?: PassRecord;
   now(): Date;
+  /**
+   * The node is powering off at this process's request: the SIGTERM the shutdown sends its unit is the answer, not a
+   * stop, and changes neither the pass nor its exit code.
+   */
+  expectTermination(): void;
 }
 
 export interface ContextOptions {
@@ -32,6 +37,7 @@ export interface ContextOptions {
   /** A configuration already loaded (tests); otherwise read from configPath on first use. */
   config?: Config;
   now?: () => Date;
+  expectTermination?: () => void;
 }
 
 export function createContext(options: ContextOptions): Context {
@@ -56,6 +62,7 @@ export function createContext(options: ContextOptions): Context {
     dryRun: options.dryRun ?? false,
     runId: randomUUID(),
     now: options.now ?? (() => new Date()),
+    expectTermination: options.expectTermination ?? (() => {}),
   };
 }
 

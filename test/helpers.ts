@@ -10,6 +10,8 @@ export const BIN = join(ROOT, 'bin', 'odbackup.js');
 
 export interface CliResult {
   status: number | null;
+  /** The signal that killed it (odbackupAsync). */
+  signal?: NodeJS.Signals | null;
   stdout: string;
   stderr: string;
 }
@@ -30,7 +32,7 @@ export function odbackupAsync(args: string[], env: Record<string, string> = {}, 
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     child.on('error', reject);
-    child.on('close', (status) => resolve({ status, stdout, stderr }));
+    child.on('close', (status, signal) => resolve({ status, signal, stdout, stderr }));
   });
 }
 
@@ -38,6 +40,9 @@ export function odbackupAsync(args: string[], env: Record<string, string> = {}, 
 export function odbackupSpawn(args: string[]) {
   return spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' }, detached: true });
 }
+
+/** Whether a program is on PATH. */
+export const have = (program: string) => spawnSync('sh', ['-c', `command -v ${program}`]).status === 0;
 
 export function tempDir(prefix = 'odbackup-test-'): string {
   return mkdtempSync(join(tmpdir(), prefix));

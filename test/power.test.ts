@@ -164,6 +164,17 @@ test('wake reason: first run, then the RTC alarm (with drift), then a manual wak
   assert.equal(manual.data.steps.find((step) => step.step === 'maintenance')!.status, 'ok');
 });
 
+test('poweroff mode: the SIGTERM of the shutdown the pass asked for stops nothing: the pass completed, its unit exits 0', async () => {
+  const n = node({ mode: 'poweroff' });
+  const pass = await at('2026-11-22 12:00:00', ['-c', n.config, '--json', 'cycle']);
+  assert.deepEqual([pass.status, pass.signal], [0, null], pass.stderr);
+  const result = JSON.parse(pass.stdout) as PassJson & { data: { outcome: string } };
+  assert.deepEqual([result.exitCode, result.data.outcome, result.data.steps.at(-1)!.status], [0, 'completed', 'ok']);
+  assert.equal(n.calls().at(-1), 'poweroff');
+  const state = JSON.parse(readFileSync(join(n.home, 'state', 'state.json'), 'utf8')) as { passes: { outcome: string; exitCode: number }[] };
+  assert.deepEqual([state.passes[0]!.outcome, state.passes[0]!.exitCode], ['completed', 0]);
+});
+
 test('maintenance: ssh started, awake while a user session exists, then ssh stopped and the node sleeps', async () => {
   const n = node({ mode: 'suspend' }, { maintenance: { checkMinutes: 0.02 } });
   writeFileSync(join(n.home, 'sessions'), '7 alice user\n3 gdm greeter\n');

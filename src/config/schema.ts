@@ -564,7 +564,7 @@ export const configSchema = {
           type: 'string',
           enum: ['suspend', 'mem', 'poweroff', 'none'],
           description:
-            'suspend: rtcwake -m no, then systemctl suspend (systemd sleep hooks run); mem: rtcwake -m mem (bypasses systemd); poweroff: sysfs wakealarm, then poweroff (mainline kernels only: Rockchip vendor kernels mask the RTC interrupt at power-off); none: stay awake.',
+            'suspend: rtcwake -m no, then systemctl suspend (systemd sleep hooks run); mem: rtcwake -m mem (bypasses systemd); poweroff: rtcwake -m no, then poweroff (mainline kernels only: Rockchip vendor kernels mask the RTC interrupt at power-off); none: stay awake.',
           default: 'suspend',
           examples: ['suspend'],
         },

@@ -73,9 +73,15 @@ function suspendPlan(ctx: Context, wake: Date, trusted: boolean): SuspendAction[
     mode === 'mem'
       ? rtcwakeCommand('mem', sleepFailed)
       : mode === 'poweroff'
-        ? run(programs.poweroff, [], 60_000, sleepFailed)
+        ? command([programs.poweroff], () => powerOff(ctx), sleepFailed)
         : run(programs.systemctl, ['suspend'], 60_000, sleepFailed);
   return [...(trusted ? [setRtc] : []), arm, readBack, sleep];
+}
+
+/** poweroff returns at once; the shutdown then stops the unit this pass runs in, which is expected from here on. */
+function powerOff(ctx: Context): Promise<ExecResult> {
+  ctx.expectTermination();
+  return exec(ctx.config.system.programs.poweroff, [], { timeout: 60_000 });
 }
 
 async function storeMountedReadWrite(config: Config): Promise<boolean> {

@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { isRoot, removeDir, ROOT, tempDir } from '../helpers.js';
+import { have, isRoot, removeDir, ROOT, tempDir } from '../helpers.js';
 
 const VERSION = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 /** Roots are built once and kept here (the test owns the folder): a rebuild costs a download of the base system. */
@@ -18,7 +18,6 @@ after(() => {
   removeDir(work);
 });
 
-const have = (program: string) => spawnSync('sh', ['-c', `command -v ${program}`]).status === 0;
 const skip = !isRoot() ? 'needs root (chroot, mounts)' : !have('mmdebstrap') ? 'needs mmdebstrap (apt-get install mmdebstrap)' : false;
 
 function run(file: string, args: string[], timeout = 600_000) {
