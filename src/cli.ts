@@ -51,17 +51,23 @@ export function stepsNeeded(args: readonly string[]): readonly string[] {
   return STEP_NAMES;
 }
 
+/** How long a pass that asked for the power-off waits for the shutdown to stop it before it exits by itself. */
+const SHUTDOWN_WAIT_MS = 60_000;
+
 /**
  * SIGINT/SIGTERM: the first aborts the data steps, a second one the always-run steps too. Once the pass has asked for
- * the power-off, signals are expected (the shutdown stops its unit) and ignored until the process has exited: killed
- * while it exits, the unit would fail at every power-off night.
+ * the power-off, the shutdown's SIGTERM (it stops the pass's unit) is expected: it changes nothing, and the process
+ * waits for it before it exits. Arriving while node tears itself down, after its handlers are gone, it would kill the
+ * process: a failed unit at every power-off night, as seen on the arm64 guest.
  */
 function signalControllers() {
   const first = new AbortController();
   const second = new AbortController();
   let expected = false;
+  let stoppedByShutdown = () => {};
+  const shutdown = new Promise<void>((resolve) => (stoppedByShutdown = resolve));
   const handler = (name: NodeJS.Signals) => {
-    if (expected) return;
+    if (expected) return stoppedByShutdown();
     const reason: ExitCodeName = name === 'SIGTERM' ? 'terminated' : 'interrupted';
     if (!first.signal.aborted) first.abort(reason);
     else second.abort(reason);
@@ -72,10 +78,16 @@ function signalControllers() {
     signal: first.signal,
     finalSignal: second.signal,
     expectTermination: () => void (expected = true),
-    dispose: () => {
-      if (expected) return;
-      process.off('SIGINT', handler);
-      process.off('SIGTERM', handler);
+    /** Resolves when the command may exit: at once, or (power-off asked for) once the shutdown has sent its signal. */
+    async done(): Promise<void> {
+      if (!expected) {
+        process.off('SIGINT', handler);
+        process.off('SIGTERM', handler);
+        return;
+      }
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([shutdown, new Promise((resolve) => (timer = setTimeout(resolve, SHUTDOWN_WAIT_MS)))]);
+      clearTimeout(timer);
     },
   };
 }
@@ -191,7 +203,7 @@ export async function main(argv: string[]): Promise<number> {
     if (!(error instanceof CommanderError)) throw error;
     exitCode = ['commander.helpDisplayed', 'commander.version', 'commander.help'].includes(error.code) ? 0 : exitCodeOf('usage');
   } finally {
-    signals.dispose();
+    await signals.done();
   }
   if (signals.signal.aborted) exitCode = exitCodeOf(signals.signal.reason as ExitCodeName);
   return exitCode;

@@ -23,7 +23,7 @@ export interface Context {
   now(): Date;
   /**
    * The node is powering off at this process's request: the SIGTERM the shutdown sends its unit is the answer, not a
-   * stop, and changes neither the pass nor its exit code.
+   * stop. It changes neither the pass nor its exit code, and the process exits once it came (cli.ts).
    */
   expectTermination(): void;
 }

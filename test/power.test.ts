@@ -26,7 +26,7 @@ function node(suspend: Record<string, unknown>, extra: Record<string, unknown> =
     schedule: { times: ['03:30'], networkSettleSeconds: 0 },
     ...extra,
   });
-  const calls = () => (existsSync(join(home, 'calls.log')) ? readFileSync(join(home, 'calls.log'), 'utf8').trim().split('\n') : []);
+  const calls = () => (existsSync(join(home, 'calls.log')) ? readFileSync(join(home, 'calls.log'), 'utf8').trim().split('\n').map((line) => line.trimEnd()) : []);
   const alarm = () => readFileSync(join(root, 'sys/class/rtc/rtc0/wakealarm'), 'utf8').trim();
   return { home, root, config, calls, alarm, programs };
 }
@@ -82,7 +82,7 @@ test('suspend modes mem and poweroff run their exact command sequences; --dry-ru
   const off = node({ mode: 'poweroff' });
   writeFileSync(join(off.root, 'sys/class/rtc/rtc0/wakealarm'), '1700000000\n');
   assert.equal((await at('2026-10-24 15:00:00', ['-c', off.config, 'suspend'])).status, 0);
-  assert.deepEqual(off.calls(), ['hwclock --systohc', `rtcwake -m no -d rtc0 -t ${wake}`, 'poweroff']);
+  assert.deepEqual(off.calls(), ['hwclock --systohc', `rtcwake -m no -d rtc0 -t ${wake}`, 'poweroff', 'shutdown: SIGTERM']);
   assert.equal(off.alarm(), wake, 'the alarm set over the one armed before');
 
   const dry = node({ mode: 'poweroff' });
@@ -164,13 +164,14 @@ test('wake reason: first run, then the RTC alarm (with drift), then a manual wak
   assert.equal(manual.data.steps.find((step) => step.step === 'maintenance')!.status, 'ok');
 });
 
-test('poweroff mode: the SIGTERM of the shutdown the pass asked for stops nothing: the pass completed, its unit exits 0', async () => {
+test('poweroff mode: the pass waits for the SIGTERM of the shutdown it asked for, which stops nothing: completed, its unit exits 0', async () => {
   const n = node({ mode: 'poweroff' });
   const pass = await at('2026-11-22 12:00:00', ['-c', n.config, '--json', 'cycle']);
   assert.deepEqual([pass.status, pass.signal], [0, null], pass.stderr);
   const result = JSON.parse(pass.stdout) as PassJson & { data: { outcome: string } };
   assert.deepEqual([result.exitCode, result.data.outcome, result.data.steps.at(-1)!.status], [0, 'completed', 'ok']);
-  assert.equal(n.calls().at(-1), 'poweroff');
+  // Still there when the shutdown stopped its unit: not killed while exiting.
+  assert.deepEqual(n.calls().slice(-2), ['poweroff', 'shutdown: SIGTERM']);
   const state = JSON.parse(readFileSync(join(n.home, 'state', 'state.json'), 'utf8')) as { passes: { outcome: string; exitCode: number }[] };
   assert.deepEqual([state.passes[0]!.outcome, state.passes[0]!.exitCode], ['completed', 0]);
 });

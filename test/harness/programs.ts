@@ -6,7 +6,7 @@ import { join } from 'node:path';
  * ones where it matters: rtcwake -m no arms the (test root's) sysfs wakealarm unless the RTC is "not enabled for
  * wakeup events" or the alarm "reads back empty"; rtcwake -m mem spends the alarm; systemctl answers is-active from
  * a file, and start says what systemd 257 says of a unit that is not installed; poweroff's shutdown sends SIGTERM to
- * the pass that asked for it; loginctl lists the sessions written to a file.
+ * the pass that asked for it, half a second later; loginctl lists the sessions written to a file.
  */
 export function fakes(home: string, root: string): Record<string, string> {
   const bin = join(home, 'bin');
@@ -27,8 +27,8 @@ case "$1" in
   start) [ ! -e "${home}/no-such-unit" ] || { echo "Failed to start $2: Unit $2 not found." >&2; exit 5; } ;;
   suspend) [ ! -e "${home}/suspend-fails" ] || { echo "Failed to suspend system via logind: Sleep verb \\"suspend\\" not supported" >&2; exit 1; } ;;
 esac`,
-    // The shutdown it starts stops the unit the pass runs in: SIGTERM to the pass at once, and again while it exits.
-    poweroff: 'kill -TERM $PPID; (sleep 0.3; kill -TERM $PPID) > /dev/null 2>&1 &',
+    // The shutdown it starts stops the unit the pass runs in a moment later (SIGTERM), if the pass is still there.
+    poweroff: `(sleep 0.5; kill -0 $PPID && echo "shutdown: SIGTERM" >> "${home}/calls.log" && kill -TERM $PPID) > /dev/null 2>&1 &`,
     loginctl: `
 case "$1" in
   list-sessions) [ -e "${home}/sessions" ] && awk '{ print $1, 1000, $2, "", "pts/0" }' "${home}/sessions" ;;

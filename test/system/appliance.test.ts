@@ -5,10 +5,9 @@
 // the store's disk (device_del) to make a pass fail.
 // The RTC alarm the pass arms wakes the guest from S3 at the next slot (`-rtc clock=host`: the RTC runs on in S3).
 import assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
-import { after, test } from 'node:test';
-import { sleep, tempDir } from '../helpers.js';
-import { buildImages, cannotBoot, fsckAfterStop, Guest, guestFile, guestJournal, invocations } from '../harness/guest.js';
+import { test } from 'node:test';
+import { sleep } from '../helpers.js';
+import { buildImages, cannotBoot, fsckAfterStop, Guest, guestWorkDir, guestFile, guestJournal, invocations } from '../harness/guest.js';
 
 /**
  * The guest's clock at each power-on; the slots follow it. QEMU's RTC then runs with the host's clock, through S3
@@ -22,13 +21,7 @@ const SLOTS = ['02:58', '03:13', '03:17'];
 const SLOT_3_AFTER_BOOT = 6 * 60 + 30;
 
 const skip = cannotBoot('amd64');
-const work = tempDir('odbackup-system-');
-let guest: Guest | undefined;
-after(() => {
-  guest?.kill();
-  // ODBACKUP_SYSTEM_KEEP=1 keeps the images and the serial log to look at.
-  if (!process.env.ODBACKUP_SYSTEM_KEEP) rmSync(work, { recursive: true, force: true });
-});
+const work = guestWorkDir('odbackup-system-');
 
 const GUEST_CONFIG = {
   node: 'vm',
@@ -51,7 +44,7 @@ function sourceFiles(): Record<string, string> {
 
 test('the appliance on a real kernel and systemd, sandboxed (live exposure 2.4): setup and the timer, a power cut mid-rsync recovered at the next boot, S3 left by the RTC alarm, a failing pass still sleeps, a button wake is a person', { skip, timeout: 45 * 60_000 }, async () => {
   const images = buildImages(work, 'amd64', GUEST_CONFIG, sourceFiles());
-  const vm = (guest = new Guest(work, images));
+  const vm = new Guest(work, images);
   // First boot: setup enables the timer, the timer starts pass 1 at slot 1, and the power goes while rsync copies.
   const firstBoot = (await vm.powerOn(FIRST_BOOT, 'serial-1.log')).exited;
   await vm.waitUntil('rsync to copy in pass 1', () => vm.serial().includes('odbackup-test: rsync is copying'), 15 * 60_000);
