@@ -2,9 +2,9 @@
 // Not a test: these machines are shared and noisy; the figures are ratios measured in one run.
 // BENCH_FILES (default 100000) and BENCH_MIB (default 2048) size the tree.
 // BENCH_SCALE=1 (or a list of sizes, BENCH_SCALE=1000000,3000000) runs the scale rows instead, per size: a tree of
-// that many small files (about 100 bytes each). It takes long: about half an hour at 1,000,000 files and two hours
-// at 3,000,000 on a 2-core machine, and 4 GiB of disk per million files for each tree (source, store, rsync's and
-// rsnapshot's copies).
+// that many small files (about 100 bytes each). It takes long: about half an hour at 1,000,000 files and an hour and
+// three quarters at 3,000,000 on a 2-core machine, and 4 GiB of disk per million files for each tree (source, store,
+// rsync's and rsnapshot's copies).
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
