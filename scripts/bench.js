@@ -378,6 +378,7 @@ rmSync(join(work, 'rsync-restored'), { recursive: true, force: true });
 // publish, an incremental one (one new snapshot), and a search in the page in Debian's chromium.
 {
   const published = join(work, 'catalog');
+  mkdirSync(published, { recursive: true });
   const catalogConfig = join(work, 'odbackup-catalog.json');
   writeFileSync(catalogConfig, JSON.stringify({ ...JSON.parse(readFileSync(config, 'utf8')), catalog: { to: published } }));
   const catalogCli = (...args) => ['--quiet', '--config', catalogConfig, ...args];

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { after, before, describe, test } from 'node:test';
@@ -14,6 +14,8 @@ const dir = join(root, 'node');
 const published = join(root, 'published');
 const requests = join(root, 'requests');
 const jimLaptop = join(root, 'jim-laptop');
+/** A destination whose share is not mounted: its folder is not there. */
+const unmountedDisk = join(root, 'mnt', 'usb-disk');
 const XSS_NAME = '<img src=x onerror=alert(1)>.png';
 let config: string;
 
@@ -34,12 +36,13 @@ async function night(date: string, configPath = config) {
 }
 
 before(async () => {
+  for (const folder of [published, jimLaptop]) mkdirSync(folder, { recursive: true });
   writeFiles(source, { 'docs/letter.txt': 'Dear Jocinta' });
   writeFileSync(Buffer.concat([Buffer.from(`${source}/`), Buffer.from('caf\xe9.txt', 'latin1')]), 'latin-1 name');
   config = writeConfig(dir, [{ name: 'work', group: 'laptops', from: source }], {
     retention: { daily: 30, weekly: 0, monthly: 0 },
     catalog: { to: published, requests },
-    restore: { destinations: { 'jim-laptop': jimLaptop } },
+    restore: { destinations: { 'jim-laptop': jimLaptop, 'usb-disk': unmountedDisk } },
   });
   for (const { night: date, files } of NIGHTS) {
     writeFiles(source, files);
@@ -56,7 +59,7 @@ describe('the catalog every pass publishes', () => {
     const index = indexOf();
     assert.equal(index.node, 'test-node');
     assert.deepEqual(index.lastPass.exitCode, 0);
-    assert.deepEqual(index.destinations, ['jim-laptop']);
+    assert.deepEqual(index.destinations, ['jim-laptop', 'usb-disk']);
     const snapshots = index.sources[0].snapshots as { snapshot: string; data: string; files: number; latest: boolean }[];
     assert.equal(snapshots.length, 4);
     assert.equal(snapshots.filter((row) => row.latest).length, 1);
@@ -143,7 +146,7 @@ describe('restore requests, served at the next pass', () => {
     const bad: [string, unknown, RegExp][] = [
       ['malformed.json', '{"source": "work", "path": ', /refused: not JSON/],
       ['not-an-object.json', '[1, 2]', /refused: the request is not a JSON object/],
-      ['unknown-source.json', { source: 'payroll', path: 'a', destination: 'jim-laptop' }, /no source named "payroll"/],
+      ['unknown-source.json', { source: 'payroll', path: 'a', destination: 'jim-laptop' }, /refused: no source named "payroll"/],
       ['unknown-path.json', { source: 'work', path: 'no/such.dxf', destination: 'jim-laptop' }, /has no file no\/such\.dxf/],
       ['unknown-version.json', { source: 'work', path: 'drawings/jim/house-drawing.dxf', version: 99, destination: 'jim-laptop' }, /version 99/],
       ['unknown-destination.json', { source: 'work', path: 'docs', destination: 'mallory' }, /refused: no destination named "mallory"/],
@@ -158,9 +161,8 @@ describe('restore requests, served at the next pass', () => {
     const before = readdirSync(jimLaptop).sort();
     const pass = await night('2026-11-08');
     assert.equal(pass.status, 0, pass.stderr);
-    assert.match(pass.stdout, /requests +ok +0 restore requests served, 10 refused or failed, 2 waiting for the next pass/);
-    const next = await night('2026-11-09');
-    assert.match(next.stdout, /requests +ok +0 restore requests served, 2 refused or failed/);
+    // A refused request costs no restore: all twelve are answered in one pass (maxRequests counts restores).
+    assert.match(pass.stdout, /requests +ok +0 restore requests served, 12 refused or failed/);
     const answered = indexOf().requests as { id: string; status: string; message: string }[];
     for (const [name, , reason] of bad) {
       const result = answered.find((request) => request.id === name.slice(0, -5));
@@ -173,7 +175,52 @@ describe('restore requests, served at the next pass', () => {
   });
 });
 
+describe('a hostile requests folder', () => {
+  test('a symlink, a FIFO, /dev/zero, duplicate keys: refused in words, nothing followed, read or blocked; a BOM is read; a name used before and a missing destination are answered', { timeout: 300_000 }, async () => {
+    const secret = join(root, 'shadow');
+    writeFileSync(secret, 'root:SECRET-HASH:20240:0:99999:7:::\n');
+    symlinkSync(secret, join(requests, 'shadow.json'));
+    symlinkSync('/dev/zero', join(requests, 'zero.json'));
+    assert.equal(spawnSync('mkfifo', [join(requests, 'fifo.json')]).status, 0);
+    const ask = (name: string, text: string | Buffer) => writeFileSync(join(requests, name), text);
+    ask('twice.json', '{"source": "work", "path": "/etc/passwd", "path": "docs/letter.txt", "destination": "jim-laptop"}');
+    ask('notepad.json', `\uFEFF${JSON.stringify({ source: 'work', path: 'docs/letter.txt', destination: 'jim-laptop' })}`);
+    ask('latin1.json', Buffer.from('{"source": "work", "path": "caf\xe9", "destination": "jim-laptop"}', 'latin1'));
+    ask('unmounted.json', JSON.stringify({ source: 'work', path: 'docs/letter.txt', destination: 'usb-disk' }));
+    // The name of a request served on an earlier night, saved anew.
+    ask('jim-house-v2.json', JSON.stringify({ source: 'work', path: 'docs/letter.txt', destination: 'jim-laptop' }));
+    const pass = await night('2026-11-10');
+    assert.equal(pass.status, 0, pass.stderr);
+    const answered = indexOf().requests as { id: string; status: string; code?: number; message: string }[];
+    const answer = (id: string) => answered.find((request) => request.id === id)!;
+    assert.match(answer('shadow').message, /^refused: the file is a symbolic link, not a regular file$/);
+    assert.match(answer('zero').message, /^refused: the file is a symbolic link, not a regular file$/);
+    assert.match(answer('fifo').message, /^refused: the file is a FIFO, not a regular file$/);
+    assert.match(answer('twice').message, /^refused: the request "path" is given twice in the same object/);
+    assert.match(answer('latin1').message, /^refused: the file is not UTF-8 text$/);
+    assert.equal(answer('notepad').status, 'done', answer('notepad').message);
+    assert.equal(readFileSync(join(jimLaptop, 'notepad', 'docs', 'letter.txt'), 'utf8'), 'Dear Jocinta');
+    assert.deepEqual([answer('unmounted').code, answer('unmounted').status], [54, 'failed']);
+    assert.match(answer('unmounted').message, /the destination usb-disk \(.*usb-disk\) is not there: is its share mounted\? nothing was written/);
+    assert.equal(existsSync(unmountedDisk), false, 'an unmounted share is not created on the node');
+    assert.match(answer('jim-house-v2').message, /^refused: the name jim-house-v2 was used by a request answered on 2026-11-06 \(done\): save it under a new name$/);
+    const kept = readFileSync(join(published, 'test-node', 'index.json'), 'utf8') + readFileSync(join(dir, 'state', 'state.json'), 'utf8');
+    assert.doesNotMatch(kept, /SECRET-HASH/, 'nothing of a linked file is quoted');
+    const again = await night('2026-11-11');
+    assert.match(again.stdout, /requests +ok +0 restore requests served, 0 refused or failed/, 'each answered once');
+  });
+});
+
 describe('a catalog host over ssh (rrsync -wo), and one that cannot be reached', () => {
+  test('a local catalog.to that is not there (an unmounted share) is warning 23 and is not created', () => {
+    const missing = join(root, 'mnt', 'www');
+    const gone = writeConfig(join(root, 'gone-node'), [{ name: 'work', group: 'laptops', from: source }], { catalog: { to: missing } });
+    const pass = odbackup(['--config', gone, 'cycle']);
+    assert.equal(pass.status, 0, pass.stderr);
+    assert.match(pass.stderr, /warning 23: catalog: the catalog was not published: .*mnt\/www is not there \(is its share mounted\?\)/);
+    assert.equal(existsSync(missing), false);
+  });
+
   test('an unreachable host is warning 23 and a backup that succeeded; the next pass publishes everything', async () => {
     const host = join(root, 'catalog-host');
     mkdirSync(host, { recursive: true });
@@ -206,15 +253,18 @@ describe('a request whose pass is cut off', () => {
     const home = join(root, 'cut-node');
     const inbox = join(root, 'cut-requests');
     mkdirSync(inbox, { recursive: true });
+    const share = join(root, 'cut-share');
+    mkdirSync(share, { recursive: true });
     const cutConfig = writeConfig(home, [{ name: 'media', group: 'media', from: big }], {
       catalog: { requests: inbox },
-      restore: { destinations: { share: join(root, 'cut-share') } },
+      restore: { destinations: { share } },
     });
     assert.equal(odbackup(['--config', cutConfig, 'cycle']).status, 0);
     writeFileSync(join(inbox, 'film.json'), JSON.stringify({ source: 'media', path: 'video.mkv', destination: 'share' }));
     const journal = join(home, 'state', 'journal.jsonl');
     const serving = odbackupSpawn(['--config', cutConfig, 'requests']);
-    await waitFor(() => existsSync(journal) && readFileSync(journal, 'utf8').includes('"message":"film: serving'), 'the request to be taken up', 30_000);
+    const staging = () => (existsSync(join(share, 'film')) ? readdirSync(join(share, 'film')) : []).filter((name) => name.startsWith('.odbackup-restore-'));
+    await waitFor(() => staging().length > 0, 'the restore to stage its first files', 60_000);
     process.kill(-serving.pid!, 'SIGKILL');
     await new Promise((done) => serving.on('exit', done));
     const next = odbackup(['--config', cutConfig, 'cycle']);
@@ -223,9 +273,10 @@ describe('a request whose pass is cut off', () => {
     const film = state.requests.filter((request: { id: string }) => request.id === 'film');
     assert.deepEqual(
       film.map((request: { status: string; code: number }) => [request.status, request.code]),
-      [['failed', 130]],
+      [['failed', 54]],
     );
-    assert.match(film[0].message, /the pass serving it was cut off: save the request again under a new name/);
+    assert.match(film[0].message, /the pass serving it was cut off; nothing was put in place: save the request again under a new name/);
+    assert.deepEqual(readdirSync(share), [], 'what the cut-off restore staged is gone');
     assert.doesNotMatch(readFileSync(journal, 'utf8'), /"message":"film: done/, 'never restored twice');
   });
 });

@@ -33,7 +33,7 @@ async function night(node: string, date: string): Promise<void> {
 before(async () => {
   writeFiles(source, { 'docs/letter.txt': 'Dear Jocinta', [XSS_NAME]: 'not a script' });
   writeFileSync(Buffer.concat([Buffer.from(`${source}/`), Buffer.from('caf\xe9.txt', 'latin1')]), 'latin-1 name');
-  mkdirSync(requests, { recursive: true });
+  for (const folder of [requests, published, jimLaptop]) mkdirSync(folder, { recursive: true });
   for (const node of NODES)
     configs[node] = writeConfig(join(root, node), [{ name: 'work', group: 'laptops', from: source }], {
       node,

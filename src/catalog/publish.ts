@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { classifyRsyncFailure, runRsync, type RsyncRequest } from '../adapters/rsync.js';
 import { isRemoteLocation } from '../config/load.js';
@@ -17,7 +17,9 @@ export async function publishCatalog(ctx: Context, root: string): Promise<void> 
   const remote = isRemoteLocation(to);
   const base = { ssh: remote ? config.catalog.ssh : undefined, timeout: 120 } satisfies Partial<RsyncRequest>;
   const node = config.node;
-  if (!remote) mkdirSync(to, { recursive: true });
+  // Like catalog.requests and the store: a folder that is not there (an unmounted share) is never created.
+  if (!remote && !existsSync(to))
+    throw new OdbackupError('catalogUnpublished', `the catalog was not published: ${to} is not there (is its share mounted?)`, `create it once: mkdir -p ${to}`);
   const steps: RsyncRequest[] = [
     { ...base, from: join(root, node), to: joinLocation(to, node), purpose: 'compare', exclude: ['/index.json'] },
     { ...base, from: root, to, purpose: 'compare', include: ['/index.html', '/request.schema.json', '/nodes.json', `/${node}/`, `/${node}/index.json`], exclude: ['*'] },

@@ -1,22 +1,27 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { runRsync, classifyRsyncFailure } from '../adapters/rsync.js';
 import { isRemoteLocation } from '../config/load.js';
 import { namedSource } from '../config/sources.js';
 import type { Context } from '../context.js';
 import { OdbackupError } from '../errors.js';
-import { EXIT_CODES } from '../exit-codes.js';
+import { EXIT_CODES, type ExitCodeName } from '../exit-codes.js';
+import { jsonStructureProblems, parseJsonText } from '../config/json-text.js';
+import { destinationEntries } from '../restore/destination.js';
 import { formatBytes } from '../render.js';
 import { restore, type RestoreRequest } from '../restore/restore.js';
 import type { RequestResult } from '../state/run-state.js';
 import { pathInSnapshot, shownName } from '../store/names.js';
 import { joinLocation } from './publish.js';
+import { readUntrustedFile, utf8Text } from './untrusted.js';
 
 /** A request file larger than this is refused unread: a request is a few lines. */
 export const MAX_REQUEST_BYTES = 16 * 1024;
 const REQUEST_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const NAME = /^[a-z0-9][a-z0-9._-]*$/;
 const KNOWN_FIELDS = new Set(['source', 'path', 'version', 'destination', 'node', 'requestedBy']);
+/** A key that may be named in a refusal: anything else a file holds is described, never quoted. */
+const FIELD = /^[A-Za-z][A-Za-z0-9_-]{0,39}$/;
 
 /** A request file as packaging/catalog/request.schema.json describes it. */
 export interface RequestFile {
@@ -33,7 +38,7 @@ export function requestProblem(value: unknown): string | undefined {
   if (!value || typeof value !== 'object' || Array.isArray(value)) return 'is not a JSON object';
   const request = value as Record<string, unknown>;
   const unknown = Object.keys(request).find((key) => !KNOWN_FIELDS.has(key));
-  if (unknown !== undefined) return `has an unknown field "${unknown.slice(0, 40)}"`;
+  if (unknown !== undefined) return FIELD.test(unknown) ? `has an unknown field "${unknown}"` : 'has an unknown field';
   for (const field of ['source', 'path', 'destination'] as const)
     if (typeof request[field] !== 'string' || request[field] === '') return `needs "${field}" (a string)`;
   for (const field of ['source', 'destination', 'node'] as const)
@@ -85,70 +90,120 @@ async function fetchRequests(ctx: Context): Promise<string> {
   return inbox;
 }
 
+/** The size and mtime of a request file: the same name saved anew is another request. */
+function fingerprintOf(path: string): { fingerprint: string; mtime: number } {
+  const stats = lstatSync(path);
+  return { fingerprint: `${stats.size}:${Math.trunc(stats.mtimeMs)}`, mtime: stats.mtimeMs };
+}
+
 /**
- * Serves the restore requests waiting in catalog.requests, oldest first, at most catalog.maxRequests a pass: each
- * once (its id is recorded before the restore starts), with the proven restore, into a new folder named after it
- * in one of restore.destinations. A bad or failed request is answered with its reason and never fails the pass.
+ * What a request cut off by kill -9 or a power cut left in a local destination: its staging folder, and the folder
+ * named after it when nothing else is in it. A remote destination has only rsync's own staging.
+ */
+function clearCutOff(ctx: Context, request: RequestResult): void {
+  const destination = request.destination && ctx.config.restore.destinations[request.destination];
+  if (!destination || isRemoteLocation(destination)) return;
+  const folder = join(destination, request.id);
+  if (existsSync(folder) && destinationEntries(folder).length === 0) rmSync(folder, { recursive: true, force: true });
+}
+
+/**
+ * Serves the restore requests waiting in catalog.requests, oldest first, at most catalog.maxRequests restores a pass
+ * (a refused request costs none): each once (its id is recorded before the restore starts), with the proven restore,
+ * into a new folder named after it in one of restore.destinations. A bad or failed request is answered with its
+ * reason and never fails the pass.
  */
 export async function serveRequests(ctx: Context): Promise<ServedRequests> {
   const { config } = ctx;
   const inbox = await fetchRequests(ctx);
-  const known = ctx.state.read().requests ?? [];
+  const known = new Map((ctx.state.read().requests ?? []).map((request) => [request.id, request]));
   // A request taken up by a pass that was cut off is not served again: it is answered, and can be asked anew.
-  for (const cutOff of known.filter((request) => request.status === 'serving'))
-    ctx.state.recordRequest(ctx.runId, { ...cutOff, status: 'failed', code: EXIT_CODES.interrupted.code, at: ctx.now().toISOString(), message: 'the pass serving it was cut off: save the request again under a new name' });
-  const seen = new Set(known.map((request) => request.id));
+  for (const cutOff of [...known.values()].filter((request) => request.status === 'serving')) {
+    clearCutOff(ctx, cutOff);
+    const answer = { ...cutOff, status: 'failed', code: EXIT_CODES.restoreFailed.code, at: ctx.now().toISOString(), message: 'the pass serving it was cut off; nothing was put in place: save the request again under a new name' } as const;
+    ctx.state.recordRequest(ctx.runId, answer);
+    known.set(cutOff.id, answer);
+  }
   const waiting = readdirSync(inbox)
-    .filter((file) => file.endsWith('.json') && !seen.has(file.slice(0, -5)))
-    .map((file) => ({ file, mtime: statSync(join(inbox, file)).mtimeMs }))
+    .filter((file) => file.endsWith('.json'))
+    .map((file) => ({ file, ...fingerprintOf(join(inbox, file)) }))
+    // Answered already: the same file (a record without a fingerprint is from before they were kept).
+    .filter(({ file, fingerprint }) => {
+      const earlier = known.get(file.slice(0, -5));
+      return !earlier || (earlier.fingerprint !== undefined && earlier.fingerprint !== fingerprint);
+    })
     .sort((a, b) => a.mtime - b.mtime || (a.file < b.file ? -1 : 1));
   const results: RequestResult[] = [];
-  for (const { file } of waiting.slice(0, config.catalog.maxRequests)) {
-    const result = await serveOne(ctx, inbox, file);
-    if (result) results.push(result);
+  let restores = 0;
+  let left = 0;
+  for (const { file, fingerprint } of waiting) {
+    if (restores >= config.catalog.maxRequests) {
+      left++;
+      continue;
+    }
+    const served = await serveOne(ctx, inbox, file, fingerprint, known.get(file.slice(0, -5)));
+    if (!served) continue;
+    if (served.restored) restores++;
+    results.push(served.result);
   }
-  return { results, waiting: Math.max(0, waiting.length - config.catalog.maxRequests) };
+  return { results, waiting: left };
 }
 
-async function serveOne(ctx: Context, inbox: string, file: string): Promise<RequestResult | undefined> {
+/** A request file's fields, or why it is refused, in words that quote nothing of the file. */
+function readRequest(path: string): RequestFile | string {
+  const read = readUntrustedFile(path, MAX_REQUEST_BYTES);
+  if ('problem' in read) return `the file ${read.problem}`;
+  const text = utf8Text(read.bytes);
+  if (text === undefined) return 'the file is not UTF-8 text';
+  const parsed = parseJsonText(text);
+  if (!('value' in parsed)) return `not JSON${parsed.where ? ` (at ${parsed.where})` : ''}`;
+  const structure = jsonStructureProblems(text, 4)[0];
+  if (structure) return `the request ${structure.path && FIELD.test(structure.path) ? `"${structure.path}" ` : ''}${structure.message}`;
+  const problem = requestProblem(parsed.value);
+  return problem ? `the request ${problem}` : (parsed.value as RequestFile);
+}
+
+async function serveOne(
+  ctx: Context,
+  inbox: string,
+  file: string,
+  fingerprint: string,
+  earlier: RequestResult | undefined,
+): Promise<{ result: RequestResult; restored: boolean } | undefined> {
   const { config } = ctx;
   const id = file.slice(0, -5);
   const at = () => ctx.now().toISOString();
-  const answer = (result: Omit<RequestResult, 'id' | 'at'>): RequestResult => {
-    const full = { id, at: at(), ...result };
+  const answer = (result: Omit<RequestResult, 'id' | 'at' | 'fingerprint'>): RequestResult => {
+    const full = { id, at: at(), fingerprint, ...result };
     ctx.state.recordRequest(ctx.runId, full);
     ctx.log[result.status === 'done' ? 'info' : 'warn'](`request ${id}: ${result.message}`);
     return full;
   };
-  const refuse = (message: string) => answer({ status: 'failed', code: EXIT_CODES.usage.code, message });
-  if (!REQUEST_ID.test(id)) return refuse('refused: a request is named with letters, digits, ".", "_" and "-" (at most 64) and ".json"');
-  const path = join(inbox, file);
-  if (statSync(path).size > MAX_REQUEST_BYTES) return refuse(`refused: the file is larger than ${MAX_REQUEST_BYTES} bytes`);
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (error) {
-    return refuse(`refused: not JSON (${(error as Error).message.replace(/\s+/g, ' ')})`);
-  }
-  const problem = requestProblem(parsed);
-  if (problem) return refuse(`refused: the request ${problem}`);
-  const request = parsed as RequestFile;
+  const refuse = (message: string, code: ExitCodeName = 'usage', asked = {}) => ({ result: answer({ ...asked, status: 'failed', code: EXIT_CODES[code].code, message: `refused: ${message}` }), restored: false });
+  if (!REQUEST_ID.test(id)) return refuse('a request is named with letters, digits, ".", "_" and "-" (at most 64) and ".json"');
+  if (earlier) return refuse(`the name ${id} was used by a request answered on ${earlier.at.slice(0, 10)} (${earlier.status}): save it under a new name`);
+  const request = readRequest(join(inbox, file));
+  if (typeof request === 'string') return refuse(request);
   // Another node's request: left for it, not answered here.
   if (request.node && request.node !== config.node) return undefined;
   const asked = { source: request.source, path: request.path, destination: request.destination };
+  if (!config.sources.some((source) => source.name === request.source)) return refuse(`no source named "${request.source}" on ${config.node}`, 'usage', asked);
   const destination = config.restore.destinations[request.destination];
-  if (!destination) return answer({ ...asked, status: 'failed', code: EXIT_CODES.usage.code, message: `refused: no destination named "${request.destination}" on ${config.node}` });
+  if (!destination) return refuse(`no destination named "${request.destination}" on ${config.node}`, 'usage', asked);
+  // A destination that is not there (an unmounted share) is never created: it would fill the node's own disk.
+  if (!isRemoteLocation(destination) && !isDirectory(destination))
+    return refuse(`the destination ${request.destination} (${destination}) is not there: is its share mounted? nothing was written`, 'restoreFailed', asked);
   const to = joinLocation(destination, id);
-  ctx.state.recordRequest(ctx.runId, { id, at: at(), ...asked, status: 'serving', message: `restoring to ${request.destination}` });
+  if (!isRemoteLocation(to) && existsSync(to)) return refuse(`${request.destination} already holds a folder ${id}: nothing is merged into it`, 'usage', asked);
+  ctx.state.recordRequest(ctx.runId, { id, at: at(), fingerprint, ...asked, status: 'serving', message: `restoring to ${request.destination}` });
   try {
     const source = namedSource(config.sources, request.source);
     // "." asks for the whole source (Jocinta's reflashed laptop).
     const path = request.path === '.' ? undefined : pathInSnapshot(request.path);
     const restoreRequest: RestoreRequest = { source, path, to, merge: false, ...versionChoice(request.version) };
-    if (!isRemoteLocation(to) && existsSync(to)) throw new OdbackupError('usage', `${request.destination} already holds a folder ${id}: nothing is merged into it`);
     const outcome = await restore({ ctx, request: restoreRequest, dryRun: false, maxBytes: config.catalog.maxRequestGiB * 2 ** 30 });
     const what = path === undefined ? 'all' : shownName(path);
-    return answer({
+    const result = answer({
       ...asked,
       status: 'done',
       snapshot: outcome.snapshot,
@@ -156,8 +211,17 @@ async function serveOne(ctx: Context, inbox: string, file: string): Promise<Requ
       bytes: outcome.bytes,
       message: `restored ${outcome.files} file${outcome.files === 1 ? '' : 's'} (${formatBytes(outcome.bytes)}) of ${source.name} ${outcome.snapshot} (${what}) to ${request.destination}/${id}, every one equal to its manifest`,
     });
+    return { result, restored: true };
   } catch (error) {
     if (!(error instanceof OdbackupError)) throw error;
-    return answer({ ...asked, status: 'failed', code: EXIT_CODES[error.codeName].code, message: error.message });
+    return { result: answer({ ...asked, status: 'failed', code: EXIT_CODES[error.codeName].code, message: error.message }), restored: true };
+  }
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
   }
 }

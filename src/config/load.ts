@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import { validate as generatedValidator } from './validate.generated.js';
+import { jsonStructureProblems, parseJsonText, withoutBom, type JsonProblem } from './json-text.js';
 import { patternProblem } from './patterns.js';
 import { mirrorName } from './sources.js';
 import { OdbackupError } from '../errors.js';
@@ -9,12 +10,8 @@ import type { Config, Source, SshOptions } from './types.js';
 
 export const DEFAULT_CONFIG_PATH = '/etc/odbackup/odbackup.json';
 
-export interface ConfigProblem {
-  /** Where in the file, as `sources[1].name`; empty for the whole document. */
-  path: string;
-  message: string;
-  hint?: string;
-}
+/** Where in the file (`sources[1].name`; empty for the whole document), what is wrong, and what to do. */
+export type ConfigProblem = JsonProblem;
 
 export class ConfigError extends OdbackupError {
   constructor(
@@ -44,8 +41,7 @@ export function loadConfig(file: string): Config {
     const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message;
     throw new OdbackupError('usage', `cannot read the configuration ${file}: ${reason}`, 'write one with `odbackup config example`');
   }
-  // A byte order mark (some Windows editors write one) is not part of the JSON.
-  const json = text.replace(/^\uFEFF/, '');
+  const json = withoutBom(text);
   const structure = structureProblems(json);
   if (structure.length > 0) throw new ConfigError(file, structure);
   return configFromDocument(parseJson(file, json), file);
@@ -54,53 +50,10 @@ export function loadConfig(file: string): Config {
 /** Deeper than any setting lies (heartbeat.monitors[0].url is 4): nothing past it can mean anything. */
 export const MAX_CONFIG_DEPTH = 16;
 
-/**
- * What JSON.parse does not say, found by a small scanner over the text (strings with their escapes, the nesting of
- * objects and arrays), which no depth can overflow: a document nested past MAX_CONFIG_DEPTH (every later walk over
- * the parsed document would recurse that deep), and keys given twice in one object (JSON.parse silently keeps the
- * last, so the first is a setting that looks set and is not).
- */
 function structureProblems(text: string): ConfigProblem[] {
-  const problems: ConfigProblem[] = [];
-  const stack: { keys: Set<string> | undefined; path: string; index: number; key?: string }[] = [];
-  const pathOf = (frame: (typeof stack)[number] | undefined, key: string) => (frame && frame.path ? `${frame.path}.${key}` : key);
-  let expectKey = false;
-  for (let i = 0; i < text.length; i++) {
-    const char = text[i]!;
-    if (char === '"') {
-      let end = i + 1;
-      while (end < text.length && text[end] !== '"') end += text[end] === '\\' ? 2 : 1;
-      const frame = stack.at(-1);
-      if (expectKey && frame?.keys) {
-        let key: string;
-        try {
-          key = JSON.parse(text.slice(i, end + 1)) as string;
-        } catch {
-          return problems; // not JSON: parseJson says where
-        }
-        if (frame.keys.has(key))
-          problems.push({ path: pathOf(frame, key), message: 'is given twice in the same object', hint: 'the first one would be ignored: keep one' });
-        frame.keys.add(key);
-        frame.key = key;
-        expectKey = false;
-      }
-      i = end;
-    } else if (char === '{' || char === '[') {
-      const parent = stack.at(-1);
-      const path = parent ? (parent.keys ? pathOf(parent, parent.key ?? '') : `${parent.path}[${parent.index}]`) : '';
-      if (stack.length === MAX_CONFIG_DEPTH)
-        return [{ path, message: `nests objects and arrays more than ${MAX_CONFIG_DEPTH} levels deep`, hint: 'no setting lies deeper than 4 levels: is this the right file?' }];
-      stack.push({ keys: char === '{' ? new Set() : undefined, path, index: 0 });
-      expectKey = char === '{';
-    } else if (char === '}' || char === ']') {
-      stack.pop();
-    } else if (char === ',') {
-      const frame = stack.at(-1);
-      if (frame?.keys) expectKey = true;
-      else if (frame) frame.index++;
-    }
-  }
-  return problems;
+  return jsonStructureProblems(text, MAX_CONFIG_DEPTH).map((problem) =>
+    problem.message.startsWith('nests') ? { ...problem, hint: 'no setting lies deeper than 4 levels: is this the right file?' } : problem,
+  );
 }
 
 /** Validates a parsed document (defaults filled in) and resolves it relative to `file`. */
@@ -116,21 +69,9 @@ export function configFromDocument(document: unknown, file: string): Config {
 }
 
 function parseJson(file: string, text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    const message = (error as Error).message;
-    const position = /at position (\d+)/.exec(message);
-    const lineColumn = /\(line (\d+) column (\d+)\)/.exec(message);
-    let where = '';
-    if (lineColumn) where = `line ${lineColumn[1]}, column ${lineColumn[2]}`;
-    else if (position) {
-      const before = text.slice(0, Number(position[1]));
-      const line = before.split('\n').length;
-      where = `line ${line}, column ${before.length - before.lastIndexOf('\n')}`;
-    }
-    throw new ConfigError(file, [{ path: '', message: `invalid JSON${where ? ` at ${where}` : ''}: ${message.replace(/ in JSON at position \d+.*$/, '')}` }]);
-  }
+  const parsed = parseJsonText(text);
+  if ('value' in parsed) return parsed.value;
+  throw new ConfigError(file, [{ path: '', message: `invalid JSON${parsed.where ? ` at ${parsed.where}` : ''}: ${parsed.reason}` }]);
 }
 
 /** How the schema is compiled (`npm run docs` writes the compiled validator, validate.generated.ts). useDefaults fills

@@ -147,6 +147,8 @@ export interface RequestResult {
   /** The exit code of a failed one (2 for a request that was refused). */
   code?: number;
   message: string;
+  /** The request file's size and mtime: the same name saved anew is answered, not served. */
+  fingerprint?: string;
 }
 
 export interface State {

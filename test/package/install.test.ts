@@ -97,7 +97,7 @@ test('the amd64 .deb installs with apt in a Debian 13 root, runs a whole pass, a
   assert.equal(JSON.parse(inRoot('odbackup config example').stdout).node, 'odroidm1');
 
   const pass = inRoot(
-    `mkdir -p /srv/source /srv/store && echo tonight > /srv/source/dump.sql && cat > /etc/demo.json <<'EOF'\n${DEMO_CONFIG}\nEOF\n` +
+    `mkdir -p /srv/source /srv/store /srv/www/odbackup && echo tonight > /srv/source/dump.sql && cat > /etc/demo.json <<'EOF'\n${DEMO_CONFIG}\nEOF\n` +
       'odbackup -c /etc/demo.json display ready --preview /tmp/ready.png && odbackup -c /etc/demo.json cycle --no-suspend',
   );
   assert.equal(pass.status, 0, pass.output.slice(-3000));
