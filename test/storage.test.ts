@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readlinkSync, readSync, writeFileSync, writeSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readlinkSync, readSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { BLOCK_SIZE, makeExt4, type Ext4 } from './harness/ext4.js';
@@ -62,6 +62,31 @@ describe('storage on a real ext4 filesystem (loop device)', { skip: !isRoot() &&
     assert.match(pass.stdout, /copy check: 2 files of 1 new snapshots/);
     assert.ok(n.mountOptions().includes('ro'), 'left read-only');
     assert.ok(readlinkSync(join(n.disk.mountPoint, 'db', 'latest')));
+  });
+
+  test('what a source sends cannot raise privileges on the node: a setuid-root program does not run, a device node does not open (nosuid,nodev,noexec); a mount by hand without them is a warning of check', () => {
+    const n = diskNode('hostile', { 'notes.txt': 'n' });
+    // A child's laptop where the child is root: a setuid-root copy of id, and a device node of the node's own disk.
+    execFileSync('install', ['-m', '4755', '/usr/bin/id', join(n.source, 'id')]);
+    const rdev = statSync(n.disk.device).rdev;
+    execFileSync('mknod', [join(n.source, 'disk'), 'b', String((rdev >> 8) & 0xfff), String((rdev & 0xff) | ((rdev >> 12) & 0xfff00))]);
+    const pass = n.run('cycle');
+    assert.equal(pass.status, 0, pass.stdout + pass.stderr);
+    for (const option of ['nosuid', 'nodev', 'noexec']) assert.ok(n.mountOptions().includes(option), option);
+    const latest = join(n.disk.mountPoint, 'db', 'latest');
+    assert.equal(statSync(join(latest, 'id')).mode & 0o7777, 0o4755, 'kept as the source had it');
+    const asNobody = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', '--', join(latest, 'id'), '-u'], { encoding: 'utf8' });
+    assert.notEqual(asNobody.stdout.trim(), '0', 'no root for nobody');
+    assert.match(asNobody.stderr, /Permission denied/);
+    assert.throws(() => openSync(join(latest, 'disk'), 'r'), /EACCES/, 'the device node does not open, even for root');
+    assert.doesNotMatch(n.run('check').stdout, /mounted without/);
+    // Mounted by hand without them (fstab, a rescue shell): check says what it lets through.
+    assert.equal(n.run('mount', 'off').status, 0);
+    execFileSync('mount', ['-o', 'ro', n.disk.device, n.disk.mountPoint]);
+    const check = n.run('check');
+    assert.match(check.stdout, /is mounted without nosuid,nodev,noexec: a setuid program or a device node in a snapshot works on this node/);
+    assert.equal(n.run('mount', 'rw').status, 0);
+    for (const option of ['nosuid', 'nodev', 'noexec']) assert.ok(n.mountOptions().includes(option), `${option} after the pass's mount`);
   });
 
   test('a byte flipped on the media after the copy is 50 naming the file; latest is not moved', () => {

@@ -11,17 +11,37 @@ import { readTemperatures } from '../health/thermal.js';
 import { OdbackupError } from '../errors.js';
 import { formatBytes, statusWord, table } from '../render.js';
 import { storageState, type StorageState } from '../store/device.js';
+import { missingProtection, PROTECTIVE_MOUNT_OPTIONS } from '../store/mount.js';
 import { failed, ok, type Context, type Step } from './types.js';
 
 const GIB = 1024 ** 3;
 
 async function storageFindings(ctx: Context): Promise<{ findings: Finding[]; storage?: StorageState }> {
   const { storage } = ctx.config;
-  if (!storage.device) return { findings: [{ check: 'storage', level: 'info', message: `plain directory ${storage.path} (no storage.device)` }] };
+  if (!storage.device)
+    return {
+      findings: [
+        {
+          check: 'storage',
+          level: 'info',
+          message: `plain directory ${storage.path} (no storage.device): odbackup does not mount it, so a setuid program or a device node a source sends works here unless its filesystem is mounted ${PROTECTIVE_MOUNT_OPTIONS.join(',')}`,
+        },
+      ],
+    };
   try {
     const state = await storageState(ctx.config);
     const where = state.mounted ? `mounted ${state.mounted.options.includes('rw') ? 'rw' : 'ro'} at ${storage.path}` : 'not mounted';
-    return { findings: [{ check: 'storage', level: 'ok', message: `${storage.device} is ${state.device}, ${where}` }], storage: state };
+    const findings: Finding[] = [{ check: 'storage', level: 'ok', message: `${storage.device} is ${state.device}, ${where}` }];
+    // Mounted by hand or by fstab: what a source sends could raise privileges on the node until the pass mounts it.
+    const missing = missingProtection(state.mounted);
+    if (missing.length > 0)
+      findings.push({
+        check: 'storage',
+        level: 'warning',
+        code: 'usage',
+        message: `${storage.path} is mounted without ${missing.join(',')}: a setuid program or a device node in a snapshot works on this node; \`odbackup mount off\` and let the pass mount it`,
+      });
+    return { findings, storage: state };
   } catch (error) {
     if (!(error instanceof OdbackupError)) throw error;
     return { findings: [{ check: 'storage', level: 'fatal', code: error.codeName, message: error.message }] };

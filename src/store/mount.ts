@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { fsck, mount, flushFilesystem, unmount } from '../adapters/storage.js';
+import { fsck, mount, flushFilesystem, unmount, type Mounted } from '../adapters/storage.js';
 import type { Config } from '../config/types.js';
 import type { Context } from '../context.js';
 import { OdbackupError } from '../errors.js';
@@ -17,10 +17,21 @@ async function checkFilesystem(ctx: Context, device: string): Promise<void> {
   throw new OdbackupError('fsckErrors', `filesystem check of ${device} found ${reason}`, 'the e2fsck output is in the log; repair with `e2fsck -f -y` by hand');
 }
 
+/**
+ * A source is somebody else's machine, and rsync as root keeps what it sends: a setuid-root program or a device node
+ * in a snapshot must not work on the node. Last on the command line, so that no storage.mountOptions undoes them.
+ */
+export const PROTECTIVE_MOUNT_OPTIONS = ['nosuid', 'nodev', 'noexec'] as const;
+
+/** The protective options a mount lacks (one made by hand or by fstab). */
+export function missingProtection(mounted: Mounted | undefined): string[] {
+  return mounted ? PROTECTIVE_MOUNT_OPTIONS.filter((option) => !mounted.options.includes(option)) : [];
+}
+
 async function mountAs(config: Config, device: string, readOnly: boolean): Promise<void> {
   const { storage } = config;
   // ro,noload: no journal replay, so a read-only mount never writes (REFERENCE §5.3).
-  const options = readOnly ? ['ro', 'noload', ...storage.mountOptions] : ['rw', ...storage.mountOptions];
+  const options = [...(readOnly ? ['ro', 'noload'] : ['rw']), ...storage.mountOptions, ...PROTECTIVE_MOUNT_OPTIONS];
   const error = await mount(config.system.programs, device, storage.path, storage.fsType, options);
   if (error)
     throw new OdbackupError(
@@ -52,7 +63,7 @@ export async function setMount(ctx: Context, mode: MountMode, checkFirst = true)
   const readOnly = mounted?.options.includes('ro') ?? false;
   switch (mode) {
     case 'rw':
-      if (mounted && !readOnly) return `${device} is already mounted read-write at ${storage.path}`;
+      if (mounted && !readOnly && missingProtection(mounted).length === 0) return `${device} is already mounted read-write at ${storage.path}`;
       if (mounted) await release(ctx.config, 'mountRwFailed');
       if (checkFirst) await checkFilesystem(ctx, device);
       await mountAs(ctx.config, device, false);
