@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { gunzipSync } from 'node:zlib';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { after, before, describe, test } from 'node:test';
 import { nightClock } from './harness/nights.js';
 import { freePort, startSshd } from './harness/sshd.js';
@@ -118,6 +118,46 @@ describe('the catalog every pass publishes', () => {
     const notCatalog = odbackup(['snapshots', '--catalog', root]);
     assert.equal(notCatalog.status, 2);
     assert.match(notCatalog.stderr, /is not an odbackup catalog: no index\.json/);
+  });
+});
+
+describe('a catalog copy is untrusted input', () => {
+  test('a wrong shape, a data path out of the folder, a link, duplicate keys: one line and 2; missing data: 52; nothing outside is read', () => {
+    const copy = join(root, 'hostile-copy');
+    cpSync(join(published, 'test-node'), copy, { recursive: true });
+    const good = readFileSync(join(copy, 'index.json'), 'utf8');
+    writeFileSync(join(root, 'outside.gz'), gzipSync('0\t0\t0123456789abcdef  secret-outside\n'));
+    const index = JSON.parse(good);
+    const withFirst = (change: (snapshot: Record<string, unknown>) => void) => {
+      const changed = structuredClone(index);
+      change(changed.sources[0].snapshots[0]);
+      return JSON.stringify(changed);
+    };
+    const cases: [string, string, number, RegExp][] = [
+      ['wrong shape', JSON.stringify({ ...index, sources: [{ name: 'work', group: 'laptops', coverage: '', snapshots: 5 }] }), 2, /index\.json: sources\.0\.snapshots must be array/],
+      ['out of the folder', withFirst((snapshot) => (snapshot.data = '../outside.gz')), 2, /index\.json: sources\.0\.snapshots\.0\.data must match pattern/],
+      ['duplicate keys', good.replace('{"version":1,', '{"version":1,"version":1,'), 2, /index\.json: version is given twice in the same object/],
+      ['not JSON', '{"version": 1, ', 2, /index\.json is not JSON/],
+    ];
+    for (const [what, text, code, message] of cases) {
+      writeFileSync(join(copy, 'index.json'), text);
+      const find = odbackup(['find', '*', '--catalog', copy]);
+      assert.equal(find.status, code, `${what}: ${find.stderr}`);
+      assert.match(find.stderr, message, what);
+      assert.equal(find.stderr.trim().split('\n').length <= 2, true, `${what}: one line (and a hint): ${find.stderr}`);
+      assert.doesNotMatch(find.stdout + find.stderr, /secret-outside|RangeError|    at /, what);
+    }
+    rmSync(join(copy, 'index.json'));
+    symlinkSync(join(published, 'test-node', 'index.json'), join(copy, 'index.json'));
+    const linked = odbackup(['snapshots', '--catalog', copy]);
+    assert.equal(linked.status, 2, linked.stderr);
+    assert.match(linked.stderr, /index\.json is a symbolic link, not a regular file/);
+    rmSync(join(copy, 'index.json'));
+    writeFileSync(join(copy, 'index.json'), good);
+    rmSync(join(copy, index.sources[0].snapshots[0].data));
+    const missing = odbackup(['find', '*', '--catalog', copy]);
+    assert.equal(missing.status, 52, missing.stderr);
+    assert.match(missing.stderr, /the catalog's .*\.gz cannot be read: ENOENT/);
   });
 });
 

@@ -1,5 +1,5 @@
-import { createReadStream, existsSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { closeSync, constants, createReadStream, existsSync, openSync, readFileSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
 import { createGunzip, gunzipSync } from 'node:zlib';
 import { namedSource, selectSources } from '../config/sources.js';
 import type { Context } from '../context.js';
@@ -8,7 +8,10 @@ import { storeSnapshots, type SnapshotSet } from '../store/catalog.js';
 import { readableStore } from '../store/mount.js';
 import type { ByteName } from '../store/names.js';
 import { SourceStore } from '../store/snapshots.js';
-import { CATALOG_VERSION, parseCatalogLine, type CatalogEntry, type CatalogIndex, type PublishedSource } from './format.js';
+import { jsonStructureProblems, parseJsonText } from '../config/json-text.js';
+import { SRC_DIR } from '../paths.js';
+import { readUntrustedFile, utf8Text } from './untrusted.js';
+import { parseCatalogLine, type CatalogEntry, type CatalogIndex, type PublishedSource } from './format.js';
 
 export interface CatalogOption {
   catalog?: string;
@@ -28,7 +31,7 @@ export interface SnapshotSets {
 
 /** The snapshots the catalog commands read: the store's (the configuration's sources), or a published catalog's. */
 export async function openSnapshotSets(ctx: Context, catalog: string | undefined): Promise<SnapshotSets> {
-  if (catalog) return catalogSets(readCatalogIndex(catalog));
+  if (catalog) return catalogSets(await readCatalogIndex(catalog));
   await readableStore(ctx, false);
   const facts = ctx.state.read().snapshots ?? {};
   const open = (name: string) => storeSnapshots(new SourceStore(ctx.config.storage.path, name), facts[name]);
@@ -43,28 +46,53 @@ export interface OpenedCatalog {
   index: CatalogIndex;
 }
 
-/** A node's index.json, from its folder or from the top folder that holds one node. */
-export function readCatalogIndex(path: string): OpenedCatalog {
+/** An index.json or nodes.json larger than this is not one a node wrote (30 snapshots of 100 sources are 2 MB). */
+const MAX_INDEX_BYTES = 64 * 2 ** 20;
+const NODES_SCHEMA = { type: 'array', maxItems: 1000, items: { type: 'string', pattern: '^[a-z0-9][a-z0-9._-]*$' } };
+
+/**
+ * A node's index.json, from its folder or from the top folder that holds one node. A catalog came from a web server:
+ * it is read as untrusted input (a regular file, bounded, no duplicate keys) and must have the shape the shipped
+ * schema (packaging/catalog/index.schema.json) gives, whose data paths stay inside the node's folder.
+ */
+export async function readCatalogIndex(path: string): Promise<OpenedCatalog> {
   const directory = resolve(path);
   const refuse = (why: string, hint?: string) => new OdbackupError('usage', `${directory} is not an odbackup catalog: ${why}`, hint);
   if (!existsSync(join(directory, 'index.json')) && existsSync(join(directory, 'nodes.json'))) {
-    const nodes = readJson<string[]>(join(directory, 'nodes.json'), refuse).filter((node) => existsSync(join(directory, node, 'index.json')));
+    const listed = (await readJson(join(directory, 'nodes.json'), NODES_SCHEMA, refuse)) as string[];
+    const nodes = listed.filter((node) => existsSync(join(directory, node, 'index.json')));
     if (nodes.length !== 1) throw refuse(`it holds ${nodes.length} nodes (${nodes.join(', ')})`, `give one: --catalog ${join(directory, nodes[0] ?? '<node>')}`);
     return readCatalogIndex(join(directory, nodes[0]!));
   }
   if (!existsSync(join(directory, 'index.json'))) throw refuse('no index.json', "copy the catalog's folder, or the node's folder in it");
-  const index = readJson<CatalogIndex>(join(directory, 'index.json'), refuse);
-  if (index.version !== CATALOG_VERSION || !Array.isArray(index.sources)) throw refuse(`index.json is not version ${CATALOG_VERSION}`);
+  const schema = JSON.parse(readFileSync(new URL('../../packaging/catalog/index.schema.json', SRC_DIR), 'utf8')) as object;
+  const index = (await readJson(join(directory, 'index.json'), schema, refuse)) as CatalogIndex;
   return { directory, index };
 }
 
-function readJson<T>(file: string, refuse: (why: string) => Error): T {
-  try {
-    return JSON.parse(readFileSync(file, 'utf8')) as T;
-  } catch (error) {
-    throw refuse(`${file}: ${(error as Error).message}`);
+/** A JSON file of the catalog, read as untrusted input and checked against its schema; one line says what is wrong. */
+async function readJson(file: string, schema: object, refuse: (why: string, hint?: string) => Error): Promise<unknown> {
+  const name = basename(file);
+  const read = readUntrustedFile(file, MAX_INDEX_BYTES);
+  if ('problem' in read) throw refuse(`${name} ${read.problem}`);
+  const text = utf8Text(read.bytes);
+  if (text === undefined) throw refuse(`${name} is not UTF-8 text`);
+  const parsed = parseJsonText(text);
+  if (!('value' in parsed)) throw refuse(`${name} is not JSON${parsed.where ? ` (at ${parsed.where})` : ''}`);
+  const structure = jsonStructureProblems(text, 16)[0];
+  if (structure) throw refuse(`${name}: ${structure.path || 'the document'} ${structure.message}`);
+  // Compiled only here: reading a catalog copy by hand is the one use, and the pass never pays for it.
+  const { Ajv } = await import('ajv');
+  const validate = new Ajv({ allErrors: false, strict: false }).compile(schema);
+  if (!validate(parsed.value)) {
+    const error = validate.errors![0]!;
+    throw refuse(`${name}: ${error.instancePath ? error.instancePath.slice(1).replace(/\//g, '.') : 'the document'} ${error.message}`, 'copy the catalog again from the web server');
   }
+  return parsed.value;
 }
+
+/** A data file named inside the folder may still be a link out of it, or a FIFO: neither is followed nor waited on. */
+const NO_FOLLOW = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
 
 /** What a data file that cannot be read or decompressed is, whichever way it is read. */
 function unreadable(file: string, error: unknown): OdbackupError {
@@ -83,7 +111,12 @@ export function* catalogEntries(directory: string, data: string): Generator<Cata
   const file = join(directory, data);
   let text: string;
   try {
-    text = gunzipSync(readFileSync(file)).toString('utf8');
+    const fd = openSync(file, NO_FOLLOW);
+    try {
+      text = gunzipSync(readFileSync(fd)).toString('utf8');
+    } finally {
+      closeSync(fd);
+    }
   } catch (error) {
     throw unreadable(file, error);
   }
@@ -98,7 +131,13 @@ export function* catalogEntries(directory: string, data: string): Generator<Cata
 export async function* streamCatalogEntries(directory: string, data: string): AsyncGenerator<CatalogEntry> {
   const file = join(directory, data);
   const gunzip = createGunzip();
-  createReadStream(file)
+  let fd: number;
+  try {
+    fd = openSync(file, NO_FOLLOW);
+  } catch (error) {
+    throw unreadable(file, error);
+  }
+  createReadStream('', { fd })
     .on('error', (error) => gunzip.destroy(error))
     .pipe(gunzip)
     .setEncoding('utf8');
