@@ -7,7 +7,9 @@ import { after, before, test } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { nightClock } from './harness/nights.js';
 import { serveStatic } from './harness/static.js';
-import { odbackupAsync, removeDir, tempDir, writeConfig, writeFiles } from './helpers.js';
+import { pathMatcher } from '../src/catalog/match.js';
+import { MATCH_TABLE } from './harness/patterns.js';
+import { odbackup, odbackupAsync, removeDir, tempDir, writeConfig, writeFiles } from './helpers.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const root = tempDir();
@@ -166,5 +168,26 @@ test('names are shown as text: markup in a name stays text, bytes that are not U
   const listed = await page.$$eval('#listing tbody tr td:first-child', (cells) => cells.map((cell) => cell.textContent));
   assert.ok(listed.includes('docs/letter.txt') && listed.includes(XSS_NAME), listed.join(', '));
   assert.deepEqual(dialogs, [], 'no script ran');
+  await page.close();
+});
+
+test('one matching rule: the published match.js answers the table as `odbackup find` does, and a search finds what find finds', async () => {
+  const page = await openPage();
+  const inBrowser = await page.evaluate(async (table) => {
+    // The module the page itself imports, as published beside it.
+    const published: string = './match.js';
+    const { pathMatcher: inPage } = (await import(published)) as typeof import('../src/catalog/match.js');
+    return table.map(({ query, name }) => inPage(query)(name));
+  }, MATCH_TABLE);
+  assert.deepEqual(inBrowser, MATCH_TABLE.map((row) => pathMatcher(row.query)(row.name)));
+  assert.deepEqual(inBrowser, MATCH_TABLE.map((row) => row.matches));
+  for (const query of ['drawing', 'HOUSE', '*.{png,dxf}', 'drawings/**', '**/*.txt']) {
+    const found = (await search(page, query)).filter((row) => row[0] === 'node-a').map((row) => row[2]);
+    const find = odbackup(['--config', configs['node-a']!, '--json', 'find', query]);
+    assert.equal(find.status, 0, find.stderr);
+    const cli = (JSON.parse(find.stdout).data.paths as { path: string }[]).map((row) => row.path);
+    assert.ok(cli.length > 0, `${query} finds something`);
+    assert.deepEqual(found.sort(), cli.sort(), query);
+  }
   await page.close();
 });

@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { Ajv } from 'ajv';
 import { requestProblem } from '../src/catalog/requests.js';
+import { pathMatcher } from '../src/catalog/match.js';
+import { MATCH_TABLE } from './harness/patterns.js';
 import { ROOT } from './helpers.js';
 import { classifyRsyncFailure, isTransferredFile, parseItemized, rsyncArgs } from '../src/adapters/rsync.js';
 import type { Config } from '../src/config/types.js';
@@ -290,4 +292,8 @@ test('requestProblem says what the shipped request.schema.json says, for good an
     null,
   ];
   for (const request of requests) assert.equal(requestProblem(request) === undefined, validate(request), JSON.stringify(request));
+});
+
+test('pathMatcher: the one rule of `find` and the page, on the shared table', () => {
+  for (const { query, name, matches } of MATCH_TABLE) assert.equal(pathMatcher(query)(name), matches, `${query} ~ ${name}`);
 });

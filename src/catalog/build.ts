@@ -17,8 +17,11 @@ import { transferredNames } from '../sync/pull.js';
 import { streamCatalogEntries } from './open.js';
 import { CATALOG_VERSION, catalogLine, dataFile, type CatalogIndex, type PublishedSource, type RequestResult } from './format.js';
 
-/** The page and the restore request's JSON Schema, shipped beside the program (packaging/catalog/). */
-const SHIPPED = ['index.html', 'request.schema.json'].map((name) => ({ name, url: new URL(`../../packaging/catalog/${name}`, SRC_DIR) }));
+/** The page, the JSON Schemas of a request and an index (packaging/catalog/), and the page's matching rule (match.ts). */
+const SHIPPED = [
+  ...['index.html', 'request.schema.json', 'index.schema.json'].map((name) => ({ name, url: new URL(`../../packaging/catalog/${name}`, SRC_DIR) })),
+  { name: 'match.js', url: new URL('catalog/match.js', SRC_DIR) },
+];
 
 export interface BuiltCatalog {
   /** The folder mirrored to catalog.to: index.html, nodes.json and <node>/. */

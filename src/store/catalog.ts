@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { pathMatcher } from '../catalog/match.js';
 import { OdbackupError } from '../errors.js';
 import type { SnapshotFacts } from '../state/run-state.js';
 import { comparePaths, lookupManifest, readManifest, walkFiles, type ManifestEntry } from './manifest.js';
@@ -146,15 +146,11 @@ export interface FoundPath {
 }
 
 /**
- * Paths matching a glob (picomatch, as fast-glob reads it) in any snapshot of the stores given. A pattern without a
- * slash matches the file name at any depth (`*.png`), one with a slash the whole path. Names are bytes: the pattern
- * is taken as UTF-8 bytes, so `?` stands for one byte.
+ * Paths a query finds (catalog/match.ts: the page's rule too) in any snapshot of the stores given. Names are bytes:
+ * the query is taken as UTF-8 bytes, so `?` stands for one byte.
  */
-export function findPaths(stores: readonly SnapshotSet[], glob: string): FoundPath[] {
-  // The compiled expression itself: picomatch's matcher function costs more than the test, per line of every manifest.
-  const picomatch = createRequire(import.meta.url)('picomatch') as typeof import('picomatch');
-  const pattern = picomatch.makeRe(byteName(Buffer.from(glob, 'utf8')), { dot: true });
-  const matches = glob.includes('/') ? (name: string) => pattern.test(name) : (name: string) => pattern.test(name.slice(name.lastIndexOf('/') + 1));
+export function findPaths(stores: readonly SnapshotSet[], query: string): FoundPath[] {
+  const matches = pathMatcher(byteName(Buffer.from(query, 'utf8')));
   const found: FoundPath[] = [];
   for (const store of stores) {
     const seen = new Map<ByteName, { newest: string; hashes: Set<string> }>();

@@ -2,7 +2,7 @@ import { createReadStream, existsSync, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { extname, join, normalize } from 'node:path';
 
-const TYPES: Record<string, string> = { '.html': 'text/html; charset=utf-8', '.json': 'application/json', '.gz': 'application/gzip' };
+const TYPES: Record<string, string> = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.json': 'application/json', '.gz': 'application/gzip' };
 
 /** Any static web server, as the catalog's readers have: files under root on 127.0.0.1, nothing else. */
 export async function serveStatic(root: string): Promise<{ url: string; close(): Promise<void> }> {
