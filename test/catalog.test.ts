@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { after, before, describe, test } from 'node:test';
@@ -118,6 +118,45 @@ describe('the catalog every pass publishes', () => {
     const notCatalog = odbackup(['snapshots', '--catalog', root]);
     assert.equal(notCatalog.status, 2);
     assert.match(notCatalog.stderr, /is not an odbackup catalog: no index\.json/);
+  });
+});
+
+describe('the page tells the truth after a failed night', () => {
+  test("FAILED (42) names the source and says the others were saved; with the store's disk gone (10) the snapshots stay as they were and the pass is FAILED", () => {
+    const home = join(root, 'failing-node');
+    const www = join(root, 'failing-www');
+    mkdirSync(www, { recursive: true });
+    const dumps = join(root, 'site-db');
+    writeFiles(dumps, { 'site.sql': 'dump' });
+    const failing = writeConfig(
+      home,
+      [
+        { name: 'site-db', group: 'databases', from: dumps, expect: ['tonight.sql'] },
+        { name: 'work', group: 'laptops', from: source },
+      ],
+      { catalog: { to: www } },
+    );
+    const index = () => JSON.parse(readFileSync(join(www, 'test-node', 'index.json'), 'utf8'));
+    const missingDump = odbackup(['--config', failing, 'cycle']);
+    assert.equal(missingDump.status, 42, missingDump.stderr);
+    assert.equal(index().lastPass.exitCode, 42);
+    assert.match(index().lastPass.summary, /^FAILED \(42\): site-db: expected "tonight\.sql" not found at .*; the other sources were saved$/);
+    const saved = index().sources.find((row: { name: string }) => row.name === 'work').snapshots;
+    assert.equal(saved.length, 1, 'work was saved and published');
+
+    writeFiles(dumps, { 'tonight.sql': 'dump' });
+    assert.equal(odbackup(['--config', failing, 'cycle']).status, 0);
+    assert.equal(index().lastPass.summary, 'OK');
+    const before = index().sources;
+    // The store's disk is gone: the catalog step still publishes the pass, with the snapshots as they last were.
+    renameSync(join(home, 'store'), join(home, 'store-away'));
+    const gone = odbackup(['--config', failing, 'cycle']);
+    assert.equal(gone.status, 10, gone.stderr);
+    assert.match(gone.stdout, /catalog +ok +the pass's outcome published to .*; the snapshots as they last were/);
+    assert.equal(index().lastPass.exitCode, 10);
+    assert.match(index().lastPass.summary, /^FAILED \(10\): /);
+    assert.deepEqual(index().sources, before);
+    assert.equal(existsSync(join(home, 'store')), false, 'no store was made where the disk should be');
   });
 });
 

@@ -3,11 +3,11 @@ import { once } from 'node:events';
 import { basename, dirname, join } from 'node:path';
 import { createGzip } from 'node:zlib';
 import type { Context } from '../context.js';
-import { EXIT_CODES } from '../exit-codes.js';
+import { EXIT_CODES, isSourceFailure } from '../exit-codes.js';
 import { SRC_DIR } from '../paths.js';
 import { scheduledWake } from '../power/schedule.js';
 import { AtomicFile, writeFileAtomic } from '../state/atomic.js';
-import { failureCodeOf, type SnapshotFacts, type State } from '../state/run-state.js';
+import { failureCodeOf, type PassRecord, type SnapshotFacts, type State } from '../state/run-state.js';
 import { manifestOf, storeSnapshots } from '../store/catalog.js';
 import { comparePaths, readManifest } from '../store/manifest.js';
 import { bytePath, type ByteName } from '../store/names.js';
@@ -35,16 +35,28 @@ export interface BuiltCatalog {
 /**
  * Brings the catalog under stateDir up to date with the store: a data file for each snapshot that has none yet
  * (written once: a snapshot never changes), none for a snapshot that is gone, and a new index.json. What a night
- * costs is its new snapshots.
+ * costs is its new snapshots. With the store unreadable (its disk gone, a pass that failed before it was mounted),
+ * the snapshots stay as the last catalog had them and only the pass's outcome is new: the page never shows an old OK.
  */
-export async function buildCatalog(ctx: Context, requests: RequestResult[]): Promise<BuiltCatalog> {
+export async function buildCatalog(ctx: Context, requests: RequestResult[], storeReadable = true): Promise<BuiltCatalog> {
   const { config } = ctx;
   const root = join(config.stateDir, 'catalog');
   const nodeDir = join(root, config.node);
-  const state = ctx.state.read();
   const built: BuiltCatalog = { root, written: 0, removed: 0, files: 0 };
-  const sources: PublishedSource[] = [];
   const published = previousIndex(join(nodeDir, 'index.json'));
+  const sources = storeReadable ? await buildSources(ctx, nodeDir, published, built) : (published?.sources ?? []);
+  mkdirSync(nodeDir, { recursive: true });
+  writeIndex(ctx, nodeDir, sources, requests);
+  writeFileAtomic(join(root, 'nodes.json'), JSON.stringify([...new Set([config.node, ...config.catalog.peers])].sort()) + '\n');
+  for (const { name, url } of SHIPPED) copyFileSync(url, join(root, name));
+  return built;
+}
+
+/** Each source's snapshots, with a data file written for each that has none yet and removed for each one gone. */
+async function buildSources(ctx: Context, nodeDir: string, published: CatalogIndex | undefined, built: BuiltCatalog): Promise<PublishedSource[]> {
+  const { config } = ctx;
+  const state = ctx.state.read();
+  const sources: PublishedSource[] = [];
   for (const source of config.sources) {
     const store = new SourceStore(config.storage.path, source.name);
     // What the last catalog measured stands while the snapshot before it is the same: only new ones are walked.
@@ -70,23 +82,40 @@ export async function buildCatalog(ctx: Context, requests: RequestResult[]): Pro
   const configured = new Set(config.sources.map((source) => source.name));
   for (const name of readdirSync(join(nodeDir, 'data'))) if (!configured.has(name)) built.removed += remove(join(nodeDir, 'data', name));
 
-  const pass = ctx.pass ?? state.passes[0];
+  return sources;
+}
+
+/** index.json: the sources, the pass (still running: its outcome so far, in words), the served requests. */
+function writeIndex(ctx: Context, nodeDir: string, sources: PublishedSource[], requests: RequestResult[]): void {
+  const { config } = ctx;
+  const pass = ctx.pass ?? ctx.state.read().passes[0];
   const exitCode = pass?.firstFailure || pass?.outcome === 'failed' ? failureCodeOf(pass) : 0;
   const meaning = Object.values(EXIT_CODES).find((entry) => entry.code === exitCode)!.meaning;
   const index: CatalogIndex = {
     version: CATALOG_VERSION,
     node: config.node,
     publishedAt: ctx.now().toISOString(),
-    lastPass: pass && { startedAt: pass.startedAt, exitCode, meaning, message: pass.firstFailure?.message, warnings: pass.warnings.length },
+    lastPass: pass && { startedAt: pass.startedAt, exitCode, meaning, message: pass.firstFailure?.message, summary: passSummary(pass, exitCode), warnings: pass.warnings.length },
     nextWake: scheduledWake(config, ctx.now()).toISOString(),
     destinations: Object.keys(config.restore.destinations),
     sources,
     requests,
   };
   writeFileAtomic(join(nodeDir, 'index.json'), JSON.stringify(index) + '\n');
-  writeFileAtomic(join(root, 'nodes.json'), JSON.stringify([...new Set([config.node, ...config.catalog.peers])].sort()) + '\n');
-  for (const { name, url } of SHIPPED) copyFileSync(url, join(root, name));
-  return built;
+}
+
+/**
+ * The pass in one sentence, as the page says it: "OK", or "FAILED (42): <what>", and for one source's failure
+ * whether the others were saved.
+ */
+export function passSummary(pass: PassRecord, exitCode: number): string {
+  const warnings = pass.warnings.length ? ` with ${pass.warnings.length} warning${pass.warnings.length === 1 ? '' : 's'}` : '';
+  if (exitCode === 0) return `OK${warnings}`;
+  const failure = pass.firstFailure;
+  const what = failure?.message ?? EXIT_CODES.internal.meaning;
+  const promoted = pass.steps.some((step) => step.step === 'promote' && step.status !== 'failed' && step.status !== 'skipped');
+  const others = failure?.source && isSourceFailure(failure.code) ? (promoted ? '; the other sources were saved' : '; nothing was saved') : '';
+  return `FAILED (${exitCode}): ${what}${others}`;
 }
 
 function previousIndex(path: string): CatalogIndex | undefined {

@@ -48,7 +48,8 @@ export function passPlan(config: Config): PassEntry[] {
     // Getting data back while the node sleeps: neither ever fails the backup (a failed request is answered, an
     // unreachable catalog host is warning 23 that the next pass makes good).
     { step: requestsStep, onFailure: 'warn' },
-    { step: catalogStep, onFailure: 'warn' },
+    // Runs after a failure too: the page must say FAILED, not the night before's OK.
+    { step: catalogStep, onFailure: 'warn', always: true },
     { step: mountStep, label: `mount ${end} at the end`, args: [end], onFailure: 'abort', always: true },
     // Reporting never fails the pass: an undelivered ping or alert is warning 21.
     { step: heartbeatStep, label: 'heartbeat', args: (pass) => [pass.firstFailure ? 'fail' : 'success'], onFailure: 'warn', always: true },
