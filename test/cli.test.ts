@@ -155,7 +155,7 @@ test('on a terminal rsync progress is shown live, and cleared before the result 
   assert.equal(run.status, 0, run.stdout);
   const progress = run.stdout.indexOf('img: ');
   const cleared = run.stdout.lastIndexOf('\r\x1b[K');
-  const result = run.stdout.indexOf('1 source: transferred 1 files');
+  const result = run.stdout.indexOf('1 source: transferred 1 file');
   assert.ok(/\d+%/.test(run.stdout), 'rsync progress was shown');
   assert.ok(progress >= 0 && cleared > progress && result > cleared, 'the progress line is cleared before the result');
 });

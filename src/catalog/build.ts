@@ -13,6 +13,7 @@ import { comparePaths, readManifest } from '../store/manifest.js';
 import { bytePath, type ByteName } from '../store/names.js';
 import { SourceStore } from '../store/snapshots.js';
 import { sourceCoverageText } from '../verify/scrub.js';
+import { sourcePresence } from '../sync/presence.js';
 import { transferredNames } from '../sync/pull.js';
 import { streamCatalogEntries } from './open.js';
 import { CATALOG_VERSION, catalogLine, dataFile, type CatalogIndex, type PublishedSource, type RequestResult } from './format.js';
@@ -57,6 +58,7 @@ async function buildSources(ctx: Context, nodeDir: string, published: CatalogInd
   const { config } = ctx;
   const state = ctx.state.read();
   const sources: PublishedSource[] = [];
+  const comesAndGoes = sourcePresence(config, state, ctx.now());
   for (const source of config.sources) {
     const store = new SourceStore(config.storage.path, source.name);
     // What the last catalog measured stands while the snapshot before it is the same: only new ones are walked.
@@ -76,7 +78,15 @@ async function buildSources(ctx: Context, nodeDir: string, published: CatalogInd
     const kept = new Set(rows.map((row) => `${row.snapshot}.gz`));
     for (const name of readdirSync(folder)) if (!kept.has(name)) built.removed += remove(join(folder, name));
     const coverage = sourceCoverageText(state.scrub, source.name, config.verify.scrubDays, ctx.now());
-    sources.push({ name: source.name, group: source.group, coverage, snapshots: rows.map((row) => ({ ...row, data: dataFile(source.name, row.snapshot) })) });
+    const presence = comesAndGoes.find((entry) => entry.source === source.name);
+    sources.push({
+      name: source.name,
+      group: source.group,
+      coverage,
+      snapshots: rows.map((row) => ({ ...row, data: dataFile(source.name, row.snapshot) })),
+      lastSaved: rows.find((row) => row.latest)?.time,
+      ...(presence ? { presence: { away: presence.away, overdue: presence.overdue, text: presence.text } } : {}),
+    });
   }
   // Sources no longer configured leave the catalog with their data.
   const configured = new Set(config.sources.map((source) => source.name));
@@ -96,7 +106,7 @@ function writeIndex(ctx: Context, nodeDir: string, sources: PublishedSource[], r
     node: config.node,
     publishedAt: ctx.now().toISOString(),
     lastPass: pass && { startedAt: pass.startedAt, exitCode, meaning, message: pass.firstFailure?.message, summary: passSummary(pass, exitCode), warnings: pass.warnings.length },
-    nextWake: scheduledWake(config, ctx.now()).toISOString(),
+    nextWake: scheduledWake(config, ctx.now(), ctx.state.read()).toISOString(),
     destinations: Object.keys(config.restore.destinations),
     sources,
     requests,

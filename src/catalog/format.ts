@@ -49,6 +49,10 @@ export interface PublishedSource {
   coverage: string;
   /** Oldest first. */
   snapshots: PublishedSnapshot[];
+  /** When its newest complete snapshot (latest) was made: "last backed up today at 11:32". */
+  lastSaved?: string;
+  /** A machine that comes and goes (overdueDays): away at its last try, overdue, in words. */
+  presence?: { away: boolean; overdue: boolean; text: string };
 }
 
 export interface CatalogIndex {

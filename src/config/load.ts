@@ -202,6 +202,12 @@ function crossFieldProblems(raw: RawConfig, written: RawConfig, base: string): C
     if (clash)
       problems.push({ path: `${at}.repositories`, message: `two repositories would both be mirrored as ${clash}`, hint: 'put them in separate sources' });
     const remote = hasFrom && isRemoteLocation(source.from!);
+    if (source.overdueDays !== undefined && !remote)
+      problems.push({ path: `${at}.overdueDays`, message: 'needs a "from" of the form user@host:/path', hint: 'a machine that comes and goes is reached over ssh: its presence is its ssh server answering' });
+    (source.times ?? []).forEach((time, timeIndex) => {
+      if (!raw.schedule.times.includes(time))
+        problems.push({ path: `${at}.times[${timeIndex}]`, message: `"${time}" is not one of schedule.times (${raw.schedule.times.join(', ')})`, hint: 'a source is pulled at some of the wakes the schedule has' });
+    });
     if (written.sources[index]!.ssh !== undefined && !remote) {
       problems.push({ path: `${at}.ssh`, message: 'applies only to a "from" of the form user@host:/path', hint: 'is "from" mistyped?' });
     }

@@ -3,6 +3,7 @@
  * and the single source of every option's description and example.
  */
 const NAME_PATTERN = '^[a-z0-9][a-z0-9._-]*$';
+const TIME_PATTERN = '^([01][0-9]|2[0-3]):[0-5][0-9]$';
 
 export const SCHEMA_ID = 'https://odbackup.invalid/schema/odbackup.schema.json';
 
@@ -239,6 +240,21 @@ export const configSchema = {
             default: 50,
             examples: [50],
           },
+          overdueDays: {
+            type: 'integer',
+            minimum: 1,
+            maximum: 366,
+            description:
+              'A machine that is sometimes away (a laptop): a host that does not answer a short probe of its ssh server is away, a note and no failure; the source fails with 46 only when its newest complete snapshot (or, never saved, its first attempt) is older than this many days (× 24 h). Needs a "from" of the form user@host:/path.',
+            examples: [3],
+          },
+          times: {
+            type: 'array',
+            minItems: 1,
+            items: { type: 'string', pattern: TIME_PATTERN },
+            description: 'The wakes (from schedule.times) at which this source is pulled; every wake when left out. A pass started by hand serves the most recent wake.',
+            examples: [['03:00'], ['11:30', '14:00']],
+          },
           expect: {
             type: 'array',
             default: [],
@@ -274,6 +290,31 @@ export const configSchema = {
               },
             },
           },
+        },
+      },
+    },
+    sync: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      description: 'How the sources are pulled.',
+      examples: [{ parallel: 4, probeSeconds: 5 }],
+      properties: {
+        parallel: {
+          type: 'integer',
+          minimum: 1,
+          maximum: 16,
+          default: 4,
+          description: 'Sources of one group pulled at the same time, at most one pull per host (the host as written in "from"); local and git sources count as one host.',
+          examples: [4],
+        },
+        probeSeconds: {
+          type: 'integer',
+          minimum: 1,
+          maximum: 60,
+          default: 5,
+          description: "How long a source with overdueDays has to answer with its ssh server's banner before it is taken as away (no retries).",
+          examples: [5],
         },
       },
     },
@@ -521,7 +562,7 @@ export const configSchema = {
         times: {
           type: 'array',
           minItems: 1,
-          items: { type: 'string', pattern: '^([01][0-9]|2[0-3]):[0-5][0-9]$' },
+          items: { type: 'string', pattern: TIME_PATTERN },
           default: ['03:00'],
           description:
             'Daily wall-clock times (HH:MM). On a spring-forward night a time that does not exist is taken after the clocks moved; on the autumn night a repeated time is taken the first time.',

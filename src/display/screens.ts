@@ -25,6 +25,8 @@ export interface ScreenFacts {
   powerRestored?: boolean;
   /** The READY screen: restore requests this pass served. */
   restored?: number;
+  /** The READY screen: sources that come and go, away at their last try. */
+  away?: number;
   /** The READY screen: the next scheduled wake. */
   wake: Date;
 }
@@ -58,13 +60,17 @@ export function wrapWords(text: string, width: number, count: number): string[] 
   return lines.slice(0, count);
 }
 
-/** The READY screen's first line: asleep, with the warnings and the restore requests served, in what fits. */
-function sleepingLine({ warnings, restored }: ScreenFacts): string {
-  const candidates = !restored
-    ? [warnings ? `SLEEPING, ${warnings} warn` : 'SLEEPING...']
-    : !warnings
-      ? [`SLEEPING, ${restored} restored`, `${restored} restored`]
-      : [`${warnings} warn, ${restored} restored`, `${warnings} warn ${restored} restored`, `${warnings} warn, ${restored} rest.`, `${warnings} warn`];
+/**
+ * The READY screen's first line: asleep, with the warnings, the sources away and the restore requests served, in
+ * what fits (the last of them left out first).
+ */
+function sleepingLine({ warnings, restored, away }: ScreenFacts): string {
+  const parts = [warnings ? `${warnings} warn` : '', away ? `${away} away` : '', restored ? `${restored} restored` : ''].filter(Boolean);
+  if (parts.length === 0) return 'SLEEPING...';
+  const candidates = parts.flatMap((_, index) => {
+    const some = parts.slice(0, parts.length - index);
+    return [`SLEEPING, ${some.join(', ')}`, some.join(', '), some.join(' '), some.join(', ').replace(' restored', ' rest.')];
+  });
   return candidates.find((line) => line.length <= LINE_CHARS) ?? candidates.at(-1)!.slice(0, LINE_CHARS);
 }
 

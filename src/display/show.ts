@@ -5,6 +5,7 @@ import type { Context } from '../context.js';
 import { internetFinding, sshFinding } from '../health/findings.js';
 import { localAddress } from '../health/network.js';
 import { scheduledWake } from '../power/schedule.js';
+import { sourcePresence } from '../sync/presence.js';
 import { failed, ok, skipped, type StepResult } from '../result.js';
 import { writeFileAtomic } from '../state/atomic.js';
 import { failureCodeOf, requestsOfPass } from '../state/run-state.js';
@@ -35,8 +36,9 @@ async function screenFacts(ctx: Context, name: ScreenName, code: number | undefi
     failure: { code: String(code ?? failureCodeOf(ctx.pass)), what: failure?.source ?? failure?.step ?? FAILURE_DEFAULT },
     warnings: ctx.pass?.warnings.length ?? 0,
     restored: requestsOfPass(ctx.state.read(), ctx.pass).done,
+    away: sourcePresence(ctx.config, ctx.state.read(), ctx.now()).filter((source) => source.away).length,
     powerRestored: ctx.pass?.wake?.reason === 'power-restored',
-    wake: scheduledWake(ctx.config, ctx.now()),
+    wake: scheduledWake(ctx.config, ctx.now(), ctx.state.read()),
   };
   if (NETWORK_SCREENS.includes(name)) {
     const [internet, ssh] = await Promise.all([internetFinding(ctx), sshFinding(ctx)]);
@@ -105,7 +107,7 @@ export async function showScreen(ctx: Context, name: ScreenName, options: Displa
   const previewNote = display.preview ? `; preview ${display.preview}` : '';
   if ((options.port ?? display.port) === 'none') {
     return display.preview
-      ? ok(`${status.state} screen written to ${display.preview} (no Badger on this node)`, { status })
+      ? ok(`${status.state} screen (${status.lines[0] ?? ''}) written to ${display.preview} (no Badger on this node)`, { status })
       : skipped('no display on this node (display.port is "none")');
   }
   const port = await badgerPort(ctx, options.port);

@@ -27,9 +27,10 @@ import { failed, ok, type Context, type Step } from '../steps/types.js';
 
 /**
  * The daily pass (SPEC §1) as a table: which step, whether its failure is fatal, whether it runs after one.
- * The groups come from the configuration, in its order.
+ * The groups come from the configuration, in its order. The timer's pass (`ifDue`) pulls only what is due: a
+ * source saved today waits for tomorrow.
  */
-export function passPlan(config: Config): PassEntry[] {
+export function passPlan(config: Config, { ifDue = false }: { ifDue?: boolean } = {}): PassEntry[] {
   const end = config.storage.afterPass === 'ro' ? 'ro' : 'off';
   return [
     // The e-ink and the monitors never fail a pass: a display that does not answer is warning 60.
@@ -38,7 +39,7 @@ export function passPlan(config: Config): PassEntry[] {
     ...(config.maintenance.backupFirst ? [] : [{ step: maintenanceStep, onFailure: 'warn' } as PassEntry]),
     { step: checkStep, onFailure: 'abort' },
     { step: mountStep, label: 'mount rw', args: ['rw'], onFailure: 'abort' },
-    ...groupsInOrder(config).map((group): PassEntry => ({ step: syncStep, label: `sync ${group}`, args: [group], onFailure: 'abort' })),
+    ...groupsInOrder(config).map((group): PassEntry => ({ step: syncStep, label: `sync ${group}`, args: [group], options: { due: ifDue }, onFailure: 'abort' })),
     { step: mountStep, label: 'mount ro', args: ['ro'], onFailure: 'abort' },
     { step: verifyStep, onFailure: 'abort' },
     // promote and prune write: back to read-write, without a second fsck of a filesystem we just unmounted.
@@ -151,7 +152,7 @@ export const cycleStep: Step<CycleOptions> = {
     { flags: '--no-suspend', description: 'do not sleep at the end' },
   ],
   locked: true,
-  run: (ctx, { options }) => runCycle(ctx, passPlan(ctx.config), options),
+  run: (ctx, { options }) => runCycle(ctx, passPlan(ctx.config, options), options),
   render(result) {
     const pass = result.data as PassRecord;
     const rows = pass.steps.map((step) => [step.step, statusWord(step.status), step.code ? codeLabel(step.code) : '', step.message]);

@@ -1,9 +1,37 @@
 import { join } from 'node:path';
 import type { Config } from '../config/types.js';
+import type { State } from '../state/run-state.js';
+import { snapshotDate } from '../store/snapshots.js';
 
-/** The next wake of this node's schedule, from now. */
-export function scheduledWake(config: Config, now: Date): Date {
-  return nextWake(config.schedule.times, now, config.schedule.minMarginMinutes);
+/**
+ * The next wake of this node's schedule that has work, from now: a wake whose sources were all saved on its day
+ * already is passed over (the laptops saved at 11:30 need no 14:00 wake). Without the state, the next wake.
+ */
+export function scheduledWake(config: Config, now: Date, state?: State): Date {
+  const earliest = now.getTime() + config.schedule.minMarginMinutes * 60_000;
+  const wakes = scheduledTimes(config.schedule.times, now, 0, 2).filter((date) => date.getTime() >= earliest);
+  return (state && wakes.find((wake) => config.sources.some((source) => pulledAtWake(source, wake) && savedOn(state, source.name) !== localDay(wake)))) ?? wakes[0]!;
+}
+
+/** "11:30": a wake's time of day, as schedule.times writes it. */
+export function timeOfDay(date: Date): string {
+  return `${String(date.getHours()).padStart(2, '0')}:${String(date.getMinutes()).padStart(2, '0')}`;
+}
+
+/** "2026-12-07": the local day (the time zone of schedule.times) a date falls on. */
+export function localDay(date: Date): string {
+  return `${date.getFullYear()}-${String(date.getMonth() + 1).padStart(2, '0')}-${String(date.getDate()).padStart(2, '0')}`;
+}
+
+/** Whether a source is pulled at a wake: its times name the wake's time, or it has none (every wake). */
+export function pulledAtWake(source: { times?: readonly string[] }, wake: Date): boolean {
+  return !source.times || source.times.includes(timeOfDay(wake));
+}
+
+/** The local day of a source's newest complete, promoted snapshot, as the state records it. */
+export function savedOn(state: State, source: string): string | undefined {
+  const record = state.sources?.[source];
+  return record?.promoted ? localDay(snapshotDate(record.snapshot)) : undefined;
 }
 
 /**

@@ -151,8 +151,19 @@ export interface RequestResult {
   fingerprint?: string;
 }
 
+/** A source with overdueDays: when it was first tried, and whether the last try found it away. */
+export interface PresenceRecord {
+  firstTried: string;
+  /** When the tries began finding it away (absent: the last try reached it). */
+  awaySince?: string;
+  /** Why the last try found it away, in words. */
+  awayReason?: string;
+}
+
 export interface State {
   version: 1;
+  /** Per source with overdueDays. */
+  presence?: Record<string, PresenceRecord>;
   /** Newest first, at most KEPT_RESTORES. */
   restores?: RestoreRecord[];
   /** Restore requests taken up, newest first, at most KEPT_REQUESTS: one that is here is never served again. */
@@ -364,6 +375,17 @@ export class RunState {
       const still = Object.fromEntries(kept.flatMap((snapshot) => (known[snapshot] ? [[snapshot, known[snapshot]]] : [])));
       state.snapshots = { ...state.snapshots, [source]: { ...still, [record.snapshot]: facts } };
     });
+  }
+
+  /** A source that comes and goes was tried: found away (with why), or reached. The first try is kept. */
+  recordPresence(source: string, at: Date, awayReason: string | undefined): PresenceRecord {
+    const updated = this.update((state) => {
+      const known = state.presence?.[source];
+      const record: PresenceRecord = { firstTried: known?.firstTried ?? at.toISOString() };
+      if (awayReason !== undefined) Object.assign(record, { awaySince: known?.awaySince ?? at.toISOString(), awayReason });
+      state.presence = { ...state.presence, [source]: record };
+    });
+    return updated.presence![source]!;
   }
 
   /** The copy check of a source's last pull passed, or found a difference. */

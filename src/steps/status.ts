@@ -1,4 +1,5 @@
 import { localTime, scheduledWake } from '../power/schedule.js';
+import { sourcePresence, type SourcePresence } from '../sync/presence.js';
 import { codeLabel, warningLine } from '../exit-codes.js';
 import { heading, statusWord, table } from '../render.js';
 import { RunLock } from '../state/lock.js';
@@ -38,6 +39,8 @@ interface StatusData {
   restores: RestoreRecord[];
   /** Restore requests taken up (catalog.requests), newest first. */
   requests: RequestResult[];
+  /** Sources with overdueDays: away, overdue, when last saved. */
+  comesAndGoes: SourcePresence[];
   /** The wake the last suspend armed, and the next scheduled one from now. */
   armedWake?: string;
   nextWake: string;
@@ -83,7 +86,8 @@ export const statusStep: Step<StatusOptions> = {
       restores: (state.restores ?? []).slice(0, count),
       requests: (state.requests ?? []).slice(0, count),
       armedWake: state.power?.scheduledWake,
-      nextWake: scheduledWake(ctx.config, ctx.now()).toISOString(),
+      nextWake: scheduledWake(ctx.config, ctx.now(), state).toISOString(),
+      comesAndGoes: sourcePresence(ctx.config, state, ctx.now()),
     };
     if (state.current) {
       const owner = RunLock.liveOwner(ctx.state.lockPath);
@@ -127,6 +131,9 @@ export const statusStep: Step<StatusOptions> = {
         ]),
       ),
     );
+    if (data.comesAndGoes.length > 0) {
+      lines.push('', heading('sources that come and go'), table(['source', 'state'], data.comesAndGoes.map((source) => [source.source, source.text])));
+    }
     if (data.restores.length > 0) {
       lines.push(
         '',

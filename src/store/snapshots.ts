@@ -153,6 +153,8 @@ export class SourceStore {
    * place, and the temp files of atomic writes (`.<name>.<pid>.tmp`).
    */
   async removeLeftovers(programs: Programs): Promise<void> {
+    // A source never pulled yet (a laptop that has not been on the network at a wake) has no folder.
+    if (!existsSync(this.directory)) return;
     const names = new Set(readdirSync(this.directory));
     for (const name of names) {
       const newFilesOf = /^\.(.+)\.new\.xxh64$/.exec(name)?.[1];

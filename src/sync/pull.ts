@@ -148,8 +148,11 @@ async function recheckEarlierWrites(ctx: Context, name: string, pull: RsyncReque
   ctx.log.info(`${name}: ${written.added} files written before the cut compared by content with the source: ${outcome}`);
 }
 
-/** Pulls one source into a new snapshot (SPEC §3): .partial, checks, manifest, rename. */
-export async function pullSource(ctx: Context, source: Source): Promise<PullResult> {
+/**
+ * Pulls one source into a new snapshot (SPEC §3): .partial, checks, manifest, rename. `hashThreads`: the manifest's
+ * share of the cores when several pulls run at once.
+ */
+export async function pullSource(ctx: Context, source: Source, hashThreads?: number): Promise<PullResult> {
   const config = ctx.config;
   await assertStoreWritable(config);
   const store = new SourceStore(config.storage.path, source.name);
@@ -284,7 +287,7 @@ export async function pullSource(ctx: Context, source: Source): Promise<PullResu
   // the pull does (it holds the store open: the next step may unmount it).
   const flushed = dataDurable.catch(() => undefined);
   const snapshot = store.freeName(ctx.now());
-  const pool = new HashPool();
+  const pool = new HashPool(hashThreads ? { threads: hashThreads } : {});
   const previousManifest = previousSnapshot && store.manifest(previousSnapshot);
   // Unchanged files take their hash from the previous manifest: then only what is new is read (and counted as new bytes).
   const usable: PreviousSnapshot | undefined =

@@ -1,8 +1,8 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { userInfo } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 
 /** A free TCP port on 127.0.0.1 (listen on 0, read it, close). */
 export function freePort(): Promise<number> {
@@ -16,8 +16,9 @@ export function freePort(): Promise<number> {
   });
 }
 
-function keypair(path: string): string {
-  execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'odbackup-test', '-f', path]);
+function keypair(path: string, keysOf?: string): string {
+  if (keysOf) for (const suffix of ['', '.pub']) copyFileSync(join(keysOf, basename(path) + suffix), path + suffix);
+  else execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'odbackup-test', '-f', path]);
   return readFileSync(`${path}.pub`, 'utf8').trim();
 }
 
@@ -39,21 +40,36 @@ export interface Sshd {
  * A real OpenSSH server on 127.0.0.1 with its own host key and configuration; the node's key may only run
  * `rrsync -ro` on `root` (REFERENCE §7), as on a real source server, or `rrsync -wo` (a restore target).
  */
-export async function startSshd(dir: string, root: string, access: '-ro' | '-wo' = '-ro'): Promise<Sshd> {
+export async function startSshd(
+  dir: string,
+  root: string,
+  access: '-ro' | '-wo' = '-ro',
+  {
+    addresses = ['127.0.0.1'],
+    port: fixedPort,
+    keysOf,
+  }: {
+    /** Loopback addresses it listens on: one host each. */
+    addresses?: string[];
+    port?: number;
+    /** Another server's folder: the same host key and node key (the same machine, back on the network). */
+    keysOf?: string;
+  } = {},
+): Promise<Sshd> {
   mkdirSync(dir, { recursive: true });
   // sshd's privilege-separation directory (created by the service unit on a normal system).
   if (process.getuid?.() === 0) mkdirSync('/run/sshd', { recursive: true, mode: 0o755 });
   const hostKey = join(dir, 'host_ed25519');
-  const hostPublic = keypair(hostKey);
+  const hostPublic = keypair(hostKey, keysOf);
   const identityFile = join(dir, 'id_node');
-  const nodePublic = keypair(identityFile);
+  const nodePublic = keypair(identityFile, keysOf);
   const strangerIdentityFile = join(dir, 'id_stranger');
   keypair(strangerIdentityFile);
   const authorizedKeys = join(dir, 'authorized_keys');
   writeFileSync(authorizedKeys, `command="rrsync ${access} ${root}",restrict ${nodePublic}\n`);
-  const port = await freePort();
+  const port = fixedPort ?? (await freePort());
   const knownHostsFile = join(dir, 'known_hosts');
-  writeFileSync(knownHostsFile, `[127.0.0.1]:${port} ${hostPublic.split(' ').slice(0, 2).join(' ')}\n`);
+  writeFileSync(knownHostsFile, addresses.map((address) => `[${address}]:${port} ${hostPublic.split(' ').slice(0, 2).join(' ')}\n`).join(''));
   const emptyKnownHostsFile = join(dir, 'known_hosts_empty');
   writeFileSync(emptyKnownHostsFile, '');
   const config = join(dir, 'sshd_config');
@@ -61,7 +77,7 @@ export async function startSshd(dir: string, root: string, access: '-ro' | '-wo'
     config,
     [
       `Port ${port}`,
-      'ListenAddress 127.0.0.1',
+      ...addresses.map((address) => `ListenAddress ${address}`),
       `HostKey ${hostKey}`,
       `PidFile ${join(dir, 'sshd.pid')}`,
       `AuthorizedKeysFile ${authorizedKeys}`,
@@ -78,7 +94,7 @@ export async function startSshd(dir: string, root: string, access: '-ro' | '-wo'
   const sshd: ChildProcess = spawn('/usr/sbin/sshd', ['-D', '-e', '-f', config], { stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';
   sshd.stderr!.on('data', (chunk) => (log += chunk));
-  await waitForPort(port, () => log);
+  await waitForPort(port, () => log, addresses[0]!);
   return {
     port,
     user: userInfo().username,
@@ -95,10 +111,10 @@ export async function startSshd(dir: string, root: string, access: '-ro' | '-wo'
   };
 }
 
-async function waitForPort(port: number, log: () => string): Promise<void> {
+async function waitForPort(port: number, log: () => string, host: string): Promise<void> {
   for (let attempt = 0; attempt < 100; attempt++) {
     const open = await new Promise<boolean>((resolve) => {
-      const socket = createConnection({ port, host: '127.0.0.1' }, () => (socket.end(), resolve(true)));
+      const socket = createConnection({ port, host }, () => (socket.end(), resolve(true)));
       socket.on('error', () => resolve(false));
     });
     if (open) return;
