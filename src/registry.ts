@@ -19,6 +19,7 @@ const STEP_MODULES: Record<string, () => Promise<AnyStep>> = {
   suspend: async () => (await import('./steps/suspend.js')).suspendStep,
   schedule: async () => (await import('./steps/schedule.js')).scheduleStep,
   status: async () => (await import('./steps/status.js')).statusStep,
+  sources: async () => (await import('./steps/sources.js')).sourcesStep,
   snapshots: async () => (await import('./steps/snapshots.js')).snapshotsStep,
   find: async () => (await import('./steps/find.js')).findStep,
   versions: async () => (await import('./steps/versions.js')).versionsStep,

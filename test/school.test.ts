@@ -97,6 +97,32 @@ describe("a school's laptops", { skip: !isRoot() && 'needs root: sshd, and loopb
     assert.equal(state().presence['laptop-16'].awaySince, undefined);
   });
 
+  test('enrolling a laptop: sources add shows its host key, writes known_hosts and the configuration, prints the authorized_keys line; the next wake pulls it', async () => {
+    const newLaptop = join(laptops, 'laptop-21');
+    writeFiles(newLaptop, { 'homework/poem.txt': 'a poem' });
+    // The laptop's own ssh server, with the line sources add prints in its authorized_keys.
+    const laptopSshd = await startSshd(join(root, 'sshd-21'), newLaptop, '-ro', { addresses: [address(21)], port, keysOf: join(root, 'sshd') });
+    servers_.push(laptopSshd);
+    const knownHosts = join(root, 'known_hosts');
+    const before = readFileSync(config, 'utf8');
+    const refused = await wake('2026-12-07 15:00:00', 'sources', 'add', 'laptop-21', '--from', `${mainSshd.user}@${address(21)}:${newLaptop}`, '--port', String(port));
+    assert.equal(refused.status, 2, refused.stderr);
+    assert.match(refused.stderr, /the host key of \[127\.0\.0\.22\]:\d+ is new \(256 SHA256:\S+ .*\(ED25519\)\): confirm it on a terminal, or give --yes/);
+    assert.equal(readFileSync(config, 'utf8'), before, 'nothing changed');
+    const added = await wake('2026-12-07 15:00:00', 'sources', 'add', 'laptop-21', '--from', `${mainSshd.user}@${address(21)}:${newLaptop}`, '--port', String(port), '--overdue-days', '3', '--yes');
+    assert.equal(added.status, 0, added.stderr);
+    const line = added.stdout.split('\n').find((text) => text.startsWith('command='))!;
+    assert.equal(line, `command="rrsync -ro ${newLaptop}",restrict ${readFileSync(`${mainSshd.identityFile}.pub`, 'utf8').trim()}`);
+    assert.match(readFileSync(knownHosts, 'utf8'), new RegExp(`^\\[127\\.0\\.0\\.22\\]:${port} ssh-ed25519 `, 'm'));
+    assert.equal(readFileSync(`${config}.previous`, 'utf8'), before, 'the previous configuration is kept beside it');
+    const entry = JSON.parse(readFileSync(config, 'utf8')).sources.find((source: { name: string }) => source.name === 'laptop-21');
+    assert.deepEqual(entry, { name: 'laptop-21', group: 'laptops', from: `${mainSshd.user}@${address(21)}:/`, ssh: { port, identityFile: mainSshd.identityFile, knownHostsFile: knownHosts }, overdueDays: 3 });
+    assert.equal((await wake('2026-12-07 15:00:00', 'config', 'check')).status, 0);
+    const listed = await wake('2026-12-07 15:00:00', 'sources');
+    assert.match(listed.stdout, /laptop-01 +laptops +\S+ +2026-12-07 11:30 UTC +4 h ago +here/);
+    assert.match(listed.stdout, /laptop-21 +laptops +\S+ +none/);
+  });
+
   test('two days later the ones still away are overdue: 46, the FAILED screen names the first, the others are saved', async () => {
     const night = await pass('2026-12-09 03:00:00');
     assert.equal(night.status, 0, night.stdout + night.stderr);
@@ -105,6 +131,7 @@ describe("a school's laptops", { skip: !isRoot() && 'needs root: sshd, and loopb
     assert.match(late.stderr, /laptop-17 is overdue: never saved, first tried 2 days ago, more than its overdueDays of 2; away since 2026-12-07 11:30 UTC: 127\.0\.0\.18 port \d+: connection refused/);
     assert.match(late.stdout, /display +ok +FAILED \(46\) screen \(laptop-17\)/);
     for (let n = 1; n <= 16; n++) assert.equal(snapshotsOf(laptopName(n)).length, 2, `${laptopName(n)} saved again`);
+    assert.equal(readFileSync(join(home, 'store', 'laptop-21', 'latest', 'homework', 'poem.txt'), 'utf8'), 'a poem', 'the enrolled laptop, through its authorized_keys line');
     const status = await wake('2026-12-09 14:10:00', 'status');
     assert.match(status.stdout, /laptop-20 +away since 2026-12-07 11:30 .*never saved — overdue \(more than 2 days\)/);
   });

@@ -34,6 +34,11 @@ export function configPathFrom(option: string | undefined, env: NodeJS.ProcessEn
 
 /** Reads, validates (all problems at once) and resolves a configuration file. Throws ConfigError (exit 2). */
 export function loadConfig(file: string): Config {
+  return configFromDocument(readConfigDocument(file), file);
+}
+
+/** The configuration file's document as written: no defaults filled in, nothing resolved (ConfigError when not JSON). */
+export function readConfigDocument(file: string): unknown {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -44,7 +49,7 @@ export function loadConfig(file: string): Config {
   const json = withoutBom(text);
   const structure = structureProblems(json);
   if (structure.length > 0) throw new ConfigError(file, structure);
-  return configFromDocument(parseJson(file, json), file);
+  return parseJson(file, json);
 }
 
 /** Deeper than any setting lies (heartbeat.monitors[0].url is 4): nothing past it can mean anything. */

@@ -27,6 +27,8 @@ export const PROGRAMS = [
   'rtcwake',
   'hwclock',
   'poweroff',
+  'ssh-keyscan',
+  'ssh-keygen',
 ] as const;
 
 /** One string property per program, typed as literally as the rest of the schema (the Config type is derived from it). */

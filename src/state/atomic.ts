@@ -29,9 +29,12 @@ export class AtomicFile {
   private readonly pending = Buffer.allocUnsafe(WRITE_BUFFER);
   private used = 0;
 
-  constructor(readonly path: string) {
+  constructor(
+    readonly path: string,
+    mode = 0o644,
+  ) {
     this.temp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
-    this.fd = openSync(this.temp, 'w', 0o644);
+    this.fd = openSync(this.temp, 'w', mode);
   }
 
   /** Text as UTF-8, or with 'latin1' a byte name's bytes (store/names.ts), encoded straight into the buffer. */
@@ -62,8 +65,8 @@ export class AtomicFile {
   }
 }
 
-export function writeFileAtomic(path: string, data: string | Uint8Array): void {
-  const file = new AtomicFile(path);
+export function writeFileAtomic(path: string, data: string | Uint8Array, mode?: number): void {
+  const file = new AtomicFile(path, mode);
   try {
     file.write(data);
   } catch (error) {
