@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { nightClock } from './harness/nights.js';
 import { freePort, startSshd, type Sshd } from './harness/sshd.js';
-import { isRoot, odbackupAsync, removeDir, tempDir, writeConfig, writeFiles, type CliResult } from './helpers.js';
+import { isRoot, odbackupAsync, odbackupSpawn, removeDir, tempDir, waitFor, writeConfig, writeFiles, type CliResult } from './helpers.js';
 
 const root = tempDir();
 const laptops = join(root, 'laptops');
@@ -134,5 +134,40 @@ describe("a school's laptops", { skip: !isRoot() && 'needs root: sshd, and loopb
     assert.equal(readFileSync(join(home, 'store', 'laptop-21', 'latest', 'homework', 'poem.txt'), 'utf8'), 'a poem', 'the enrolled laptop, through its authorized_keys line');
     const status = await wake('2026-12-09 14:10:00', 'status');
     assert.match(status.stdout, /laptop-20 +away since 2026-12-07 11:30 .*never saved — overdue \(more than 2 days\)/);
+  });
+});
+
+describe('several pulls at once, cut by kill -9', { skip: !isRoot() && 'needs root: sshd' }, () => {
+  test('four laptops pulled at once; kill -9 while all four copy; the next pass resumes each and promotes four complete snapshots', async () => {
+    const dir = join(root, 'parallel');
+    const sources = join(dir, 'laptops');
+    const content = (n: number) => Buffer.alloc(24 * 1024 * 1024, n);
+    for (let n = 1; n <= 4; n++) writeFiles(join(sources, `pc-${n}`), { 'video.mkv': content(n), 'notes.txt': `pc ${n}` });
+    const sshd = await startSshd(join(dir, 'sshd'), sources, '-ro', { addresses: [1, 2, 3, 4].map((n) => `127.0.1.${n}`) });
+    try {
+      const ssh = { port: sshd.port, identityFile: sshd.identityFile, knownHostsFile: sshd.knownHostsFile, connectTimeout: 5 };
+      const node = join(dir, 'node');
+      const parallelConfig = writeConfig(
+        node,
+        [1, 2, 3, 4].map((n) => ({ name: `pc-${n}`, group: 'laptops', from: `${sshd.user}@127.0.1.${n}:/pc-${n}`, ssh, overdueDays: 3, bwlimit: '4m' })),
+        { sync: { parallel: 4 } },
+      );
+      const partials = () => [1, 2, 3, 4].filter((n) => existsSync(join(node, 'store', `pc-${n}`, '.partial', '.rsync-partial')) || existsSync(join(node, 'store', `pc-${n}`, '.partial', 'notes.txt')));
+      const first = odbackupSpawn(['--config', parallelConfig, 'cycle']);
+      await waitFor(() => partials().length === 4, 'all four pulls to be copying at once', 60_000);
+      process.kill(-first.pid!, 'SIGKILL');
+      await new Promise((done) => first.on('exit', done));
+      for (let n = 1; n <= 4; n++) assert.equal(existsSync(join(node, 'store', `pc-${n}`, 'latest')), false, `pc-${n}: nothing promoted by the cut pass`);
+      const next = await odbackupAsync(['--config', parallelConfig, 'cycle']);
+      assert.equal(next.status, 0, next.stdout + next.stderr);
+      assert.match(next.stdout, /sync laptops +ok +4 sources: transferred/);
+      for (let n = 1; n <= 4; n++) {
+        const latest = join(node, 'store', `pc-${n}`, 'latest');
+        assert.ok(readFileSync(join(latest, 'video.mkv')).equals(content(n)), `pc-${n}: the whole file`);
+        assert.equal(readdirSync(join(node, 'store', `pc-${n}`)).filter((entry) => /^\d{4}-.*Z$/.test(entry)).length, 1, `pc-${n}: one snapshot`);
+      }
+    } finally {
+      await sshd.stop();
+    }
   });
 });
