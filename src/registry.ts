@@ -27,6 +27,7 @@ const STEP_MODULES: Record<string, () => Promise<AnyStep>> = {
   restore: async () => (await import('./steps/restore.js')).restoreStep,
   requests: async () => (await import('./steps/requests.js')).requestsStep,
   catalog: async () => (await import('./steps/catalog.js')).catalogStep,
+  nginx: async () => (await import('./steps/nginx.js')).nginxStep,
   codes: async () => (await import('./steps/codes.js')).codesStep,
   clock: async () => (await import('./steps/clock.js')).clockStep,
   config: async () => (await import('./steps/config.js')).configStep,

@@ -70,20 +70,22 @@ async function openPage(): Promise<Page> {
   return page;
 }
 
-async function search(page: Page, query: string): Promise<string[][]> {
+/** Types a query as a person does (no button: the page answers as they type); the results' path and where-line. */
+export async function search(page: Page, query: string): Promise<{ path: string; where: string }[]> {
   await page.fill('#search', query);
-  await page.click('#search-form button');
   await page.waitForFunction(`document.getElementById('search-status').textContent.includes(${JSON.stringify(`match ${query}`)})`);
-  return page.$$eval('#results tbody tr', (rows) => rows.map((row) => [...row.querySelectorAll('td')].map((cell) => cell.textContent ?? '')));
+  return page.$$eval('#results li .path', (paths) =>
+    paths.map((path) => ({ path: path.firstChild?.textContent ?? '', where: path.querySelector('.where')?.textContent ?? '' })),
+  );
 }
 
 test('both nodes side by side: each last pass OK, and its next pass', async () => {
   const page = await openPage();
-  const boxes = await page.$$eval('#nodes .node', (nodes) => nodes.map((node) => node.textContent ?? ''));
-  assert.equal(boxes.length, 2);
+  const cards = await page.$$eval('#nodes .card', (nodes) => nodes.map((node) => node.textContent ?? ''));
+  assert.equal(cards.length, 2);
   for (const [index, node] of NODES.entries()) {
-    assert.match(boxes[index]!, new RegExp(`^${node}OK`));
-    assert.match(boxes[index]!, /next pass /);
+    assert.match(cards[index]!, new RegExp(`^${node}OK`));
+    assert.match(cards[index]!, /Next (today|tomorrow|on .+) at /);
   }
   await page.close();
 });
@@ -92,24 +94,27 @@ test('Jim searches "drawing", sees three versions held by both nodes, saves a re
   const page = await openPage();
   const found = await search(page, 'drawing');
   assert.deepEqual(
-    found.map((row) => row.slice(0, 4)),
-    NODES.map((node) => [node, 'work', DRAWING, '3']),
+    found.map((row) => [row.path, row.where]),
+    NODES.map((node) => [DRAWING, `work on ${node} · 3 versions`]),
   );
-  await page.click('#results tbody tr:first-child a.path');
-  const versions = await page.$$eval('#versions tbody tr', (rows) => rows.map((row) => [...row.querySelectorAll('td')].map((cell) => cell.textContent ?? '')));
+  await page.click('#results li:first-child button');
+  const versions = await page.$$eval('#timeline li', (rows) => rows.map((row) => row.textContent ?? ''));
   assert.deepEqual(
-    versions.map((row) => [row[0], row[1], row[6]]),
-    VERSIONS.map((content, index) => [String(index + 1), `${content.length} B`, NODES.join(', ')]),
+    versions.map((row) => /^Version (\d)saved .* · (\d+ B) · changed .*kept in \d backups? on (.*)Get version/.exec(row)?.slice(1)),
+    [...VERSIONS.entries()].reverse().map(([index, content]) => [String(index + 1), `${content.length} B`, NODES.join(', ')]),
   );
-  await page.click('#versions tbody tr:nth-child(2) button');
-  const request = JSON.parse((await page.textContent('#request-json'))!);
-  assert.equal(request.destination, 'jim-laptop');
-  assert.equal(request.node, 'node-a');
+  await page.click('#timeline li:nth-child(2) button');
+  assert.equal(await page.inputValue('#destination'), 'jim-laptop');
+  // No people configured, no PUT: the page falls back to a download.
+  await page.click('#request-send');
+  await page.waitForSelector('#request-fallback:not([hidden])');
   const download = page.waitForEvent('download');
   await page.click('#request-save');
   const saved = await download;
   const name = saved.suggestedFilename();
   assert.match(name, /^house-drawing\.dxf-v2-[a-z0-9]+\.json$/);
+  const request = JSON.parse(readFileSync(await saved.path(), 'utf8'));
+  assert.equal(request.node, 'node-a');
   await saved.saveAs(join(requests, name));
 
   await night('node-a', '2026-11-04');
@@ -119,27 +124,25 @@ test('Jim searches "drawing", sees three versions held by both nodes, saves a re
   assert.equal(existsSync(join(jimLaptop, `${id}`, 'docs')), false, 'only what was asked for');
   await page.reload();
   await page.waitForSelector('body[data-ready="true"]');
-  const results = await page.$$eval('#requests tbody tr', (rows) => rows.map((row) => [...row.querySelectorAll('td')].map((cell) => cell.textContent ?? '')));
-  const served = results.filter((row) => row[1] === id);
-  assert.deepEqual(
-    served.map((row) => [row[0], row[2]]),
-    [['node-a', 'done']],
-    'served by the node it names, once',
-  );
-  assert.match(served[0]![4]!, /^restored 1 file \(18 B\) of work 2026-11-02T0300\d\dZ/);
+  const results = await page.$$eval('#requests li', (rows) => rows.map((row) => row.textContent ?? ''));
+  const served = results.filter((row) => row.startsWith(id));
+  assert.equal(served.length, 1, 'served by the node it names, once');
+  assert.match(served[0]!, new RegExp(`^${id}Done .*: 1 file \\(18 B\\) are in jim-laptop/${id}\\.$`));
   await page.close();
 });
 
 test("Jocinta's laptop was reflashed: she asks for all of the latest snapshot, and the next pass restores every file", async () => {
   const page = await openPage();
-  await page.selectOption('#snapshot-source', { label: 'node-b: work' });
-  const latest = await page.$eval('#snapshot', (select) => (select as unknown as { selectedOptions: { dataset: { snapshot: string } }[] }).selectedOptions[0]!.dataset.snapshot);
-  await page.click('#request-all');
-  const request = JSON.parse((await page.textContent('#request-json'))!);
-  assert.deepEqual(request, { source: 'work', path: '.', version: latest, destination: 'jim-laptop', node: 'node-b' });
+  await page.selectOption('#browse-source', { label: 'work on node-b' });
+  const latest = await page.inputValue('#browse-snapshot');
+  await page.click('#browse-all');
+  await page.click('#request-send');
+  await page.waitForSelector('#request-fallback:not([hidden])');
   const download = page.waitForEvent('download');
   await page.click('#request-save');
   const saved = await download;
+  const request = JSON.parse(readFileSync(await saved.path(), 'utf8'));
+  assert.deepEqual(request, { source: 'work', path: '.', version: latest, destination: 'jim-laptop', node: 'node-b' });
   await saved.saveAs(join(requests, saved.suggestedFilename()));
   await night('node-b', '2026-11-05');
   const restored = join(jimLaptop, saved.suggestedFilename().slice(0, -'.json'.length));
@@ -149,24 +152,26 @@ test("Jocinta's laptop was reflashed: she asks for all of the latest snapshot, a
   await page.close();
 });
 
-test('names are shown as text: markup in a name stays text, bytes that are not UTF-8 show as \\xNN', async () => {
+test('names are shown as text: markup in a name stays text, bytes that are not UTF-8 show as \\xNN; a snapshot opens as folders', async () => {
   const page = await openPage();
   const png = await search(page, '*.png');
   assert.deepEqual(
-    png.map((row) => row[2]),
+    png.map((row) => row.path),
     [XSS_NAME, XSS_NAME],
   );
   assert.equal(await page.locator('#results img').count(), 0, 'no element made from a name');
   const latin = await search(page, 'caf*');
   assert.deepEqual(
-    latin.map((row) => row[2]),
+    latin.map((row) => row.path),
     ['caf\\xe9.txt', 'caf\\xe9.txt'],
   );
-  await page.selectOption('#snapshot-source', { index: 0 });
-  await page.click('#list');
-  await page.waitForSelector('#listing:not([hidden])');
-  const listed = await page.$$eval('#listing tbody tr td:first-child', (cells) => cells.map((cell) => cell.textContent));
-  assert.ok(listed.includes('docs/letter.txt') && listed.includes(XSS_NAME), listed.join(', '));
+  await page.selectOption('#browse-source', { index: 0 });
+  await page.click('#browse-open');
+  await page.waitForSelector('#tree li');
+  const top = await page.$$eval('#tree > li', (items) => items.map((item) => (item.querySelector('summary') ?? item.querySelector('span')?.firstChild)?.textContent ?? ''));
+  assert.ok(top.includes('docs/') && top.includes('drawings/') && top.includes(XSS_NAME), top.join(', '));
+  await page.click('#tree summary:has-text("docs/")');
+  assert.match((await page.textContent('#tree'))!, /letter\.txt/);
   assert.deepEqual(dialogs, [], 'no script ran');
   await page.close();
 });
@@ -182,7 +187,7 @@ test('one matching rule: the published match.js answers the table as `odbackup f
   assert.deepEqual(inBrowser, MATCH_TABLE.map((row) => pathMatcher(row.query)(row.name)));
   assert.deepEqual(inBrowser, MATCH_TABLE.map((row) => row.matches));
   for (const query of ['drawing', 'HOUSE', '*.{png,dxf}', 'drawings/**', '**/*.txt']) {
-    const found = (await search(page, query)).filter((row) => row[0] === 'node-a').map((row) => row[2]);
+    const found = (await search(page, query)).filter((row) => row.where.includes('on node-a')).map((row) => row.path);
     const find = odbackup(['--config', configs['node-a']!, '--json', 'find', query]);
     assert.equal(find.status, 0, find.stderr);
     const cli = (JSON.parse(find.stdout).data.paths as { path: string }[]).map((row) => row.path);

@@ -14,13 +14,14 @@ import { bytePath, type ByteName } from '../store/names.js';
 import { SourceStore } from '../store/snapshots.js';
 import { sourceCoverageText } from '../verify/scrub.js';
 import { sourcePresence } from '../sync/presence.js';
+import { destinationsOf, maySee } from './people.js';
 import { transferredNames } from '../sync/pull.js';
 import { streamCatalogEntries } from './open.js';
 import { CATALOG_VERSION, catalogLine, dataFile, type CatalogIndex, type PublishedSource, type RequestResult } from './format.js';
 
-/** The page, the JSON Schemas of a request and an index (packaging/catalog/), and the page's matching rule (match.ts). */
+/** The page and its script, the JSON Schemas of a request and an index (packaging/catalog/), and the page's matching rule (match.ts). */
 const SHIPPED = [
-  ...['index.html', 'request.schema.json', 'index.schema.json'].map((name) => ({ name, url: new URL(`../../packaging/catalog/${name}`, SRC_DIR) })),
+  ...['index.html', 'page.js', 'request.schema.json', 'index.schema.json'].map((name) => ({ name, url: new URL(`../../packaging/catalog/${name}`, SRC_DIR) })),
   { name: 'match.js', url: new URL('catalog/match.js', SRC_DIR) },
 ];
 
@@ -48,6 +49,7 @@ export async function buildCatalog(ctx: Context, requests: RequestResult[], stor
   const sources = storeReadable ? await buildSources(ctx, nodeDir, published, built) : (published?.sources ?? []);
   mkdirSync(nodeDir, { recursive: true });
   writeIndex(ctx, nodeDir, sources, requests);
+  writePeopleIndexes(ctx, nodeDir, sources, requests);
   writeFileAtomic(join(root, 'nodes.json'), JSON.stringify([...new Set([config.node, ...config.catalog.peers])].sort()) + '\n');
   for (const { name, url } of SHIPPED) copyFileSync(url, join(root, name));
   return built;
@@ -95,23 +97,45 @@ async function buildSources(ctx: Context, nodeDir: string, published: CatalogInd
   return sources;
 }
 
-/** index.json: the sources, the pass (still running: its outcome so far, in words), the served requests. */
-function writeIndex(ctx: Context, nodeDir: string, sources: PublishedSource[], requests: RequestResult[]): void {
+/**
+ * index.json: the sources, the pass (still running: its outcome so far, in words), the served requests. For one
+ * person: only the sources they may see, their destinations and requests, and a failure of someone else's source
+ * without its words.
+ */
+function writeIndex(ctx: Context, folder: string, sources: PublishedSource[], requests: RequestResult[], person?: string): void {
   const { config } = ctx;
   const pass = ctx.pass ?? ctx.state.read().passes[0];
   const exitCode = pass?.firstFailure || pass?.outcome === 'failed' ? failureCodeOf(pass) : 0;
   const meaning = Object.values(EXIT_CODES).find((entry) => entry.code === exitCode)!.meaning;
+  const failedSource = pass?.firstFailure?.source;
+  const told = person === undefined || failedSource === undefined || maySee(config, person, failedSource);
   const index: CatalogIndex = {
     version: CATALOG_VERSION,
     node: config.node,
+    ...(person === undefined ? {} : { person }),
     publishedAt: ctx.now().toISOString(),
-    lastPass: pass && { startedAt: pass.startedAt, exitCode, meaning, message: pass.firstFailure?.message, summary: passSummary(pass, exitCode), warnings: pass.warnings.length },
+    lastPass: pass && {
+      startedAt: pass.startedAt,
+      exitCode,
+      meaning,
+      ...(told ? { message: pass.firstFailure?.message, summary: passSummary(pass, exitCode) } : { summary: `FAILED (${exitCode}): ${meaning}, in a source that is not yours` }),
+      warnings: pass.warnings.length,
+    },
     nextWake: scheduledWake(config, ctx.now(), ctx.state.read()).toISOString(),
-    destinations: Object.keys(config.restore.destinations),
-    sources,
-    requests,
+    destinations: person === undefined ? Object.keys(config.restore.destinations) : destinationsOf(config, person),
+    sources: person === undefined ? sources : sources.filter((source) => maySee(config, person, source.name)),
+    requests: person === undefined ? requests : requests.filter((request) => request.person === person || config.people[person]?.staff),
   };
-  writeFileAtomic(join(nodeDir, 'index.json'), JSON.stringify(index) + '\n');
+  mkdirSync(folder, { recursive: true });
+  writeFileAtomic(join(folder, 'index.json'), JSON.stringify(index) + '\n');
+}
+
+/** <node>/people/<person>/index.json for each person (the web server gives each their own); gone people removed. */
+function writePeopleIndexes(ctx: Context, nodeDir: string, sources: PublishedSource[], requests: RequestResult[]): void {
+  const folder = join(nodeDir, 'people');
+  const people = Object.keys(ctx.config.people);
+  for (const person of people) writeIndex(ctx, join(folder, person), sources, requests, person);
+  if (existsSync(folder)) for (const name of readdirSync(folder)) if (!people.includes(name)) remove(join(folder, name));
 }
 
 /**

@@ -58,9 +58,11 @@ export interface PublishedSource {
 export interface CatalogIndex {
   version: typeof CATALOG_VERSION;
   node: string;
+  /** In <node>/people/<person>/index.json: whose part of the catalog this is. */
+  person?: string;
   publishedAt: string;
   /** The pass that published it (still running: its code so far), or the newest recorded one. */
-  lastPass?: { startedAt: string; exitCode: number; meaning: string; message?: string; /** "OK", "FAILED (42): … ; the other sources were saved" */ summary: string; warnings: number };
+  lastPass?: { startedAt: string; exitCode: number; meaning: string; message?: string; /** "OK", "FAILED (42): … ; the other sources were saved" */ summary?: string; warnings: number };
   nextWake: string;
   /** The names a request may send files to (restore.destinations). */
   destinations: string[];

@@ -12,6 +12,7 @@ import { formatBytes } from '../render.js';
 import { restore, type RestoreRequest } from '../restore/restore.js';
 import type { RequestResult } from '../state/run-state.js';
 import { pathInSnapshot, shownName } from '../store/names.js';
+import { maySee, maySendTo, hasPeople } from './people.js';
 import { joinLocation } from './publish.js';
 import { readUntrustedFile, utf8Text } from './untrusted.js';
 
@@ -67,7 +68,10 @@ export interface ServedRequests {
   waiting: number;
 }
 
-/** Copies catalog.requests (only *.json) into stateDir: the node reads requests only from its own copy. */
+/**
+ * Copies catalog.requests (only *.json; with people, only those in a configured person's folder) into stateDir: the
+ * node reads requests only from its own copy.
+ */
 async function fetchRequests(ctx: Context): Promise<string> {
   const { config } = ctx;
   const from = config.catalog.requests!;
@@ -80,7 +84,7 @@ async function fetchRequests(ctx: Context): Promise<string> {
       to: inbox,
       ssh: isRemoteLocation(from) ? config.catalog.requestsSsh : undefined,
       timeout: 60,
-      include: ['/*.json'],
+      include: hasPeople(config) ? Object.keys(config.people).flatMap((person) => [`/${person}/`, `/${person}/*.json`]) : ['/*.json'],
       exclude: ['*'],
     },
     { signal: ctx.signal },
@@ -88,6 +92,33 @@ async function fetchRequests(ctx: Context): Promise<string> {
   if (run.exitCode !== 0)
     throw new OdbackupError('catalogUnpublished', `the restore requests were not fetched from ${from}: ${classifyRsyncFailure(run).message}`, 'the next pass asks again');
   return inbox;
+}
+
+/** A request waiting in the node's copy of catalog.requests: `name.json`, or `person/name.json` with people. */
+interface Waiting {
+  /** `name`, or `person/name`: what the state and the page call it. */
+  id: string;
+  path: string;
+  /** Who asked: the folder it was found in (never a field of the request). */
+  person?: string;
+  fingerprint: string;
+  mtime: number;
+}
+
+/** The folder a request is served into in its destination: its file's name. */
+const folderOf = (id: string) => id.slice(id.lastIndexOf('/') + 1);
+
+/** The *.json files in the inbox, and with people, in each configured person's own folder (a link is not a folder). */
+function waitingFiles(ctx: Context, inbox: string): Waiting[] {
+  const json = (folder: string, person?: string) =>
+    readdirSync(folder)
+      .filter((file) => file.endsWith('.json'))
+      .map((file) => ({ id: `${person ? `${person}/` : ''}${file.slice(0, -5)}`, path: join(folder, file), person, ...fingerprintOf(join(folder, file)) }));
+  if (!hasPeople(ctx.config)) return json(inbox);
+  return Object.keys(ctx.config.people).flatMap((person) => {
+    const folder = join(inbox, person);
+    return existsSync(folder) && lstatSync(folder).isDirectory() ? json(folder, person) : [];
+  });
 }
 
 /** The size and mtime of a request file: the same name saved anew is another request. */
@@ -103,7 +134,7 @@ function fingerprintOf(path: string): { fingerprint: string; mtime: number } {
 function clearCutOff(ctx: Context, request: RequestResult): void {
   const destination = request.destination && ctx.config.restore.destinations[request.destination];
   if (!destination || isRemoteLocation(destination)) return;
-  const folder = join(destination, request.id);
+  const folder = join(destination, folderOf(request.id));
   if (existsSync(folder) && destinationEntries(folder).length === 0) rmSync(folder, { recursive: true, force: true });
 }
 
@@ -124,24 +155,22 @@ export async function serveRequests(ctx: Context): Promise<ServedRequests> {
     ctx.state.recordRequest(ctx.runId, answer);
     known.set(cutOff.id, answer);
   }
-  const waiting = readdirSync(inbox)
-    .filter((file) => file.endsWith('.json'))
-    .map((file) => ({ file, ...fingerprintOf(join(inbox, file)) }))
+  const waiting = waitingFiles(ctx, inbox)
     // Answered already: the same file (a record without a fingerprint is from before they were kept).
-    .filter(({ file, fingerprint }) => {
-      const earlier = known.get(file.slice(0, -5));
+    .filter(({ id, fingerprint }) => {
+      const earlier = known.get(id);
       return !earlier || (earlier.fingerprint !== undefined && earlier.fingerprint !== fingerprint);
     })
-    .sort((a, b) => a.mtime - b.mtime || (a.file < b.file ? -1 : 1));
+    .sort((a, b) => a.mtime - b.mtime || (a.id < b.id ? -1 : 1));
   const results: RequestResult[] = [];
   let restores = 0;
   let left = 0;
-  for (const { file, fingerprint } of waiting) {
+  for (const file of waiting) {
     if (restores >= config.catalog.maxRequests) {
       left++;
       continue;
     }
-    const served = await serveOne(ctx, inbox, file, fingerprint, known.get(file.slice(0, -5)));
+    const served = await serveOne(ctx, file, known.get(file.id));
     if (!served) continue;
     if (served.restored) restores++;
     results.push(served.result);
@@ -163,26 +192,20 @@ function readRequest(path: string): RequestFile | string {
   return problem ? `the request ${problem}` : (parsed.value as RequestFile);
 }
 
-async function serveOne(
-  ctx: Context,
-  inbox: string,
-  file: string,
-  fingerprint: string,
-  earlier: RequestResult | undefined,
-): Promise<{ result: RequestResult; restored: boolean } | undefined> {
+async function serveOne(ctx: Context, { id, path: file, person, fingerprint }: Waiting, earlier: RequestResult | undefined): Promise<{ result: RequestResult; restored: boolean } | undefined> {
   const { config } = ctx;
-  const id = file.slice(0, -5);
+  const name = folderOf(id);
   const at = () => ctx.now().toISOString();
-  const answer = (result: Omit<RequestResult, 'id' | 'at' | 'fingerprint'>): RequestResult => {
-    const full = { id, at: at(), fingerprint, ...result };
+  const answer = (result: Omit<RequestResult, 'id' | 'at' | 'fingerprint' | 'person'>): RequestResult => {
+    const full = { id, at: at(), fingerprint, ...(person ? { person } : {}), ...result };
     ctx.state.recordRequest(ctx.runId, full);
     ctx.log[result.status === 'done' ? 'info' : 'warn'](`request ${id}: ${result.message}`);
     return full;
   };
   const refuse = (message: string, code: ExitCodeName = 'usage', asked = {}) => ({ result: answer({ ...asked, status: 'failed', code: EXIT_CODES[code].code, message: `refused: ${message}` }), restored: false });
-  if (!REQUEST_ID.test(id)) return refuse('a request is named with letters, digits, ".", "_" and "-" (at most 64) and ".json"');
-  if (earlier) return refuse(`the name ${id} was used by a request answered on ${earlier.at.slice(0, 10)} (${earlier.status}): save it under a new name`);
-  const request = readRequest(join(inbox, file));
+  if (!REQUEST_ID.test(name)) return refuse('a request is named with letters, digits, ".", "_" and "-" (at most 64) and ".json"');
+  if (earlier) return refuse(`the name ${name} was used by a request answered on ${earlier.at.slice(0, 10)} (${earlier.status}): save it under a new name`);
+  const request = readRequest(file);
   if (typeof request === 'string') return refuse(request);
   // Another node's request: left for it, not answered here.
   if (request.node && request.node !== config.node) return undefined;
@@ -190,12 +213,15 @@ async function serveOne(
   if (!config.sources.some((source) => source.name === request.source)) return refuse(`no source named "${request.source}" on ${config.node}`, 'usage', asked);
   const destination = config.restore.destinations[request.destination];
   if (!destination) return refuse(`no destination named "${request.destination}" on ${config.node}`, 'usage', asked);
+  // Who asked is the folder the request was in: only that person can write there on the web server.
+  if (person && !maySee(config, person, request.source)) return refuse(`${person} may not ask for the files of ${request.source}; nothing was written`, 'usage', asked);
+  if (person && !maySendTo(config, person, request.destination)) return refuse(`${request.destination} is not ${person}'s destination; nothing was written`, 'usage', asked);
   // A destination that is not there (an unmounted share) is never created: it would fill the node's own disk.
   if (!isRemoteLocation(destination) && !isDirectory(destination))
     return refuse(`the destination ${request.destination} (${destination}) is not there: is its share mounted? nothing was written`, 'restoreFailed', asked);
-  const to = joinLocation(destination, id);
-  if (!isRemoteLocation(to) && existsSync(to)) return refuse(`${request.destination} already holds a folder ${id}: nothing is merged into it`, 'usage', asked);
-  ctx.state.recordRequest(ctx.runId, { id, at: at(), fingerprint, ...asked, status: 'serving', message: `restoring to ${request.destination}` });
+  const to = joinLocation(destination, name);
+  if (!isRemoteLocation(to) && existsSync(to)) return refuse(`${request.destination} already holds a folder ${name}: nothing is merged into it`, 'usage', asked);
+  ctx.state.recordRequest(ctx.runId, { id, at: at(), fingerprint, ...(person ? { person } : {}), ...asked, status: 'serving', message: `restoring to ${request.destination}` });
   try {
     const source = namedSource(config.sources, request.source);
     // "." asks for the whole source (Jocinta's reflashed laptop).
@@ -209,7 +235,7 @@ async function serveOne(
       snapshot: outcome.snapshot,
       files: outcome.files,
       bytes: outcome.bytes,
-      message: `restored ${outcome.files} file${outcome.files === 1 ? '' : 's'} (${formatBytes(outcome.bytes)}) of ${source.name} ${outcome.snapshot} (${what}) to ${request.destination}/${id}, every one equal to its manifest`,
+      message: `restored ${outcome.files} file${outcome.files === 1 ? '' : 's'} (${formatBytes(outcome.bytes)}) of ${source.name} ${outcome.snapshot} (${what}) to ${request.destination}/${name}, every one equal to its manifest`,
     });
     return { result, restored: true };
   } catch (error) {

@@ -174,6 +174,16 @@ function crossFieldProblems(raw: RawConfig, written: RawConfig, base: string): C
       hint: 'the warning comes before the stop',
     });
   }
+  for (const [person, grants] of Object.entries(raw.people)) {
+    grants.sources.forEach((name, index) => {
+      if (!sources.some((source) => source.name === name))
+        problems.push({ path: `people.${person}.sources[${index}]`, message: `"${name}" is not a configured source`, hint: `sources: ${sources.map((source) => source.name).join(', ')}` });
+    });
+    grants.destinations.forEach((name, index) => {
+      if (!(name in raw.restore.destinations))
+        problems.push({ path: `people.${person}.destinations[${index}]`, message: `"${name}" is not one of restore.destinations`, hint: `destinations: ${Object.keys(raw.restore.destinations).join(', ') || 'none'}` });
+    });
+  }
   const names = new Map<string, number>();
   const groups = new Set(sources.map((source) => source.group));
   const storagePath = resolve(base, raw.storage.path);

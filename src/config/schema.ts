@@ -320,6 +320,23 @@ export const configSchema = {
         },
       },
     },
+    people: {
+      type: 'object',
+      default: {},
+      propertyNames: { pattern: NAME_PATTERN },
+      description:
+        'Who may see and ask for what, by the name the web server logs them in with (README: Who gets what back). Each sees only the sources named here (staff: all) and may send files only to the destinations named here (staff: any); a source or destination no person names is staff-only. With people, restore requests are read from a folder per person under catalog.requests.',
+      examples: [{ jim: { sources: ['jim-laptop', 'shared'], destinations: ['jim-laptop'] }, 'ms-tamm': { staff: true } }],
+      additionalProperties: {
+        type: 'object',
+        additionalProperties: false,
+        properties: {
+          sources: { type: 'array', default: [], items: { type: 'string', pattern: NAME_PATTERN }, description: 'The sources this person may see and ask for.', examples: [['jim-laptop']] },
+          destinations: { type: 'array', default: [], items: { type: 'string', pattern: NAME_PATTERN }, description: "The restore destinations that are this person's.", examples: [['jim-laptop']] },
+          staff: { type: 'boolean', default: false, description: 'May see every source and send files to every destination.', examples: [true] },
+        },
+      },
+    },
     restore: {
       type: 'object',
       additionalProperties: false,

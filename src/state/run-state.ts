@@ -149,6 +149,8 @@ export interface RequestResult {
   message: string;
   /** The request file's size and mtime: the same name saved anew is answered, not served. */
   fingerprint?: string;
+  /** Who asked (the folder it was found in), with people configured. */
+  person?: string;
 }
 
 /** A source with overdueDays: when it was first tried, and whether the last try found it away. */
