@@ -57,7 +57,7 @@ describe('sync from a local directory', () => {
     writeFileSync(join(source, 'a.sql'), 'two');
     await new Promise((done) => setTimeout(done, 1100));
     const third = n.run('--json', 'sync', 'db');
-    const [pulled] = JSON.parse(third.stdout).data;
+    const [pulled] = JSON.parse(third.stdout).data.pulled;
     assert.equal(pulled.changed, 1);
     assert.equal(pulled.added, 0);
     const state = JSON.parse(readFileSync(join(n.dir, 'state', 'state.json'), 'utf8'));
@@ -70,10 +70,10 @@ describe('sync from a local directory', () => {
     const n = node('dry', [{ name: 'db', group: 'databases', from: source }]);
     const result = n.run('sync', '--dry-run');
     assert.equal(result.status, 0, result.stderr);
-    assert.match(result.stdout, /would transfer 1 files/);
+    assert.match(result.stdout, /would transfer 1 file\b/);
     const pass = n.run('cycle', '--dry-run');
     assert.equal(pass.status, 0, pass.stderr);
-    assert.match(pass.stdout, /sync databases\s+ok\s+1 source: would transfer 1 files/);
+    assert.match(pass.stdout, /sync databases\s+ok\s+1 source: would transfer 1 file\b/);
     assert.deepEqual(readdirSync(n.store), []);
     assert.equal(existsSync(join(n.dir, 'state', 'state.json')), false, 'not even the pass is recorded');
   });

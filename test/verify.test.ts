@@ -107,11 +107,11 @@ test('hard-linked files take their hash from the previous manifest: a no-change 
   symlinkSync('small.txt', join(n.source, 'link.txt'));
   assert.equal(n.run('cycle').status, 0);
   await tick();
-  const [unchanged] = JSON.parse(n.run('--json', 'sync').stdout).data;
+  const [unchanged] = JSON.parse(n.run('--json', 'sync').stdout).data.pulled;
   assert.deepEqual(unchanged.manifest, { files: 2, totalBytes: 3_000_001, hashed: 0, reused: 2, bytesRead: 0 });
   writeFileSync(join(n.source, 'small.txt'), 'changed');
   await tick();
-  const [changed] = JSON.parse(n.run('--json', 'sync').stdout).data;
+  const [changed] = JSON.parse(n.run('--json', 'sync').stdout).data.pulled;
   assert.deepEqual(changed.manifest, { files: 2, totalBytes: 3_000_007, hashed: 1, reused: 1, bytesRead: 7 });
 });
 
