@@ -11,7 +11,7 @@ fi
 # program:package pairs; the demo needs rsync only.
 case "${1:-test}" in
   demo) wanted="rsync:rsync" ;;
-  *) wanted="rsync:rsync python3:python3 sshd:openssh-server ssh-keygen:openssh-client rrsync:rsync socat:socat mkfs.ext4:e2fsprogs mandoc:mandoc xxh64sum:xxhash faketime:faketime git:git gzip:gzip smartctl:smartmontools systemd-analyze:systemd mkfs.xfs:xfsprogs chromium:chromium hwclock:util-linux-extra" ;;
+  *) wanted="rsync:rsync python3:python3 sshd:openssh-server ssh-keygen:openssh-client rrsync:rsync socat:socat mkfs.ext4:e2fsprogs mandoc:mandoc xxh64sum:xxhash faketime:faketime git:git gzip:gzip smartctl:smartmontools systemd-analyze:systemd mkfs.xfs:xfsprogs chromium:chromium hwclock:util-linux-extra nginx:nginx" ;;
 esac
 missing=""
 for pair in $wanted; do

@@ -73,7 +73,7 @@ async function openPage(): Promise<Page> {
 /** Types a query as a person does (no button: the page answers as they type); the results' path and where-line. */
 export async function search(page: Page, query: string): Promise<{ path: string; where: string }[]> {
   await page.fill('#search', query);
-  await page.waitForFunction(`document.getElementById('search-status').textContent.includes(${JSON.stringify(`match ${query}`)})`);
+  await page.waitForFunction(`document.getElementById('search-status').textContent.includes(${JSON.stringify(`found for ${query}.`)})`);
   return page.$$eval('#results li .path', (paths) =>
     paths.map((path) => ({ path: path.firstChild?.textContent ?? '', where: path.querySelector('.where')?.textContent ?? '' })),
   );

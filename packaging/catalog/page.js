@@ -159,7 +159,7 @@ async function search(query) {
     }),
   );
   const missing = unread.length ? ` Not read: ${unread.join(', ')} (it could not be fetched; the next search tries again).` : '';
-  $('search-status').textContent = `${found.length} file${found.length === 1 ? '' : 's'} match ${query}${found.length > 200 ? ' (the first 200 shown)' : ''}.${missing}`;
+  $('search-status').textContent = `${found.length} file${found.length === 1 ? '' : 's'} found for ${query}${found.length > 200 ? ' (the first 200 shown)' : ''}.${missing}`;
 }
 
 function showVersions(path) {

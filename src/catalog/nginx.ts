@@ -62,7 +62,8 @@ export function nginxSite(config: Config, options: SiteOptions): string {
     `        try_files /$odbackup_node/people/$remote_user/index.json =404;`,
     `    }`,
     `    # One click: a request goes into the person's own folder, and nowhere else.`,
-    `    location ~ ^/me/requests/(?<odbackup_request>[A-Za-z0-9][A-Za-z0-9._-]{0,63}\\.json)$ {`,
+    // Quoted: nginx would take a bare { for the start of a block.
+    `    location ~ "^/me/requests/(?<odbackup_request>[A-Za-z0-9][A-Za-z0-9._-]{0,63}\\.json)$" {`,
     `        limit_except PUT { deny all; }`,
     `        alias ${options.requests}/$remote_user/$odbackup_request;`,
     `        dav_methods PUT;`,
