@@ -153,6 +153,20 @@ export interface RequestResult {
   person?: string;
 }
 
+/** A file the scrub found differing from its manifest, waiting to be healed from its source at the next pull. */
+export interface RotRecord {
+  /** The snapshot it was found in, and its name there (a byte name). */
+  snapshot: string;
+  name: string;
+  /** The manifest's XXH64: what the good bytes hash to. */
+  hash: string;
+  foundAt: string;
+  /** Why the source could not give the good bytes back (it has changed the file since, or no longer has it). */
+  noGoodCopy?: string;
+  /** The snapshots that share the bad inode. */
+  sharedBy?: string[];
+}
+
 /** A source with overdueDays: when it was first tried, and whether the last try found it away. */
 export interface PresenceRecord {
   firstTried: string;
@@ -166,6 +180,10 @@ export interface State {
   version: 1;
   /** Per source with overdueDays. */
   presence?: Record<string, PresenceRecord>;
+  /** Per source: files the scrub found rotten, until healed or gone with their snapshots. */
+  rot?: Record<string, RotRecord[]>;
+  /** Rotten files healed from their source, newest first (the last 20). */
+  healed?: { source: string; at: string; message: string }[];
   /** Newest first, at most KEPT_RESTORES. */
   restores?: RestoreRecord[];
   /** Restore requests taken up, newest first, at most KEPT_REQUESTS: one that is here is never served again. */
@@ -219,7 +237,7 @@ export function requestsOfPass(state: State, pass: PassRecord | undefined): { do
 export interface JournalEvent {
   time: string;
   runId: string;
-  event: 'pass-start' | 'pass-end' | 'pass-interrupted' | 'step-start' | 'step-end' | 'restore' | 'shrink-accepted' | 'shrink-taken' | 'request';
+  event: 'pass-start' | 'pass-end' | 'pass-interrupted' | 'step-start' | 'step-end' | 'restore' | 'shrink-accepted' | 'shrink-taken' | 'request' | 'rot-found' | 'rot-healed' | 'rot-unhealable';
   step?: string;
   status?: StepStatus;
   code?: ExitCodeName;
@@ -377,6 +395,27 @@ export class RunState {
       const still = Object.fromEntries(kept.flatMap((snapshot) => (known[snapshot] ? [[snapshot, known[snapshot]]] : [])));
       state.snapshots = { ...state.snapshots, [source]: { ...still, [record.snapshot]: facts } };
     });
+  }
+
+  /** Files the scrub found differing from their manifests: kept (once each) for the next pull to heal. */
+  recordRot(runId: string, source: string, found: RotRecord[]): void {
+    this.update((state) => {
+      const known = state.rot?.[source] ?? [];
+      const fresh = found.filter((record) => !known.some((old) => old.name === record.name && old.hash === record.hash));
+      state.rot = { ...state.rot, [source]: [...known, ...fresh] };
+    });
+    for (const record of found) this.journal({ runId, event: 'rot-found', status: 'failed', message: `${source}: ${record.snapshot}/${record.name} differs from its manifest` });
+  }
+
+  /** The next pull's answer for a rotten file: healed (it leaves the list), or why the source has no good copy. */
+  settleRot(runId: string, source: string, record: RotRecord, outcome: { healed: true; at: string; message: string } | { healed: false; noGoodCopy: string; sharedBy: string[] }): void {
+    this.update((state) => {
+      const others = (state.rot?.[source] ?? []).filter((old) => !(old.name === record.name && old.hash === record.hash));
+      state.rot = { ...state.rot, [source]: outcome.healed ? others : [...others, { ...record, noGoodCopy: outcome.noGoodCopy, sharedBy: outcome.sharedBy }] };
+      if (outcome.healed) state.healed = [{ source, at: outcome.at, message: outcome.message }, ...(state.healed ?? [])].slice(0, 20);
+    });
+    const message = outcome.healed ? outcome.message : `${record.snapshot}/${record.name}: ${outcome.noGoodCopy}`;
+    this.journal({ runId, event: outcome.healed ? 'rot-healed' : 'rot-unhealable', status: outcome.healed ? 'ok' : 'failed', message: `${source}: ${message}` });
   }
 
   /** A source that comes and goes was tried: found away (with why), or reached. The first try is kept. */

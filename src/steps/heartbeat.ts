@@ -2,6 +2,7 @@ import { DeliveryError, httpPolicy, send, type HttpPolicy } from '../adapters/ht
 import type { Config, Monitor } from '../config/types.js';
 import { sourceCoverageText } from '../verify/scrub.js';
 import { sourcePresence } from '../sync/presence.js';
+import { rotLines } from '../verify/heal.js';
 import { EXIT_CODES, warningLine } from '../exit-codes.js';
 import { maskedUrl } from '../config/secrets.js';
 import { asksForMaintenance, DEFAULT_BODY_LIMIT, monitorKey, monitorName, pingRequest } from '../monitor/pings.js';
@@ -53,7 +54,8 @@ export function pingOf(ctx: Context, event: PingEvent, exitCode: number): Ping {
   const requests = event === 'start' ? { done: 0, failed: 0 } : requestsOfPass(ctx.state.read(), pass);
   const served = requests.done + requests.failed ? [`restore requests: ${requests.done} served, ${requests.failed} refused or failed`] : [];
   const comesAndGoes = event === 'start' ? [] : sourcePresence(ctx.config, ctx.state.read(), ctx.now()).filter((source) => source.away).map((source) => `${source.source}: ${source.text}`);
-  const body = [...comesAndGoes, ...warnings, ...coverage, ...served, ...(event === 'fail' ? ctx.log.tail(60) : [])].join('\n');
+  const rot = event === 'start' ? [] : rotLines(ctx.state.read(), pass?.startedAt);
+  const body = [...comesAndGoes, ...rot, ...warnings, ...coverage, ...served, ...(event === 'fail' ? ctx.log.tail(60) : [])].join('\n');
   // Outside a pass there is no run to pair: a start and a success sent by hand carry no run id, and the
   // monitor pairs them as healthchecks pairs any two pings without one.
   return { event, exitCode, time: ctx.now().toISOString(), ...(ctx.pass ? { runId: ctx.runId } : {}), node, message, body };

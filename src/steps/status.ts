@@ -4,6 +4,7 @@ import { codeLabel, warningLine } from '../exit-codes.js';
 import { heading, statusWord, table } from '../render.js';
 import { RunLock } from '../state/lock.js';
 import type { PassRecord, RequestResult, RestoreRecord, SourceRecord } from '../state/run-state.js';
+import { rotLines } from '../verify/heal.js';
 import { storeUnreadable } from '../store/device.js';
 import { snapshotDate, SourceStore } from '../store/snapshots.js';
 import { ok, type Step } from './types.js';
@@ -41,6 +42,8 @@ interface StatusData {
   requests: RequestResult[];
   /** Sources with overdueDays: away, overdue, when last saved. */
   comesAndGoes: SourcePresence[];
+  /** Rotten files: healed lately, waiting for the next pull, or with no good copy. */
+  rot: string[];
   /** The wake the last suspend armed, and the next scheduled one from now. */
   armedWake?: string;
   nextWake: string;
@@ -88,6 +91,7 @@ export const statusStep: Step<StatusOptions> = {
       armedWake: state.power?.scheduledWake,
       nextWake: scheduledWake(ctx.config, ctx.now(), state).toISOString(),
       comesAndGoes: sourcePresence(ctx.config, state, ctx.now()),
+      rot: rotLines(state, undefined),
     };
     if (state.current) {
       const owner = RunLock.liveOwner(ctx.state.lockPath);
@@ -134,6 +138,7 @@ export const statusStep: Step<StatusOptions> = {
     if (data.comesAndGoes.length > 0) {
       lines.push('', heading('sources that come and go'), table(['source', 'state'], data.comesAndGoes.map((source) => [source.source, source.text])));
     }
+    if (data.rot.length > 0) lines.push('', heading('bit rot'), ...data.rot);
     if (data.restores.length > 0) {
       lines.push(
         '',

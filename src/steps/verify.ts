@@ -19,6 +19,7 @@ import {
   type SliceReads,
 } from '../verify/scrub.js';
 import { manifestOf } from '../store/catalog.js';
+import { snapshotsSharing } from '../verify/heal.js';
 import { failed, ok, skipped, type Context, type Step, type StepResult } from './types.js';
 
 interface VerifyOptions {
@@ -126,6 +127,38 @@ function expectedReads(ctx: Context, sources: Source[]): number {
   }, 0);
 }
 
+/** Rotten files found tonight wait in the state for the next pull of their source to heal them. */
+function recordRot(ctx: Context, report: VerifyReport): void {
+  for (const source of new Set(report.problems.filter((problem) => problem.rotten).map((problem) => problem.source))) {
+    const found = report.problems.filter((problem) => problem.source === source && problem.rotten).map((problem) => ({ ...problem.rotten!, foundAt: ctx.now().toISOString() }));
+    ctx.state.recordRot(ctx.runId, source, found);
+  }
+}
+
+/**
+ * Rot the source could not heal (it has changed the file since, or no longer has it): 51 every night while a snapshot
+ * still holds the bad inode, said plainly (whether or not tonight's slice read it): this node has no good copy.
+ */
+function explainUnhealable(ctx: Context, sources: Source[], report: VerifyReport): void {
+  const rot = ctx.state.read().rot ?? {};
+  for (const source of sources) {
+    const store = new SourceStore(ctx.config.storage.path, source.name);
+    for (const record of (rot[source.name] ?? []).filter((known) => known.noGoodCopy)) {
+      const sharing = snapshotsSharing(store, record);
+      if (sharing.length === 0) continue;
+      const problem: Problem = {
+        source: source.name,
+        file: `${record.snapshot}/${record.name}`,
+        problem: `differs from its manifest in ${sharing.length} snapshot${sharing.length === 1 ? '' : 's'} (${sharing.join(', ')}) that share one rotten copy, and ${record.noGoodCopy}: this node holds no good copy of it`,
+        code: 'bitRot',
+      };
+      const found = report.problems.findIndex((known) => known.source === source.name && known.rotten?.name === record.name);
+      if (found >= 0) report.problems[found] = problem;
+      else report.problems.push(problem);
+    }
+  }
+}
+
 /** The worst problem decides the code: a bad copy first, then a missing manifest, then bit rot. */
 const PRECEDENCE: ExitCodeName[] = ['copyMismatch', 'manifestMissing', 'bitRot'];
 
@@ -172,7 +205,9 @@ export const verifyStep: Step<VerifyOptions> = {
       }
       await copyChecks(ctx, sources, pool, report);
       await scrub(ctx, sources, pool, report);
+      explainUnhealable(ctx, sources, report);
     } finally {
+      recordRot(ctx, report);
       for (const problem of report.problems) ctx.log.error(`${EXIT_CODES[problem.code].code} ${problem.source}: ${shownName(problem.file)} ${problem.problem}`);
       await pool.close();
     }

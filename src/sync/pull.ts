@@ -18,6 +18,7 @@ import { oldestRemovable } from '../store/pressure.js';
 import { SourceStore } from '../store/snapshots.js';
 import { missingExpectedFiles } from './expected.js';
 import { integrityProblems } from './integrity.js';
+import { healRot } from '../verify/heal.js';
 
 export interface PullResult {
   source: string;
@@ -169,6 +170,8 @@ export async function pullSource(ctx: Context, source: Source, hashThreads?: num
     await store.removeLeftovers(config.system.programs);
   }
   if (result.resumed) ctx.log.notice(`${source.name}: resuming into ${store.partial}, left by an interrupted pass`);
+  // Before the pull links from latest: a rotten file hard-linked forward is healed first, or it would be linked again.
+  if (source.kind === 'rsync') await healRot(ctx, source, store);
 
   const from = source.kind === 'git' ? (ctx.dryRun ? join(store.directory, '.mirror') : await mirrorRepositories(ctx, source, store)) : source.from;
   const request: RsyncRequest = {

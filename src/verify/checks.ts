@@ -16,6 +16,8 @@ export interface Problem {
   file: string;
   problem: string;
   code: ExitCodeName;
+  /** A file whose bytes differ from its manifest: what the next pull may heal (verify/heal.ts). */
+  rotten?: { snapshot: string; name: string; hash: string };
 }
 
 export interface CheckCount {
@@ -147,7 +149,8 @@ export async function checkAgainstManifests(
   const read = await pool.compare(toRead());
   for (const { file, error, code } of read.differences) {
     const problem = code === 'ENOENT' ? 'is missing' : error ? `cannot be read: ${error}` : 'differs from its manifest (bit rot?)';
-    problems.push({ source: store.name, file: `${file.snapshot}/${file.name}`, problem, code: 'bitRot' });
+    const rotten = !error && !code ? { rotten: { snapshot: file.snapshot, name: file.name, hash: file.hash } } : {};
+    problems.push({ source: store.name, file: `${file.snapshot}/${file.name}`, problem, code: 'bitRot', ...rotten });
   }
   if (compareWith) {
     const original = await pool.compare(below(compareWith, toRead()));
