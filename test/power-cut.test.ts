@@ -147,12 +147,14 @@ describe('a power cut at any moment leaves whole snapshots, and the next pass ex
 
       const night1 = snapshotOf(first.stderr);
       const night2 = snapshotOf(second.output);
-      // Both nights fall on one day: retention keeps that day's newest once latest is on it.
-      const expected: [string[], string][] = [
-        [[night1], night1],
-        [[night1, night2], night1],
-        [[night1, night2], night2],
-        [[night2], night2],
+      // Both nights fall on one day: retention keeps that day's newest once latest is on it. The freeze follows the
+      // log line it waits for, so "right after latest moved" may already be after prune on a busy machine: either
+      // is a state a power cut can leave, and both are whole.
+      const expected: [string[][], string][] = [
+        [[[night1]], night1],
+        [[[night1, night2]], night1],
+        [[[night1, night2], [night2]], night2],
+        [[[night2]], night2],
       ];
       for (const [index, capture] of second.captures.entries()) {
         assert.ok(bootCheck(capture.image) < 4, `${capture.moment}: e2fsck -fy repaired the disk`);
@@ -161,8 +163,9 @@ describe('a power cut at any moment leaves whole snapshots, and the next pass ex
         const replay: Ext4 = attachExt4(capture.image, join(dir, `replay-${index}`, 'mnt'));
         cleanups.push(() => replay.destroy());
         replay.mount('ro');
-        const [snapshots, latest] = expected[index]!;
-        assert.deepEqual(assertSnapshotsWhole(replay.mountPoint, capture.moment), snapshots, `${capture.moment}: the snapshots on the disk`);
+        const [possible, latest] = expected[index]!;
+        const found = assertSnapshotsWhole(replay.mountPoint, capture.moment);
+        assert.ok(possible.some((snapshots) => JSON.stringify(snapshots) === JSON.stringify(found)), `${capture.moment}: the snapshots on the disk: ${found.join(', ')}`);
         assert.equal(execFileSync('readlink', [join(replay.mountPoint, 'db', 'latest')], { encoding: 'utf8' }).trim(), latest, `${capture.moment}: latest`);
         replay.unmount();
         if (!withDevice) replay.mount('rw');
