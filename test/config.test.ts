@@ -26,8 +26,10 @@ const MALFORMED: { name: string; config: unknown; line: RegExp }[] = [
   {
     name: 'bad name',
     config: { ...valid, sources: [valid.sources[0], { name: 'Photos!', group: 'images', from: '/srv/img' }] },
-    line: /^ {2}at sources\[1\]\.name: must match pattern "\^\[a-z0-9\]\[a-z0-9\._-\]\*\$"/m,
+    line: /^ {2}at sources\[1\]\.name: must be a name of lower-case letters, digits, "\.", "_" and "-", starting with a letter or digit \(for example "ajapaik-db"\)$/m,
   },
+  { name: 'a time without its leading zero', config: { ...valid, schedule: { times: ['3:00'] } }, line: /^ {2}at schedule\.times\[0\]: must be a time of day as HH:MM \(two digits each, 00:00 to 23:59\)$/m },
+  { name: 'a value outside an enum', config: { ...valid, suspend: { mode: 'hibernate' } }, line: /^ {2}at suspend\.mode: must be one of "suspend", "mem", "poweroff", "none"$/m },
   { name: 'missing required', config: { node: 'n', sources: valid.sources }, line: /^ {2}at storage: is required/m },
   {
     name: 'missing nested required',

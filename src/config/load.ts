@@ -121,12 +121,28 @@ function problemOf(error: ErrorObject): ConfigProblem {
         hint: near ? `did you mean "${near}"?` : `known here: ${known.join(', ')}`,
       };
     }
+    case 'enum': {
+      const allowed = (error.params as { allowedValues: unknown[] }).allowedValues;
+      return { path, message: `must be one of ${allowed.map((value) => JSON.stringify(value)).join(', ')}` };
+    }
+    case 'pattern': {
+      // A regular expression is no answer for a person: the patterns people meet say what they are.
+      const words = PATTERN_WORDS[(error.params as { pattern: string }).pattern];
+      const property = error.parentSchema as { examples?: unknown[] } | undefined;
+      return { path, message: words ? `must be ${words}` : (error.message ?? error.keyword), hint: exampleHint(property) };
+    }
     default: {
       const property = error.parentSchema as { examples?: unknown[] } | undefined;
       return { path, message: error.message ?? error.keyword, hint: exampleHint(property) };
     }
   }
 }
+
+/** The schema's patterns in words. */
+const PATTERN_WORDS: Record<string, string> = {
+  '^([01][0-9]|2[0-3]):[0-5][0-9]$': 'a time of day as HH:MM (two digits each, 00:00 to 23:59)',
+  '^[a-z0-9][a-z0-9._-]*$': 'a name of lower-case letters, digits, ".", "_" and "-", starting with a letter or digit',
+};
 
 function exampleHint(schema: { examples?: unknown[] } | undefined): string | undefined {
   const example = schema?.examples?.[0];
