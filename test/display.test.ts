@@ -100,6 +100,16 @@ test('a FAILED screen drawn by hand says where to look in words that fit: no lin
   });
 });
 
+test('by hand, FAILED without --code after a pass that did not fail and a message without --text are refused in words (2), never FAILED (1) or an empty screen', async () => {
+  const failed = await odbackupAsync(['-c', config, 'display', 'failed', '--preview', join(dir, 'no-code.png')]);
+  assert.equal(failed.status, 2, failed.stderr);
+  assert.match(failed.stderr, /the last pass did not fail: give the code to show with --code N/);
+  const message = await odbackupAsync(['-c', config, 'display', 'message', '--preview', join(dir, 'no-text.png')]);
+  assert.equal(message.status, 2, message.stderr);
+  assert.match(message.stderr, /display message needs the words to show: --text/);
+  assert.equal(existsSync(join(dir, 'no-code.png')) || existsSync(join(dir, 'no-text.png')), false, 'nothing drawn');
+});
+
 test('a preview goes into a folder that does not exist yet; one that cannot be written is 60 in one line', async () => {
   const fresh = join(dir, 'not-yet', 'eink.png');
   const made = await odbackupAsync(['-c', config, 'display', 'ready', '--preview', fresh]);

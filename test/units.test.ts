@@ -262,11 +262,14 @@ test('screenFor: every line of every screen fits the board (18 characters at sca
       for (const line of screen.lines) assert.ok(line.length <= LINE_CHARS, `${name}: "${line}"`);
     }
   }
-  assert.deepEqual(screenFor(facts, 'failed').lines.slice(0, 2), ['sync images: the', 'source directory']);
+  assert.deepEqual(screenFor(facts, 'failed').lines.slice(0, 2), ['sync images: the', 'source directory..'], 'what does not fit is marked as cut');
   assert.equal(screenFor(facts, 'ready').lines[0], '12 warn 3 restored');
   assert.equal(screenFor({ ...facts, warnings: 0, restored: 2 }, 'ready').lines[0], '2 restored');
   assert.equal(screenFor({ ...facts, warnings: 0, restored: 0 }, 'ready').lines[0], 'SLEEPING...');
   assert.deepEqual(wrapWords('see /a/very/long/path/that/is/one/word', 18, 3), ['see', '/a/very/long/path/', 'that/is/one/word']);
+  assert.deepEqual(wrapWords('photos-of-the-school-trip-2026 failed', 18, 1), ['photos-of-the-sc..'], 'a cut is marked');
+  assert.equal(screenFor({ ...facts, warnings: 0, restored: 1, away: 3 }, 'ready').lines[0], '3 away, 1 restored');
+  assert.equal(screenFor({ ...facts, warnings: 0, restored: 0, away: 5 }, 'ready').lines[0], 'SLEEPING, 5 away');
 });
 
 test('requestProblem says what the shipped request.schema.json says, for good and bad requests alike', () => {

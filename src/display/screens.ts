@@ -48,7 +48,8 @@ export const FAILURE_DEFAULT = 'odbackup status has details';
 
 /**
  * Text in lines of at most `width` characters, broken between words, at most `count` lines: a word longer than a
- * line is broken inside (a path); what does not fit in `count` lines is left out rather than cut mid-word.
+ * line is broken inside (a path); when more than `count` lines would be needed, the last one shown ends in ".." (the
+ * Badger's font is ASCII).
  */
 export function wrapWords(text: string, width: number, count: number): string[] {
   const lines: string[] = [];
@@ -57,7 +58,10 @@ export function wrapWords(text: string, width: number, count: number): string[] 
     if (last !== undefined && last.length + 1 + word.length <= width) lines[lines.length - 1] = `${last} ${word}`;
     else for (let start = 0; start < word.length; start += width) lines.push(word.slice(start, start + width));
   }
-  return lines.slice(0, count);
+  if (lines.length <= count) return lines;
+  const shown = lines.slice(0, count);
+  if (count > 0) shown[count - 1] = `${shown[count - 1]!.slice(0, width - 2)}..`;
+  return shown;
 }
 
 /**

@@ -9,6 +9,7 @@ import { sourcePresence } from '../sync/presence.js';
 import { failed, ok, skipped, type StepResult } from '../result.js';
 import { writeFileAtomic } from '../state/atomic.js';
 import { failureCodeOf, requestsOfPass } from '../state/run-state.js';
+import { EXIT_CODES } from '../exit-codes.js';
 import { installOnBadger, showOnBadger } from './badger.js';
 import { pngOf, renderScreen } from './preview.js';
 import { showProgram } from './programs.js';
@@ -94,6 +95,13 @@ export async function showScreen(ctx: Context, name: ScreenName, options: Displa
   const { display } = ctx.config;
   // Nothing to draw on and nothing to render: the facts (a network check) are not even gathered.
   if ((options.port ?? display.port) === 'none' && !options.preview && !display.preview) return skipped('no display on this node (display.port is "none")');
+  if (name === 'message' && !options.text) return failed('usage', 'display message needs the words to show: --text "…"');
+  if (name === 'failed' && options.code === undefined && !ctx.pass) {
+    // By hand: the newest pass's failure, or nothing to show (FAILED (1) would say odbackup has a bug).
+    const failure = ctx.state.read().passes[0]?.firstFailure;
+    if (!failure) return failed('usage', 'the last pass did not fail: give the code to show with --code N (and what failed with --text)');
+    options = { ...options, code: EXIT_CODES[failure.code].code, text: options.text ?? failure.source ?? failure.step };
+  }
   const status = screenFor(await screenFacts(ctx, name, options.code), name, options.text);
   const api = options.api ?? display.api;
   if (options.preview) {
@@ -107,7 +115,7 @@ export async function showScreen(ctx: Context, name: ScreenName, options: Displa
   const previewNote = display.preview ? `; preview ${display.preview}` : '';
   if ((options.port ?? display.port) === 'none') {
     return display.preview
-      ? ok(`${status.state} screen (${status.lines[0] ?? ''}) written to ${display.preview} (no Badger on this node)`, { status })
+      ? ok(`${status.state} screen (${status.lines[0] ?? ''}) ${ctx.dryRun ? 'would be written' : 'written'} to ${display.preview} (no Badger on this node)`, { status })
       : skipped('no display on this node (display.port is "none")');
   }
   const port = await badgerPort(ctx, options.port);
