@@ -1,7 +1,7 @@
 // `npm run demo`: a whole pass on the built-in demo configuration: local folders, no root.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
@@ -35,16 +35,27 @@ const odbackup = join(root, 'bin', 'odbackup.js');
 const schema = execFileSync(process.execPath, [odbackup, 'config', 'schema']);
 writeFileSync(join(root, 'dist', 'odbackup.schema.json'), schema);
 // The demo node has no Badger: the pass draws its screens into a PNG instead (display.preview), with the same
-// board program running in MicroPython.
-const pass = spawnSync(process.execPath, [odbackup, '--config', config, 'cycle'], { stdio: 'inherit' });
+// board program running in MicroPython. A second run on the same day leaves prune out: retention keeps a day's
+// newest snapshot, and the newcomer is to see the two snapshots share every unchanged file.
+const store = join(demo, 'store', 'photos');
+const today = new Date().toISOString().slice(0, 10);
+const again = existsSync(store) && readdirSync(store).some((name) => name.startsWith(today) && !name.endsWith('.xxh64'));
+const pass = spawnSync(process.execPath, [odbackup, '--config', config, 'cycle', ...(again ? ['--skip', 'prune'] : [])], { stdio: 'inherit' });
 const preview = join(demo, 'eink.png');
+const cli = 'node bin/odbackup.js --config examples/demo.json';
 console.log(`
-Where to look:
+Where to look (in a clone, odbackup is \`node bin/odbackup.js\`; the demo's configuration is examples/demo.json):
   the e-ink preview:              ${preview}
   the store (snapshots, latest):  ${join(demo, 'store')}
   the run journal and state:      ${join(demo, 'state')}
-  the passes:                     node bin/odbackup.js --config examples/demo.json status
-Run it again: the second pass hard-links everything unchanged.
+  the passes:                     ${cli} status
+${
+  again
+    ? `This was a second pass today (prune left out, so that both snapshots stay): every unchanged file is a hard link.
+  what each snapshot added:       ${cli} snapshots photos
+  what changed between them:      ${cli} diff photos`
+    : 'Run it again: the second pass hard-links everything unchanged.'
+}
 Get a file back, proven against its manifest:
-  node bin/odbackup.js --config examples/demo.json restore photos photo-1.raw --to demo/restored-${process.pid}`);
+  ${cli} restore photos photo-1.raw --to demo/restored-${process.pid}`);
 process.exitCode = pass.status ?? 1;

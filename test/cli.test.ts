@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { closeSync, fstatSync, mkdirSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, fstatSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -158,4 +158,26 @@ test('on a terminal rsync progress is shown live, and cleared before the result 
   const result = run.stdout.indexOf('1 source: transferred 1 file');
   assert.ok(/\d+%/.test(run.stdout), 'rsync progress was shown');
   assert.ok(progress >= 0 && cleared > progress && result > cleared, 'the progress line is cleared before the result');
+});
+
+test("the Quick start: after the demo's second run a newcomer sees the hard links (snapshots, diff), and no wake alarm is news", () => {
+  // The demo in a copy of the project's layout: its configuration's relative paths, the repository's program.
+  const copy = mkdtempSync(join(tmpdir(), 'demo-'));
+  for (const folder of ['scripts', 'examples', 'dist']) mkdirSync(join(copy, folder));
+  for (const file of ['scripts/demo.js', 'examples/demo.json']) writeFileSync(join(copy, file), readFileSync(join(ROOT, file)));
+  for (const linked of ['bin', 'node_modules', 'packaging']) symlinkSync(join(ROOT, linked), join(copy, linked));
+  symlinkSync(join(ROOT, 'dist', 'src'), join(copy, 'dist', 'src'));
+  const demo = () => spawnSync(process.execPath, [join(copy, 'scripts', 'demo.js')], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+  const first = demo();
+  assert.equal(first.status, 0, first.stdout + first.stderr);
+  assert.match(first.stdout, /Run it again: the second pass hard-links everything unchanged/);
+  const second = demo();
+  assert.equal(second.status, 0, second.stdout + second.stderr);
+  assert.doesNotMatch(second.stderr, /first run: no wake alarm/);
+  const cli = (...args: string[]) => odbackup(['--config', join(copy, 'examples', 'demo.json'), ...args]);
+  const snapshots = cli('snapshots', 'photos').stdout.split('\n').filter((line) => /^photos +\d{4}-/.test(line));
+  assert.equal(snapshots.length, 2, 'both snapshots stay');
+  assert.match(snapshots[0]!, / 0 B +latest/, 'the newer one added nothing: every file is a hard link');
+  assert.match(cli('diff', 'photos').stdout, /0 added, 0 removed, 0 changed/);
+  rmSync(copy, { recursive: true, force: true });
 });

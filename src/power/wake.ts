@@ -51,7 +51,11 @@ export function wakeReason(config: Config, state: State, now: Date, sleepLog: st
     };
   }
   const power = state.power;
-  if (!power) return { reason: 'first-run', message: 'first run: no wake alarm was armed before', wokeAt: now.toISOString() };
+  if (!power) {
+    // A node that never sleeps (the demo, a test machine) arms no alarm: that is not news at every pass.
+    const message = config.suspend.mode === 'none' && state.passes.length > 0 ? 'started: this node does not sleep (suspend.mode "none")' : 'first run: no wake alarm was armed before';
+    return { reason: 'first-run', message, wokeAt: now.toISOString() };
+  }
   const scheduled = new Date(power.scheduledWake);
   const woke = lastHookWake(sleepLog, new Date(power.armedAt)) ?? now;
   const base = { scheduled: power.scheduledWake, wokeAt: woke.toISOString() };
