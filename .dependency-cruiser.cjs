@@ -1,5 +1,5 @@
 // The floors of src/ (ARCHITECTURE.md), enforced by `npm run lint`. Each rule names what a floor may not import.
-const BASE = '^src/(exec|errors|exit-codes|log|result|render|context|pause|vendor|paths)\\.ts$';
+const BASE = '^src/(exec|errors|exit-codes|log|result|render|context|pause|vendor|paths|words)\\.ts$';
 const DOMAIN = '^src/(hash|health|monitor|power|store|sync|verify|display|restore|catalog)/';
 const ABOVE_DOMAIN = '^src/(steps|pass)/|^src/(cli|registry|docs)\\.ts$';
 

@@ -43,7 +43,7 @@ describe('sync over a real sshd, confined with rrsync -ro', () => {
     const first = n.pass();
     assert.equal(first.status, 0, first.stderr);
     assert.match(first.stdout, /transferred 2 files/);
-    assert.match(first.stdout, /copy check: 2 files of 1 new snapshots/);
+    assert.match(first.stdout, /copy check: 2 files of 1 new snapshot\b/);
     await new Promise((done) => setTimeout(done, 1100));
     const second = n.pass();
     assert.equal(second.status, 0, second.stderr);

@@ -59,7 +59,7 @@ describe('storage on a real ext4 filesystem (loop device)', { skip: !isRoot() &&
     assert.equal(pass.status, 0, pass.stdout + pass.stderr);
     assert.match(pass.stdout, /mount rw\s+ok\s+\/dev\/loop\d+ checked and mounted read-write/);
     assert.match(pass.stdout, /mount ro\s+ok\s+\/dev\/loop\d+ mounted read-only \(ro,noload\)/);
-    assert.match(pass.stdout, /copy check: 2 files of 1 new snapshots/);
+    assert.match(pass.stdout, /copy check: 2 files of 1 new snapshot\b/);
     assert.ok(n.mountOptions().includes('ro'), 'left read-only');
     assert.ok(readlinkSync(join(n.disk.mountPoint, 'db', 'latest')));
   });

@@ -85,12 +85,12 @@ test('names are bytes: a Latin-1 tree (not UTF-8) is pulled, proven, re-checked 
   writeFileSync(join(n.source, '-leading-dash.txt'), 'dash');
   const pass = n.run('cycle');
   assert.equal(pass.status, 0, pass.stderr);
-  assert.match(pass.stdout, /copy check: 4 files of 1 new snapshots/);
+  assert.match(pass.stdout, /copy check: 4 files of 1 new snapshot\b/);
   const snapshot = n.latest();
   const check = spawnSync('xxh64sum', ['-c', `../${snapshot}.xxh64`], { cwd: join(n.store, snapshot), encoding: 'latin1' });
   assert.equal(check.status, 0, check.stdout);
   assert.equal(check.stdout.match(/: OK$/gm)?.length, 4);
-  assert.match(n.run('verify', '--full').stdout, /full check of 1 snapshots: 4 files/);
+  assert.match(n.run('verify', '--full').stdout, /full check of 1 snapshot: 4 files/);
   await tick();
   assert.equal(n.run('cycle', '--skip', 'prune').status, 0);
   const second = n.latest();

@@ -1,4 +1,5 @@
 import type { SshOptions } from '../config/types.js';
+import { counted } from '../words.js';
 import { exec, lastLine, type ExecResult } from '../exec.js';
 
 /** The ssh command rsync runs (its -e string, which rsync splits itself; no shell is involved). */
@@ -160,7 +161,7 @@ export function classifyRsyncFailure(result: ExecResult): RsyncFailure {
     return {
       kind: 'transfer',
       retryable: false,
-      message: `${unreadable.length} file${unreadable.length === 1 ? '' : 's'} could not be copied: ${named}${more}`,
+      message: `${counted(unreadable.length, 'file')} could not be copied: ${named}${more}`,
       ...said,
     };
   }

@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import { basename, dirname, join } from 'node:path';
 import { createGzip } from 'node:zlib';
 import type { Context } from '../context.js';
+import { counted } from '../words.js';
 import { EXIT_CODES, isSourceFailure } from '../exit-codes.js';
 import { SRC_DIR } from '../paths.js';
 import { scheduledWake } from '../power/schedule.js';
@@ -143,7 +144,7 @@ function writePeopleIndexes(ctx: Context, nodeDir: string, sources: PublishedSou
  * whether the others were saved.
  */
 export function passSummary(pass: PassRecord, exitCode: number): string {
-  const warnings = pass.warnings.length ? ` with ${pass.warnings.length} warning${pass.warnings.length === 1 ? '' : 's'}` : '';
+  const warnings = pass.warnings.length ? ` with ${counted(pass.warnings.length, 'warning')}` : '';
   if (exitCode === 0) return `OK${warnings}`;
   const failure = pass.firstFailure;
   const what = failure?.message ?? EXIT_CODES.internal.meaning;

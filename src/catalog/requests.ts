@@ -9,6 +9,7 @@ import { EXIT_CODES, type ExitCodeName } from '../exit-codes.js';
 import { jsonStructureProblems, parseJsonText } from '../config/json-text.js';
 import { destinationEntries } from '../restore/destination.js';
 import { formatBytes } from '../render.js';
+import { counted } from '../words.js';
 import { restore, type RestoreRequest } from '../restore/restore.js';
 import type { RequestResult } from '../state/run-state.js';
 import { pathInSnapshot, shownName } from '../store/names.js';
@@ -235,7 +236,7 @@ async function serveOne(ctx: Context, { id, path: file, person, fingerprint }: W
       snapshot: outcome.snapshot,
       files: outcome.files,
       bytes: outcome.bytes,
-      message: `restored ${outcome.files} file${outcome.files === 1 ? '' : 's'} (${formatBytes(outcome.bytes)}) of ${source.name} ${outcome.snapshot} (${what}) to ${request.destination}/${name}, every one equal to its manifest`,
+      message: `restored ${counted(outcome.files, 'file')} (${formatBytes(outcome.bytes)}) of ${source.name} ${outcome.snapshot} (${what}) to ${request.destination}/${name}, every one equal to its manifest`,
     });
     return { result, restored: true };
   } catch (error) {

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { counted } from '../words.js';
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import { validate as generatedValidator } from './validate.generated.js';
@@ -18,7 +19,7 @@ export class ConfigError extends OdbackupError {
     readonly file: string,
     readonly problems: ConfigProblem[],
   ) {
-    super('usage', `${file}: ${problems.length} problem${problems.length === 1 ? '' : 's'} in the configuration`, undefined, problems.map(formatProblem));
+    super('usage', `${file}: ${counted(problems.length, 'problem')} in the configuration`, undefined, problems.map(formatProblem));
   }
 }
 

@@ -1,4 +1,5 @@
 import type { HttpRequest } from '../adapters/http.js';
+import { counted } from '../words.js';
 import type { AlertTarget } from '../config/types.js';
 import { EXIT_CODES, warningLine } from '../exit-codes.js';
 import type { PassRecord } from '../state/run-state.js';
@@ -33,7 +34,7 @@ export function alertOf(node: string, pass: PassRecord, logTail: string[], onWar
     level: 'warning',
     code: 0,
     meaning: EXIT_CODES.ok.meaning,
-    message: `pass completed with ${warnings.length} warning${warnings.length === 1 ? '' : 's'}`,
+    message: `pass completed with ${counted(warnings.length, 'warning')}`,
   };
 }
 

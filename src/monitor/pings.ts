@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { counted } from '../words.js';
 import type { Monitor } from '../config/types.js';
 import type { HttpRequest } from '../adapters/http.js';
 import type { Ping } from '../state/run-state.js';
@@ -25,7 +26,7 @@ export function fitBody(head: string, tail: string, limit: number): string {
   const whole = tail ? `${head}\n${tail}` : head;
   if (Buffer.byteLength(whole) <= limit) return whole;
   const lines = tail.split('\n');
-  const marker = (cut: number) => `[… ${cut} older line${cut === 1 ? '' : 's'} cut]`;
+  const marker = (cut: number) => `[… ${counted(cut, 'older line')} cut]`;
   // Counted with the longest marker: fewer lines cut never make it longer.
   let bytes = Buffer.byteLength(head) + 1 + Buffer.byteLength(marker(lines.length));
   if (bytes > limit) return Buffer.from(head).subarray(0, limit).toString('utf8').replace(/\uFFFD$/, '');

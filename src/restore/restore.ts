@@ -13,6 +13,7 @@ import { readManifest } from '../store/manifest.js';
 import { bytePath, nameBytes, shownName, type ByteName } from '../store/names.js';
 import { SourceStore } from '../store/snapshots.js';
 import { formatBytes } from '../render.js';
+import { counted } from '../words.js';
 import { createStage, destinationEntries, dropStage, localDestination, moveIntoPlace } from './destination.js';
 
 export interface RestoreRequest {
@@ -224,7 +225,7 @@ async function restoreLocal(prepared: Prepared, base: Base, dryRun: boolean): Pr
   if (existing.length > 0 && !request.merge)
     throw new OdbackupError(
       'usage',
-      `the destination ${destination} is not empty (${existing.length} entries); nothing is written`,
+      `the destination ${destination} is not empty (${counted(existing.length, 'entry', 'entries')}); nothing is written`,
       '--merge adds and replaces files but never deletes; or restore into an empty folder',
     );
   if (dryRun) {

@@ -2,6 +2,7 @@ import { buildCatalog } from '../catalog/build.js';
 import { publishCatalog } from '../catalog/publish.js';
 import { OdbackupError } from '../errors.js';
 import { readableStore } from '../store/mount.js';
+import { counted } from '../words.js';
 import { ok, skipped, type Step } from './types.js';
 
 export const catalogStep: Step = {
@@ -26,8 +27,8 @@ export const catalogStep: Step = {
       const built = await buildCatalog(ctx, ctx.state.read().requests ?? [], !unreadable);
       await publishCatalog(ctx, built.root);
       if (unreadable) return ok(`the pass's outcome published to ${to}; the snapshots as they last were (${unreadable})`, built);
-      const change = `${built.written} snapshot${built.written === 1 ? '' : 's'} added, ${built.removed} removed`;
-      return ok(`catalog of ${built.files} files published to ${to} (${change})`, built);
+      const change = `${counted(built.written, 'snapshot')} added, ${built.removed} removed`;
+      return ok(`catalog of ${counted(built.files, 'file')} published to ${to} (${change})`, built);
     } finally {
       await release?.();
     }

@@ -10,6 +10,7 @@ import { storeFreeBytes } from '../health/space.js';
 import { readTemperatures } from '../health/thermal.js';
 import { OdbackupError } from '../errors.js';
 import { formatBytes, statusWord, table } from '../render.js';
+import { counted } from '../words.js';
 import { storageState, type StorageState } from '../store/device.js';
 import { missingProtection, PROTECTIVE_MOUNT_OPTIONS } from '../store/mount.js';
 import { failed, ok, type Context, type Step } from './types.js';
@@ -183,7 +184,7 @@ export const checkStep: Step = {
         warnings,
       };
     }
-    return ok(`${findings.filter((finding) => finding.level === 'ok').length} checks ok, ${warnings.length} warnings`, findings, warnings);
+    return ok(`${counted(findings.filter((finding) => finding.level === 'ok').length, 'check')} ok, ${counted(warnings.length, 'warning')}`, findings, warnings);
   },
   render(result) {
     const findings = result.data as Finding[];

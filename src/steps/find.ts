@@ -1,5 +1,6 @@
 import { CATALOG_OPTION, openSnapshotSets, type CatalogOption } from '../catalog/open.js';
 import { table } from '../render.js';
+import { counted } from '../words.js';
 import { findPaths } from '../store/catalog.js';
 import { shownName } from '../store/names.js';
 import { ok, type Step } from './types.js';
@@ -25,7 +26,7 @@ export const findStep: Step<FindOptions> = {
     const sets = await openSnapshotSets(ctx, options.catalog);
     const stores = options.source ? [sets.named(options.source)] : sets.select(undefined);
     const found: FoundRow[] = findPaths(stores, glob!).map(({ source, name, newest, versions }) => ({ source, path: shownName(name), newest, versions }));
-    return ok(`${found.length} path${found.length === 1 ? '' : 's'} match ${glob}`, { paths: found });
+    return ok(`${counted(found.length, 'path')} match ${glob}`, { paths: found });
   },
   render(result) {
     const rows = (result.data as { paths: FoundRow[] }).paths;

@@ -7,6 +7,7 @@ import { EXIT_CODES, warningLine } from '../exit-codes.js';
 import { maskedUrl } from '../config/secrets.js';
 import { asksForMaintenance, DEFAULT_BODY_LIMIT, monitorKey, monitorName, pingRequest } from '../monitor/pings.js';
 import { table } from '../render.js';
+import { counted } from '../words.js';
 import { failureCodeOf, PING_EVENTS, requestsOfPass, type MonitorState, type PassRecord, type Ping, type PingEvent } from '../state/run-state.js';
 import { failed, ok, skipped, type Context, type Step } from './types.js';
 
@@ -43,7 +44,7 @@ export function pingOf(ctx: Context, event: PingEvent, exitCode: number): Ping {
     event === 'start'
       ? `${node}: pass started${pass?.wake ? ` (${pass.wake.message})` : ''}`
       : event === 'success'
-        ? `${node}: OK${warnings.length ? ` with ${warnings.length} warning${warnings.length === 1 ? '' : 's'}` : ''}`
+        ? `${node}: OK${warnings.length ? ` with ${counted(warnings.length, 'warning')}` : ''}`
         : `${node}: FAILED (${exitCode}) ${meaning}${pass?.firstFailure ? ` — ${pass.firstFailure.step}: ${pass.firstFailure.message}` : ''}`;
   const { scrubDays } = ctx.config.verify;
   const scrub = ctx.state.read().scrub;
@@ -120,7 +121,7 @@ export const heartbeatStep: Step<HeartbeatOptions> = {
         const request = pingRequest(monitor, ping, false);
         return { monitor: monitorName(monitor), late: 0, delivered: false, queued: 0, dropped: 0, request: `${request.method} ${maskedUrl(request.url)}` };
       });
-      return ok(`would send ${event} to ${requests.length} monitor${requests.length === 1 ? '' : 's'}`, { event, monitors: requests });
+      return ok(`would send ${event} to ${counted(requests.length, 'monitor')}`, { event, monitors: requests });
     }
     const policy = httpPolicy(ctx.config, ctx.signal);
     const saved = ctx.state.read().heartbeat ?? {};

@@ -1,4 +1,5 @@
 import { pause } from '../pause.js';
+import { counted } from '../words.js';
 import { userSessions, type Session } from '../adapters/logind.js';
 import { exec, lastLine } from '../exec.js';
 import { serviceState } from '../health/network.js';
@@ -70,7 +71,7 @@ export const maintenanceStep: Step<MaintenanceOptions> = {
       if (stopped.exitCode !== 0) problems.push(`systemctl stop ${unit}: ${lastLine(stopped.stderr) || `exit ${stopped.exitCode}`}`);
     }
     const ssh = sshStarted ? `${unit} started and stopped again` : startSsh ? `${unit} was not running and could not be started` : `${unit} was already running and stays`;
-    const summary = `maintenance (${why}) ended after ${held.checks} check${held.checks === 1 ? '' : 's'}: ${held.reason}${held.seen.length ? `; logged in were ${held.seen.join(', ')}` : ''}; ${ssh}`;
+    const summary = `maintenance (${why}) ended after ${counted(held.checks, 'check')}: ${held.reason}${held.seen.length ? `; logged in were ${held.seen.join(', ')}` : ''}; ${ssh}`;
     const data = { reasons, ...held, sshStarted };
     if (problems.length) return { ...failed('maintenanceFailed', `${summary}; ${problems.join('; ')}`, undefined, data), warnings };
     return ok(summary, data, warnings);

@@ -1,6 +1,7 @@
 import { sourcesFor } from '../config/sources.js';
 import { statfsSync } from 'node:fs';
 import { table } from '../render.js';
+import { counted } from '../words.js';
 import { expiredSnapshots } from '../store/retention.js';
 import { SourceStore } from '../store/snapshots.js';
 import { assertStoreWritable } from '../store/device.js';
@@ -68,7 +69,7 @@ export const pruneStep: Step<PruneOptions> = {
     if (!ctx.dryRun) for (const store of stores) await store.removeLeftovers(ctx.config.system.programs);
     const free = freeGiB(ctx.config.storage.path);
     const verb = ctx.dryRun ? 'would remove' : 'removed';
-    const result = ok(`${verb} ${removed.length} snapshot${removed.length === 1 ? '' : 's'}; ${free.toFixed(1)} GiB free`, removed);
+    const result = ok(`${verb} ${counted(removed.length, 'snapshot')}; ${free.toFixed(1)} GiB free`, removed);
     if (minimum > 0 && free < minimum && !ctx.dryRun) {
       result.warnings = [
         { code: 'diskFull', message: `only ${free.toFixed(1)} GiB free on ${ctx.config.storage.path} after pruning (minimum ${minimum} GiB)` },

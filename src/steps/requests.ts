@@ -1,5 +1,6 @@
 import { serveRequests, type ServedRequests } from '../catalog/requests.js';
 import { table } from '../render.js';
+import { counted } from '../words.js';
 import { readableStore } from '../store/mount.js';
 import { ok, skipped, type Step } from './types.js';
 
@@ -17,7 +18,7 @@ export const requestsStep: Step = {
       const done = served.results.filter((result) => result.status === 'done').length;
       const failed = served.results.length - done;
       const waiting = served.waiting ? `, ${served.waiting} waiting for the next pass` : '';
-      return ok(`${done} restore request${done === 1 ? '' : 's'} served, ${failed} refused or failed${waiting}`, served);
+      return ok(`${counted(done, 'restore request')} served, ${failed} refused or failed${waiting}`, served);
     } finally {
       await release();
     }

@@ -2,6 +2,7 @@ import { sourceNamed } from '../config/sources.js';
 import { OdbackupError } from '../errors.js';
 import { EXIT_CODES } from '../exit-codes.js';
 import { formatBytes } from '../render.js';
+import { counted } from '../words.js';
 import { restore, type RestoreOutcome } from '../restore/restore.js';
 import { readableStore } from '../store/mount.js';
 import { pathInSnapshot, shownName } from '../store/names.js';
@@ -81,8 +82,8 @@ export const restoreStep: Step<RestoreOptions> = {
       const outcome = await restore({ ctx, request, dryRun: ctx.dryRun });
       const what = path === undefined ? 'all' : shownName(request.path!);
       const message = ctx.dryRun
-        ? `dry run: would restore ${outcome.files} file${outcome.files === 1 ? '' : 's'} of ${source.name} ${outcome.snapshot} (${what}) to ${outcome.to}${outcome.replaced.length ? `, replacing ${outcome.replaced.length}` : ''}`
-        : `restored ${outcome.files} file${outcome.files === 1 ? '' : 's'} (${formatBytes(outcome.bytes)}) of ${source.name} ${outcome.snapshot} (${what}) to ${outcome.to}, every one equal to its manifest${outcome.replaced.length ? `; replaced ${outcome.replaced.length}` : ''}`;
+        ? `dry run: would restore ${counted(outcome.files, 'file')} of ${source.name} ${outcome.snapshot} (${what}) to ${outcome.to}${outcome.replaced.length ? `, replacing ${outcome.replaced.length}` : ''}`
+        : `restored ${counted(outcome.files, 'file')} (${formatBytes(outcome.bytes)}) of ${source.name} ${outcome.snapshot} (${what}) to ${outcome.to}, every one equal to its manifest${outcome.replaced.length ? `; replaced ${outcome.replaced.length}` : ''}`;
       record(0, message, outcome);
       return ok(message, shown(outcome));
     } catch (error) {

@@ -1,6 +1,7 @@
 import { CATALOG_OPTION, openSnapshotSets, type CatalogOption } from '../catalog/open.js';
 import { localTime } from '../power/schedule.js';
-import { formatBytes, heading, table } from '../render.js';
+import { table, formatBytes, heading } from '../render.js';
+import { counted } from '../words.js';
 import type { SnapshotRow } from '../store/catalog.js';
 import { ok, type Step } from './types.js';
 
@@ -14,7 +15,7 @@ export const snapshotsStep: Step<CatalogOption> = {
     const sets = (await openSnapshotSets(ctx, options.catalog)).select(target);
     const rows = sets.flatMap((set) => set.describe().reverse());
     const count = sets.length === 1 ? `${sets[0]!.name}: ` : '';
-    return ok(`${count}${rows.length} snapshot${rows.length === 1 ? '' : 's'}`, { snapshots: rows });
+    return ok(`${count}${counted(rows.length, 'snapshot')}`, { snapshots: rows });
   },
   render(result) {
     const rows = (result.data as { snapshots: SnapshotRow[] }).snapshots;

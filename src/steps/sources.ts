@@ -5,7 +5,8 @@ import { editConfig, previousConfigPath } from '../config/edit.js';
 import { isRemoteLocation } from '../config/load.js';
 import type { Config, RsyncSource } from '../config/types.js';
 import { localTime } from '../power/schedule.js';
-import { durationText, table } from '../render.js';
+import { table } from '../render.js';
+import { counted, durationText } from '../words.js';
 import { snapshotDate } from '../store/snapshots.js';
 import { sourceHost, sourcePresence } from '../sync/presence.js';
 import { failed, ok, type Context, type Step } from './types.js';
@@ -128,7 +129,7 @@ export const sourcesStep: Step<SourcesOptions> = {
     if (action === 'add') return add(ctx, name, options);
     if (action === 'remove') return remove(ctx, name);
     const rows = list(ctx);
-    return ok(`${rows.length} source${rows.length === 1 ? '' : 's'}`, rows);
+    return ok(`${counted(rows.length, 'source')}`, rows);
   },
   render(result) {
     const data = result.data as SourceRow[] | { authorizedKeys?: string; next?: string } | undefined;

@@ -2,7 +2,8 @@ import { availableParallelism } from 'node:os';
 import { isRemoteLocation } from '../config/load.js';
 import { sourcesFor } from '../config/sources.js';
 import type { Source } from '../config/types.js';
-import { formatBytes, table } from '../render.js';
+import { table, formatBytes } from '../render.js';
+import { counted } from '../words.js';
 import { pullSource, type PullResult } from '../sync/pull.js';
 import { awayReason, overdueText, sourceHost, type AwaySource } from '../sync/presence.js';
 import { runPerKey } from '../sync/parallel.js';
@@ -125,7 +126,7 @@ export const syncStep: Step<SyncOptions> = {
     const verb = ctx.dryRun ? 'would transfer' : 'transferred';
     const away = report.away.length ? `; ${report.away.length} away (${report.away.map((entry) => entry.source).join(', ')})` : '';
     const waiting = notDue.length ? `; ${notDue.length} not due` : '';
-    const summary = `${report.pulled.length} source${report.pulled.length === 1 ? '' : 's'}: ${verb} ${files} file${files === 1 ? '' : 's'}${away}${waiting}`;
+    const summary = `${counted(report.pulled.length, 'source')}: ${verb} ${counted(files, 'file')}${away}${waiting}`;
     const [first, ...more] = failures;
     if (!first) return ok(summary, report);
     return {

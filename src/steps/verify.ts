@@ -4,6 +4,7 @@ import type { Source } from '../config/types.js';
 import { EXIT_CODES, type ExitCodeName } from '../exit-codes.js';
 import { HashPool } from '../hash/pool.js';
 import { formatBytes, table } from '../render.js';
+import { counted } from '../words.js';
 import { shownName } from '../store/names.js';
 import { SourceStore } from '../store/snapshots.js';
 import { checkAgainstManifests, copyCheck, rsyncDifferences, type Problem } from '../verify/checks.js';
@@ -149,7 +150,7 @@ function explainUnhealable(ctx: Context, sources: Source[], report: VerifyReport
       const problem: Problem = {
         source: source.name,
         file: `${record.snapshot}/${record.name}`,
-        problem: `differs from its manifest in ${sharing.length} snapshot${sharing.length === 1 ? '' : 's'} (${sharing.join(', ')}) that share one rotten copy, and ${record.noGoodCopy}: this node holds no good copy of it`,
+        problem: `differs from its manifest in ${counted(sharing.length, 'snapshot')} (${sharing.join(', ')}) that share one rotten copy, and ${record.noGoodCopy}: this node holds no good copy of it`,
         code: 'bitRot',
       };
       const found = report.problems.findIndex((known) => known.source === source.name && known.rotten?.name === record.name);
@@ -200,7 +201,7 @@ export const verifyStep: Step<VerifyOptions> = {
         const read = report.full!.reduce((sum, check) => sum + check.bytes, 0);
         return verdict(
           report,
-          `full check of ${report.full!.length} snapshots: ${report.full!.reduce((sum, check) => sum + check.files, 0)} files, ${formatBytes(read)} read`,
+          `full check of ${counted(report.full!.length, 'snapshot')}: ${counted(report.full!.reduce((sum, check) => sum + check.files, 0), 'file')}, ${formatBytes(read)} read`,
         );
       }
       await copyChecks(ctx, sources, pool, report);
@@ -215,7 +216,7 @@ export const verifyStep: Step<VerifyOptions> = {
     const scrubbed = report.scrub!;
     return verdict(
       report,
-      `copy check: ${copied} files of ${report.copyChecked.length} new snapshots; scrub: ${scrubbed.slices} slices of 1/${scrubbed.days}, ${scrubbed.files} files, ${formatBytes(scrubbed.bytes)}; ${coverageText(report.coverageDays)}`,
+      `copy check: ${counted(copied, 'file')} of ${counted(report.copyChecked.length, 'new snapshot')}; scrub: ${counted(scrubbed.slices, 'slice')} of 1/${scrubbed.days}, ${counted(scrubbed.files, 'file')}, ${formatBytes(scrubbed.bytes)}; ${coverageText(report.coverageDays)}`,
     );
   },
   render(result) {

@@ -1,6 +1,7 @@
 import { CATALOG_OPTION, openSnapshotSets, type CatalogOption } from '../catalog/open.js';
 import { OdbackupError } from '../errors.js';
 import { table } from '../render.js';
+import { counted } from '../words.js';
 import { versionsOf, type Version } from '../store/catalog.js';
 import { pathInSnapshot } from '../store/names.js';
 import { ok, type Step } from './types.js';
@@ -24,7 +25,7 @@ export const versionsStep: Step<CatalogOption> = {
         `${source.name} has no file ${path} in any snapshot`,
         `\`odbackup find '*${path!.split('/').at(-1)}' --source ${source.name}\` looks for it`,
       );
-    return ok(`${source.name} ${path}: ${versions.length} version${versions.length === 1 ? '' : 's'}`, { source: source.name, path, versions });
+    return ok(`${source.name} ${path}: ${counted(versions.length, 'version')}`, { source: source.name, path, versions });
   },
   render(result) {
     const { versions } = result.data as { versions: Version[] };

@@ -1,7 +1,7 @@
 import { connect } from 'node:net';
 import type { Config, RsyncSource } from '../config/types.js';
 import { localTime } from '../power/schedule.js';
-import { durationText } from '../render.js';
+import { durationText } from '../words.js';
 import type { PresenceRecord, State } from '../state/run-state.js';
 import { snapshotDate } from '../store/snapshots.js';
 

@@ -1,4 +1,5 @@
 import { closeSync, existsSync, fstatSync, fsyncSync, ftruncateSync, futimesSync, lstatSync, mkdirSync, openSync, readSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { counted } from '../words.js';
 import { join } from 'node:path';
 import { runRsync } from '../adapters/rsync.js';
 import type { Context } from '../context.js';
@@ -87,7 +88,7 @@ export async function healRot(ctx: Context, source: RsyncSource, store: SourceSt
         ctx.log.error(`${source.name}: ${name} was written again and still differs from its manifest: the disk may be failing`);
         continue;
       }
-      const message = `${record.snapshot}/${name} healed from the source: the proven bytes are in ${sharedBy.length} snapshot${sharedBy.length === 1 ? '' : 's'} (${sharedBy.join(', ')})`;
+      const message = `${record.snapshot}/${name} healed from the source: the proven bytes are in ${counted(sharedBy.length, 'snapshot')} (${sharedBy.join(', ')})`;
       ctx.state.settleRot(ctx.runId, source.name, record, { healed: true, at: ctx.now().toISOString(), message });
       ctx.log.notice(`${source.name}: ${message}`);
     }
