@@ -276,7 +276,7 @@ test('setup: writes the example when there is no configuration, enables the time
   const healthy = systemctlNode(45);
   const enabled = await odbackupAsync(['-c', healthy.config, 'setup']);
   assert.equal(enabled.status, 0, enabled.stderr);
-  assert.match(enabled.stdout, /config: .*valid[\s\S]*check: [\s\S]*schedule: [\s\S]*odbackup\.timer enabled/);
+  assert.match(enabled.stdout, /config: .*valid[\s\S]*check: [\s\S]*schedule: next wake \d{4}-\d{2}-\d{2} 03:00 [\s\S]*odbackup\.timer enabled/);
   assert.match(readFileSync(healthy.calls, 'utf8'), /\ndaemon-reload\nenable --now odbackup\.timer\n$/);
   // The timer's schedule is the configuration's: written as a drop-in, rewritten when schedule.times changes.
   const healthyRoot = JSON.parse(readFileSync(healthy.config, 'utf8')).system.root;

@@ -43,7 +43,9 @@ export const setupStep: Step = {
           `setup stopped at \`odbackup ${[step.name, ...args].join(' ')}\`: ${result.message}; ${TIMER} is not enabled`,
           result.hint,
         );
-      lines.push(`${step.name}: ${result.message.split('\n')[0]}`);
+      // The schedule's first line only heads the wakes: the next wake is what setup has to say of it.
+      const said = result.message.split('\n');
+      lines.push(`${step.name}: ${step === scheduleStep ? `next wake ${said[1]!.trim()}` : said[0]}`);
     }
     if (ctx.dryRun) return ok([...lines, `dry run: ${TIMER} not enabled`].join('\n'));
     // The timer's schedule and what the pass's sandbox may write, from the configuration: each drop-in rewritten

@@ -1,4 +1,4 @@
-import { localTime, nextWake, onCalendarLines } from '../power/schedule.js';
+import { localTime, nextWake, onCalendarLines, timerDropIn } from '../power/schedule.js';
 import { ok, type Step } from './types.js';
 
 export const scheduleStep: Step = {
@@ -18,7 +18,7 @@ export const scheduleStep: Step = {
     const text = [
       `next wakes (${Intl.DateTimeFormat().resolvedOptions().timeZone}):`,
       ...wakes.map((wake) => `  ${localTime(wake)}  ${wake.toISOString()}`),
-      'odbackup.timer ([Timer] section; `systemctl edit odbackup.timer`, with an empty OnCalendar= first):',
+      `odbackup.timer's [Timer] section (\`odbackup setup\` writes it as ${timerDropIn(ctx.config.system.root)} from schedule.times):`,
       ...onCalendar.map((line) => `  ${line}`),
     ].join('\n');
     return ok(text, { wakes: wakes.map((wake) => wake.toISOString()), onCalendar });
