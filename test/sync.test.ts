@@ -64,6 +64,17 @@ describe('sync from a local directory', () => {
     assert.deepEqual(readFileSync(state.sources.db.transferredList, 'utf8').split('\0').filter(Boolean), ['a.sql']);
   });
 
+  test('a local source that was missing is not "resumed" when it is back: its pull copied nothing', () => {
+    const source = join(root, 'src-away');
+    const n = node('away', [{ name: 'db', group: 'databases', from: source }]);
+    const missing = n.run('cycle');
+    assert.equal(missing.status, 41, missing.stderr);
+    writeFiles(source, { 'a.sql': 'back' });
+    const back = n.run('cycle');
+    assert.equal(back.status, 0, back.stderr);
+    assert.doesNotMatch(back.stderr, /resuming into/);
+  });
+
   test('sync --dry-run and cycle --dry-run list what would be transferred and change nothing', () => {
     const source = join(root, 'src-dry');
     writeFiles(source, { 'x.gz': 'data' });

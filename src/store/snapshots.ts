@@ -95,8 +95,9 @@ export class SourceStore {
     return join(this.directory, `.${snapshot}.new.xxh64`);
   }
 
+  /** A .partial with something in it: an earlier pull that was cut off (one that failed before copying left it empty). */
   hasPartial(): boolean {
-    return existsSync(this.partial);
+    return existsSync(this.partial) && readdirSync(this.partial).length > 0;
   }
 
   /** The source's directory in the store (which exists: the store was checked). Not recursive: on a read-only store
