@@ -25,7 +25,7 @@ export function exitCodeEpilog(): string {
 const GLOBAL_OPTIONS: [flags: string, description: string][] = [
   ['-c, --config <file>', 'configuration file (default: $ODBACKUP_CONFIG or /etc/odbackup/odbackup.json)'],
   ['--json', 'print the result as JSON on stdout'],
-  ['-v, --verbose', 'log debug lines'],
+  ['-v, --verbose', 'log every step as it goes (at a terminal only warnings, errors and notices are) and debug lines'],
   ['-q, --quiet', 'log only warnings and errors'],
   // chalk reads --no-color from argv itself (and NO_COLOR, render.ts); commander must only accept it.
   ['--no-color', 'no colours (also when NO_COLOR is set)'],
@@ -110,9 +110,11 @@ async function runner() {
 function print(step: AnyStep, result: StepResult, json: boolean, log: Logger, { warningLines, failureLines }: typeof import('./render.js')): void {
   const out = (text: string) => process.stdout.write(log.mask(text) + '\n');
   log.clearProgress();
+  // The result goes to stdout; its warnings to the log in both forms (the journal has each once).
   if (json) {
     const exitCode = result.status === 'failed' ? exitCodeOf(result.code ?? 'internal') : 0;
     out(JSON.stringify({ command: step.name, exitCode, ...result }, null, 2));
+    for (const line of warningLines(result)) log.report('warn', line);
     return;
   }
   const body = result.status === 'failed' && result.data === undefined ? undefined : step.render ? step.render(result) : result.message;

@@ -66,7 +66,8 @@ export function createLogger({ stream = process.stderr, journal = stderrIsJourna
       recent.push(`${level}: ${line}`);
       if (recent.length > TAIL_LINES) recent.shift();
     }
-    if ((level === 'debug' && !verbose) || (quiet && PRIORITY[level] > PRIORITY.warn)) return;
+    // At a terminal a person reads the result: the steps as they go are for -v (and the journal, the heartbeat's tail).
+    if ((level === 'debug' && !verbose) || (level === 'info' && tty && !verbose) || (quiet && PRIORITY[level] > PRIORITY.warn)) return;
     const label = level === 'info' || level === 'notice' ? '' : `${level}: `;
     emit(
       level,

@@ -1,5 +1,5 @@
 import type { Config } from '../config/types.js';
-import { codeLabel, EXIT_CODES, warningLine } from '../exit-codes.js';
+import { codeLabel } from '../exit-codes.js';
 import { runPass, type PassEntry } from './run.js';
 import { heading, statusWord, table } from '../render.js';
 import type { PassRecord } from '../state/run-state.js';
@@ -155,15 +155,17 @@ export const cycleStep: Step<CycleOptions> = {
   run: (ctx, { options }) => runCycle(ctx, passPlan(ctx.config, options), options),
   render(result) {
     const pass = result.data as PassRecord;
-    const rows = pass.steps.map((step) => [step.step, statusWord(step.status), step.code ? codeLabel(step.code) : '', step.message]);
+    // The steps that did something; those that had nothing to do in one line (`odbackup status` says why).
+    const rows = pass.steps.filter((step) => step.status !== 'skipped').map((step) => [step.step, statusWord(step.status), step.code ? codeLabel(step.code) : '', step.message]);
+    const skippedSteps = pass.steps.filter((step) => step.status === 'skipped').map((step) => step.step);
     const lines = [heading(`odbackup pass ${pass.runId}`)];
     if (pass.wake) lines.push(pass.wake.message);
     if (pass.resumedAfter) lines.push(`resumed after interruption of pass ${pass.resumedAfter}`);
     if (pass.notDue) lines.push(`not due: ${pass.notDue}`);
     if (rows.length) lines.push(table(['step', 'result', 'code', 'message'], rows));
-    for (const warning of pass.warnings) lines.push(warningLine(warning, true));
-    const exit = pass.exitCode ?? 0;
-    lines.push(`${statusWord(pass.outcome)}: exit ${exit}${exit ? ` (${pass.firstFailure ? EXIT_CODES[pass.firstFailure.code].meaning : ''})` : ''}`);
+    if (skippedSteps.length) lines.push(`nothing to do: ${skippedSteps.join(', ')}`);
+    // A failed pass's code and warnings are said once, by the command's last lines.
+    if (!pass.firstFailure) lines.push(`${statusWord(pass.outcome)}: exit 0`);
     return lines.join('\n');
   },
 };

@@ -109,7 +109,8 @@ export async function runPass(entries: PassEntry[], ctx: Context, pass: PassReco
     }
     pass.warnings.push(...warnings);
     if (result.maintenanceRequest) pass.maintenanceRequests = [...(pass.maintenanceRequests ?? []), result.maintenanceRequest];
-    for (const warning of warnings) ctx.log.warn(warningLine(warning));
+    // Into the log's tail (the fail ping's body) only: the pass's warnings are printed once, at its end.
+    for (const warning of warnings) ctx.log.debug(warningLine(warning));
     if (status === 'failed') {
       ctx.log.error(`${label}: ${result.message}${result.hint ? ` (${result.hint})` : ''}`);
       // The lines behind a failure (rsync's own words, every problem found) go to the log, and so to the heartbeat.

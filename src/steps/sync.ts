@@ -63,7 +63,7 @@ async function attend(ctx: Context, source: Source, hashThreads: number): Promis
     if (!(error instanceof OdbackupError && isSourceFailure(error.codeName))) throw error;
     // Gone between the probe and the pull (the lid closed): away as well.
     if (comesAndGoes && error.codeName === 'sourceUnreachable') return awayOrOverdue(ctx, comesAndGoes, error.message.replace(`${source.name}: `, ''));
-    ctx.log.error(error.message);
+    // The pass logs a step's failures (the first, then the others as details): not here as well.
     return { failure: error };
   }
 }
