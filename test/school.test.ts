@@ -85,7 +85,7 @@ describe("a school's laptops", { skip: !isRoot() && 'needs root: sshd, and loopb
     const status = await wake('2026-12-07 11:40:00', 'status');
     assert.match(status.stdout, /laptop-18 +away since 2026-12-07 11:30 \S+ \(.*no ssh banner within 3 s\); never saved/);
     assert.match(status.stdout, /laptop-01 +last saved 10 min ago/);
-    // The node sleeps until the next wake that has work: 14:00, for the five away.
+    // The next wake, 14:00, has work: the five away.
     assert.match(status.stdout, /next wake: 2026-12-07 14:00/);
 
     servers_.push(await startSshd(join(root, 'sshd-16'), laptops, '-ro', { addresses: [address(16)], port, keysOf: join(root, 'sshd') }));

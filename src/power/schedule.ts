@@ -4,8 +4,9 @@ import type { State } from '../state/run-state.js';
 import { snapshotDate } from '../store/snapshots.js';
 
 /**
- * The next wake of this node's schedule that has work, from now: a wake whose sources were all saved on its day
- * already is passed over (the laptops saved at 11:30 need no 14:00 wake). Without the state, the next wake.
+ * The next wake of this node's schedule, from now; with the state, the next that has work, as the READY screen and
+ * the page say it: a wake whose sources were all saved on its day already is passed over (the laptops saved at 11:30
+ * need nothing at 14:00). The alarm is armed for every wake: the timer's pass decides what is due.
  */
 export function scheduledWake(config: Config, now: Date, state?: State): Date {
   const earliest = now.getTime() + config.schedule.minMarginMinutes * 60_000;

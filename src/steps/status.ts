@@ -89,7 +89,7 @@ export const statusStep: Step<StatusOptions> = {
       restores: (state.restores ?? []).slice(0, count),
       requests: (state.requests ?? []).slice(0, count),
       armedWake: state.power?.scheduledWake,
-      nextWake: scheduledWake(ctx.config, ctx.now(), state).toISOString(),
+      nextWake: scheduledWake(ctx.config, ctx.now()).toISOString(),
       comesAndGoes: sourcePresence(ctx.config, state, ctx.now()),
       rot: rotLines(state, undefined),
     };

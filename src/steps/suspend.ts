@@ -91,12 +91,13 @@ async function storeMountedReadWrite(config: Config): Promise<boolean> {
 
 export const suspendStep: Step<SuspendOptions> = {
   name: 'suspend',
-  summary: 'write the clock to the RTC, arm the wake alarm for the next scheduled time that has work, read it back, and sleep',
+  summary: 'write the clock to the RTC, arm the wake alarm for the next scheduled time, read it back, and sleep',
   options: [{ flags: '--dry-run', description: 'print the exact commands and the wake time; arm nothing, sleep not' }],
   locked: true,
   async run(ctx) {
     const { config } = ctx;
-    const wake = scheduledWake(config, ctx.now(), ctx.state.read());
+    // Every slot of the schedule is a wake (the timer's pass decides what is due): the alarm never skips one.
+    const wake = scheduledWake(config, ctx.now());
     const when = `${localTime(wake)} (${wake.toISOString()})`;
     if (config.suspend.mode === 'none') return skipped(`suspend.mode is none: staying awake; next scheduled pass ${when}`, { wake: wake.toISOString() });
     // A clock we do not trust must not overwrite the RTC (it may be the better clock of the two).
