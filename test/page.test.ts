@@ -172,7 +172,7 @@ test('names are shown as text: markup in a name stays text, bytes that are not U
   assert.ok(top.includes('docs/') && top.includes('drawings/') && top.includes(XSS_NAME), top.join(', '));
   await page.click('#tree summary:has-text("docs/")');
   // The folder's rows are made when it opens (its toggle event): wait for them, not for a moment.
-  await page.locator('#tree li', { hasText: 'letter.txt' }).waitFor();
+  await page.locator('#tree li.file', { hasText: 'letter.txt' }).waitFor();
   assert.deepEqual(dialogs, [], 'no script ran');
   await page.close();
 });

@@ -159,7 +159,7 @@ test('the teacher sees everything; Jocinta restores her whole laptop from her ow
   await page.click('#browse-open');
   await page.waitForSelector('#tree li');
   await page.click('#tree summary:has-text("letters/")');
-  await page.locator('#tree li', { hasText: 'grandma.txt' }).waitFor();
+  await page.locator('#tree li.file', { hasText: 'grandma.txt' }).waitFor();
   await page.click('#browse-all');
   assert.deepEqual(await page.$$eval('#destination option', (options) => options.map((option) => option.textContent)), ['jocinta-laptop']);
   await page.click('#request-send');
