@@ -1,6 +1,7 @@
 // `npm run bench`: wall time of `odbackup sync` against bare rsync and rsnapshot on the same generated tree.
 // Not a test: these machines are shared and noisy; the figures are ratios measured in one run.
 // BENCH_FILES (default 100000) and BENCH_MIB (default 2048) size the tree.
+// BENCH_SCHOOL=1 runs the school rows instead (20 laptops over ssh behind --bwlimit, 5 away; about 3 minutes).
 // BENCH_SCALE=1 (or a list of sizes, BENCH_SCALE=1000000,3000000) runs the scale rows instead, per size: a tree of
 // that many small files (about 100 bytes each). It takes long: about half an hour at 1,000,000 files and an hour and
 // three quarters at 3,000,000 on a 2-core machine, and 4 GiB of disk per million files for each tree (source, store,
@@ -182,6 +183,89 @@ async function scaleRows(count) {
   console.log(`scale rows, ${count} files (one run each):`);
   for (const { what, ratio, target, rss } of rows) console.log(`  ${what.padEnd(40)} ${ratio.padEnd(7)} ${target.padEnd(9)} ${rss === undefined ? '' : `peak RSS ${rss.toFixed(0)} MiB`}`);
   execFileSync('rm', ['-rf', dir]);
+}
+
+/**
+ * A school's laptops (BENCH_SCHOOL=1): 20 sources over ssh, each behind --bwlimit (a school's Wi-Fi), 5 of them away
+ * (three closed ports, one listener that never answers, a name that does not resolve). A pass (cycle) against
+ * rsnapshot on the same 20, and the 15 present with sync.parallel 4 against 1. First passes, fresh stores each.
+ */
+async function schoolRows() {
+  const { startSshd, freePort } = await import(join(root, 'dist', 'test', 'harness', 'sshd.js'));
+  const { createServer } = await import('node:net');
+  const dir = join(work, 'school');
+  execFileSync('rm', ['-rf', dir]);
+  const laptops = join(dir, 'laptops');
+  const address = (n) => `127.0.2.${n}`;
+  for (let n = 1; n <= 20; n++) {
+    const data = Buffer.alloc(3 * 1024 * 1024, n);
+    mkdirSync(join(laptops, `pc-${n}`, 'homework'), { recursive: true });
+    writeFileSync(join(laptops, `pc-${n}`, 'homework', 'video.mkv'), data);
+    writeFileSync(join(laptops, `pc-${n}`, 'homework', 'essay.txt'), `essay ${n}\n`);
+  }
+  const port = await freePort();
+  const sshd = await startSshd(join(dir, 'sshd'), laptops, '-ro', { addresses: Array.from({ length: 15 }, (_, index) => address(index + 1)), port });
+  const silent = createServer(() => undefined);
+  await new Promise((done) => silent.listen(port, address(19), done));
+  const hostKey = readFileSync(sshd.knownHostsFile, 'utf8').split('\n')[0].split(' ').slice(1).join(' ');
+  const knownHosts = join(dir, 'known_hosts');
+  writeFileSync(knownHosts, Array.from({ length: 20 }, (_, index) => `[${address(index + 1)}]:${port} ${hostKey}\n`).join(''));
+  const host = (n) => (n === 20 ? 'pc-20.invalid' : address(n));
+  const ssh = { port, identityFile: sshd.identityFile, knownHostsFile: knownHosts };
+  const laptop = (n) => ({ name: `pc-${n}`, group: 'laptops', from: `${sshd.user}@${host(n)}:/pc-${n}`, ssh, overdueDays: 3, bwlimit: '1m' });
+  const node = (name, numbers, parallel) => {
+    const home = join(dir, name);
+    mkdirSync(join(home, 'store'), { recursive: true });
+    const config = join(home, 'odbackup.json');
+    writeFileSync(config, JSON.stringify({ node: 'bench', stateDir: join(home, 'state'), storage: { path: join(home, 'store') }, sources: numbers.map(laptop), sync: { parallel }, suspend: { mode: 'none' }, display: { port: 'none' }, schedule: { networkSettleSeconds: 0 } }));
+    return ['--quiet', '--config', config, 'cycle', '--no-suspend'];
+  };
+  const all = Array.from({ length: 20 }, (_, index) => index + 1);
+  const present = all.slice(0, 15);
+  // A pass that notes the away ones exits 0; one whose absent laptops were never saved and are overdue would not.
+  try {
+    await quiet();
+    const ours = time('odbackup cycle, 20 laptops, 5 away', cli, node('twenty', all, 4));
+    const snapConfig = join(dir, 'rsnapshot.conf');
+    const sshArgs = `-p ${port} -o BatchMode=yes -o StrictHostKeyChecking=yes -o ConnectTimeout=20 -o UserKnownHostsFile=${knownHosts} -o IdentitiesOnly=yes -i ${sshd.identityFile}`;
+    writeFileSync(
+      snapConfig,
+      [
+        'config_version\t1.2',
+        `snapshot_root\t${join(dir, 'rsnapshot')}/`,
+        'cmd_rsync\t/usr/bin/rsync',
+        'cmd_ssh\t/usr/bin/ssh',
+        'cmd_cp\t/bin/cp',
+        'cmd_rm\t/bin/rm',
+        'retain\tdaily\t2',
+        'link_dest\t1',
+        `ssh_args\t${sshArgs}`,
+        'rsync_long_args\t--delete --numeric-ids --relative --delete-excluded --bwlimit=1m',
+        `lockfile\t${join(dir, 'rsnapshot.pid')}`,
+        ...all.map((n) => `backup\t${sshd.user}@${host(n)}:/pc-${n}/\tpc-${n}/`),
+        '',
+      ].join('\n'),
+    );
+    await quiet();
+    // rsnapshot exits 2 when some backups failed (the away laptops): the time is what counts.
+    const theirs = time('rsnapshot daily, the same 20', 'sh', ['-c', 'rsnapshot -c "$1" daily; [ $? -le 2 ]', 'sh', snapConfig]);
+    await quiet();
+    const four = time('odbackup cycle, 15 present, parallel 4', cli, node('four', present, 4));
+    await quiet();
+    const one = time('odbackup cycle, 15 present, parallel 1', cli, node('one', present, 1));
+    console.log(`school rows (one run each):
+  20 laptops, 5 away: odbackup / rsnapshot       ${(ours / theirs).toFixed(2)}x   (target <= 0.3x)
+  15 present: parallel 1 / parallel 4            ${(one / four).toFixed(2)}x   (target >= 2.5x quicker)`);
+  } finally {
+    silent.close();
+    await sshd.stop();
+    execFileSync('rm', ['-rf', dir]);
+  }
+}
+
+if (process.env.BENCH_SCHOOL) {
+  await schoolRows();
+  process.exit(0);
 }
 
 if (process.env.BENCH_SCALE) {

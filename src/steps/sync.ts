@@ -1,12 +1,11 @@
 import { availableParallelism } from 'node:os';
-import { isRemoteLocation } from '../config/load.js';
 import { sourcesFor } from '../config/sources.js';
 import type { Source } from '../config/types.js';
 import { table, formatBytes } from '../render.js';
 import { counted } from '../words.js';
 import { pullSource, type PullResult } from '../sync/pull.js';
-import { awayReason, overdueText, sourceHost, type AwaySource } from '../sync/presence.js';
-import { runPerKey } from '../sync/parallel.js';
+import { awayReason, overdueText, type AwaySource } from '../sync/presence.js';
+import { hostOf, runPerKey } from '../sync/parallel.js';
 import { clockTrust } from '../health/clock.js';
 import { OdbackupError } from '../errors.js';
 import { EXIT_CODES, isSourceFailure } from '../exit-codes.js';
@@ -30,9 +29,6 @@ export interface SyncReport {
 }
 
 type Attended = { pulled: PullResult } | { away: AwaySource } | { failure: OdbackupError };
-
-/** Pulls go at once per host: the host as `from` writes it; local and git sources are the node's own, one at a time. */
-const hostOf = (source: Source) => (source.kind === 'rsync' && isRemoteLocation(source.from) ? sourceHost(source.from) : '(this node)');
 
 /** A source that comes and goes was not reached: away, or overdue (46) when its last save is too old. */
 function awayOrOverdue(ctx: Context, source: Source & { kind: 'rsync'; overdueDays: number }, reason: string): Attended {

@@ -21,6 +21,7 @@ import {
 } from '../verify/scrub.js';
 import { manifestOf } from '../store/catalog.js';
 import { snapshotsSharing } from '../verify/heal.js';
+import { hostOf, runPerKey } from '../sync/parallel.js';
 import { failed, ok, skipped, type Context, type Step, type StepResult } from './types.js';
 
 interface VerifyOptions {
@@ -44,13 +45,14 @@ function localRoot(ctx: Context, source: Source): string | undefined {
   return source.ssh ? undefined : source.from;
 }
 
+/** The new snapshots' copy checks: several sources at once, one per host (as they were pulled: sync.parallel). */
 async function copyChecks(ctx: Context, sources: Source[], pool: HashPool, report: VerifyReport): Promise<void> {
   const records = ctx.state.read().sources ?? {};
-  for (const source of sources) {
-    const record = records[source.name];
-    if (!record || record.verifiedAt) continue;
+  const pulled = sources.filter((source) => records[source.name] && !records[source.name]!.verifiedAt);
+  const checked = await runPerKey(pulled, ctx.config.sync.parallel, hostOf, (source) => {
+    const record = records[source.name]!;
     const store = new SourceStore(ctx.config.storage.path, source.name);
-    const { problems, count } = await copyCheck({
+    return copyCheck({
       rsync: ctx.config.system.programs.rsync,
       source,
       sourceRoot: localRoot(ctx, source) ?? '',
@@ -60,10 +62,13 @@ async function copyChecks(ctx: Context, sources: Source[], pool: HashPool, repor
       pool,
       signal: ctx.signal,
     });
-    report.copyChecked.push({ source: source.name, snapshot: record.snapshot, ...count });
+  });
+  checked.forEach(({ problems, count }, index) => {
+    const source = pulled[index]!;
+    report.copyChecked.push({ source: source.name, snapshot: records[source.name]!.snapshot, ...count });
     report.problems.push(...problems);
     ctx.state.recordCopyCheck(source.name, problems.length === 0, ctx.now());
-  }
+  });
 }
 
 async function scrub(ctx: Context, sources: Source[], pool: HashPool, report: VerifyReport): Promise<void> {

@@ -1,3 +1,10 @@
+import { isRemoteLocation } from '../config/load.js';
+import type { Source } from '../config/types.js';
+import { sourceHost } from './presence.js';
+
+/** What work on a source waits for: its host as `from` writes it; local and git sources are the node's own disk. */
+export const hostOf = (source: Source): string => (source.kind === 'rsync' && isRemoteLocation(source.from) ? sourceHost(source.from) : '(this node)');
+
 /**
  * Runs `work` for every item, at most `limit` at once and never two with the same key at once (two pulls from one
  * host share its disk and its link). Results come back in the items' order. The first error stops what has not
