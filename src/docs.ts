@@ -114,6 +114,9 @@ function schemaKeys(node: SchemaNode, path = ''): { path: string; node: SchemaNo
 }
 
 /** odbackup.json(5): every key of the schema with its type, default, example and description. */
+/** A schema description in roff: its `code` spans in bold, as man pages set commands and values (not literal backticks). */
+const roffText = (text: string) => roffEscape(text).replace(/`([^`]+)`/g, '\\fB$1\\fR');
+
 export function configManPage(version: string): string {
   const json = (value: unknown) => roffEscape(JSON.stringify(value));
   const typeOf = (node: SchemaNode) =>
@@ -126,7 +129,7 @@ export function configManPage(version: string): string {
     '.TP',
     `.B ${roffEscape(path)}`,
     `(${roffEscape(typeOf(node))}${required ? ', required' : ''}${node.default !== undefined && !node.properties ? `; default ${json(node.default)}` : ''})`,
-    roffEscape(node.description ?? ''),
+    roffText(node.description ?? ''),
     ...(node.examples?.length && !node.properties ? ['.br', `Example: ${json(node.examples[0])}`] : []),
   ]);
   return [
@@ -136,7 +139,7 @@ export function configManPage(version: string): string {
     'odbackup.json \\- configuration of an odbackup node',
     '.SH DESCRIPTION',
     '.I /etc/odbackup/odbackup.json',
-    `is a JSON document: ${roffEscape((configSchema as unknown as SchemaNode).description ?? '').replace(/^./, (first) => first.toLowerCase())}`,
+    `is a JSON document: ${roffText((configSchema as unknown as SchemaNode).description ?? '').replace(/^./, (first) => first.toLowerCase())}`,
     'Unknown keys are errors; every problem is reported at once, naming its key, by',
     '.BR "odbackup config check" .',
     'The JSON Schema is printed by',

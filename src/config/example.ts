@@ -18,7 +18,31 @@ export const exampleConfig = {
     },
     { name: 'photos', group: 'images', from: '/srv/images', exclude: ['*.tmp'], integrity: { sha256sums: true } },
     { name: 'code', group: 'git', repositories: ['https://github.com/example/site.git'] },
+    {
+      name: 'jim-laptop',
+      group: 'laptops',
+      from: 'jim@jim-laptop.school.lan:/',
+      ssh: { identityFile: '/etc/odbackup/id_ed25519', knownHostsFile: '/etc/odbackup/known_hosts' },
+      overdueDays: 3,
+      times: ['11:30', '14:00'],
+    },
   ],
+  schedule: { times: ['03:00', '11:30', '14:00'] },
+  sync: { parallel: 4 },
+  restore: {
+    ssh: { identityFile: '/etc/odbackup/restore_ed25519', knownHostsFile: '/etc/odbackup/known_hosts' },
+    destinations: { 'jim-laptop': 'jim@jim-laptop.school.lan:/home/jim/restored', 'staff-share': '/srv/restored' },
+  },
+  catalog: {
+    to: 'catalog@files.example.org:/',
+    requests: 'requests@files.example.org:/',
+    ssh: { identityFile: '/etc/odbackup/catalog_ed25519', knownHostsFile: '/etc/odbackup/known_hosts' },
+    requestsSsh: { identityFile: '/etc/odbackup/requests_ed25519', knownHostsFile: '/etc/odbackup/known_hosts' },
+  },
+  people: {
+    jim: { sources: ['jim-laptop'], destinations: ['jim-laptop'] },
+    'ms-tamm': { staff: true },
+  },
   retention: { daily: 7, weekly: 4, monthly: 12 },
   heartbeat: {
     monitors: [
