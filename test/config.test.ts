@@ -116,7 +116,7 @@ test('config example is a valid configuration, and config schema is a JSON Schem
   writeFileSync(file, example.stdout);
   const check = odbackup(['--config', file, 'config', 'check']);
   assert.equal(check.status, 0, check.stderr);
-  assert.match(check.stdout, /valid \(node odroidm1, 3 sources\)/);
+  assert.match(check.stdout, /valid \(node odroidm1, 4 sources\)/);
   const schema = JSON.parse(odbackup(['config', 'schema']).stdout);
   assert.equal(schema.$schema, 'http://json-schema.org/draft-07/schema#');
   assert.ok(schema.properties.sources.items.properties.expect.description);
