@@ -58,7 +58,7 @@ function duration(pass: PassRecord): string {
 export const statusStep: Step<StatusOptions> = {
   name: 'status',
   summary: 'show the last passes, their steps and warnings',
-  options: [{ flags: '-n, --last <count>', description: 'how many passes to show', defaultValue: '10', integer: { min: 1, max: 60 } }],
+  options: [{ flags: '-l, --last <count>', description: 'how many passes to show', defaultValue: '10', integer: { min: 1, max: 60 } }],
   locked: false,
   async run(ctx, { options }) {
     const state = ctx.state.read();
