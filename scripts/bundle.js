@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 /** The packages inside the bundle; every other dependency stays outside, a new one too until it is listed here. */
-const INSIDE = ['commander', 'ajv', 'xxhash-wasm'];
+const INSIDE = ['commander', 'ajv', 'xxhash-wasm', 'string-width'];
 const { dependencies } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 await build({
   entryPoints: [join(root, 'dist/src/cli.js')],

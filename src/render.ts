@@ -1,3 +1,4 @@
+import stringWidth from 'string-width';
 import { EXIT_CODES, warningLine } from './exit-codes.js';
 import type { StepResult } from './result.js';
 
@@ -30,8 +31,8 @@ export function heading(text: string): string {
   return style('bold')(text);
 }
 
-const ANSI = /\x1b\[[0-9;]*m/g;
-const visibleLength = (text: string) => text.replace(ANSI, '').length;
+/** Columns a text takes on a terminal: colour codes none, an East Asian character two (string-width knows which). */
+const visibleLength = (text: string) => stringWidth(text);
 
 /** 5.7 KiB, 1.3 MiB: sizes as people read them. */
 export function formatBytes(bytes: number): string {

@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { Ajv } from 'ajv';
 import { requestProblem } from '../src/catalog/requests.js';
+import stringWidth from 'string-width';
+import { table } from '../src/render.js';
 import { pathMatcher } from '../src/catalog/match.js';
 import { MATCH_TABLE } from './harness/patterns.js';
 import { ROOT } from './helpers.js';
@@ -299,4 +301,13 @@ test('requestProblem says what the shipped request.schema.json says, for good an
 
 test('pathMatcher: the one rule of `find` and the page, on the shared table', () => {
   for (const { query, name, matches } of MATCH_TABLE) assert.equal(pathMatcher(query)(name), matches, `${query} ~ ${name}`);
+});
+
+test('table: columns line up with names in East Asian scripts (two columns a character on a terminal)', () => {
+  const lines = table(['source', 'path', 'size'], [
+    ['work', '写真/猫.png', '1 KiB'],
+    ['work', 'photos/cat.png', '2 KiB'],
+  ]).split('\n');
+  const sizeColumn = (line: string) => stringWidth(line.slice(0, line.lastIndexOf('KiB') - 2));
+  assert.equal(sizeColumn(lines[1]!), sizeColumn(lines[2]!), lines.join('\n'));
 });
