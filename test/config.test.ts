@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { odbackup, removeDir, tempDir, writeConfig } from './helpers.js';
+import { odbackup, removeDir, ROOT, tempDir, writeConfig } from './helpers.js';
 
 const dir = tempDir();
 after(() => removeDir(dir));
@@ -149,4 +149,18 @@ test('config show resolves paths and defaults and masks passwords in URLs', () =
   assert.equal(shown.sources[0].repositories[0], 'https://***@git.example.org/site.git');
   assert.equal(shown.sources[1].retries, 2);
   assert.equal(shown.stateDir, join(dir, 'state'));
+});
+
+test('a copy of a configuration elsewhere: config check names the folders that are not there, and the pass stops at check with 10, no misleading 13', () => {
+  const elsewhere = join(dir, 'elsewhere');
+  mkdirSync(elsewhere, { recursive: true });
+  const copy = join(elsewhere, 'demo.json');
+  writeFileSync(copy, readFileSync(join(ROOT, 'examples', 'demo.json')));
+  const check = odbackup(['--config', copy, 'config', 'check']);
+  assert.equal(check.status, 0, check.stderr);
+  assert.match(check.stdout, /valid \(node demo-node, 2 sources\); but not there \(paths are relative to the file\): storage\.path \S+\/demo\/store, sources\[0\]\.from /);
+  const pass = odbackup(['--config', copy, 'cycle']);
+  assert.equal(pass.status, 10, pass.stderr);
+  assert.match(pass.stdout, /check +failed +10 storageMissing +storage: the store \S+ does not exist/);
+  assert.doesNotMatch(pass.stdout + pass.stderr, /warning 13/);
 });

@@ -19,6 +19,8 @@ const GIB = 1024 ** 3;
 
 async function storageFindings(ctx: Context): Promise<{ findings: Finding[]; storage?: StorageState }> {
   const { storage } = ctx.config;
+  if (!storage.device && !existsSync(storage.path))
+    return { findings: [{ check: 'storage', level: 'fatal', code: 'storageMissing', message: `the store ${storage.path} does not exist (storage.path; relative paths are relative to the configuration file)` }] };
   if (!storage.device)
     return {
       findings: [
