@@ -164,3 +164,16 @@ test('a copy of a configuration elsewhere: config check names the folders that a
   assert.match(pass.stdout, /check +failed +10 storageMissing +storage: the store \S+ does not exist/);
   assert.doesNotMatch(pass.stdout + pass.stderr, /warning 13/);
 });
+
+test('every problem at once: an expect pattern and a duplicate name are said with a malformed source, not after it is fixed', () => {
+  const config = writeConfig(join(dir, 'all-at-once'), [
+    'not-an-object' as unknown as object,
+    { name: 'db', group: 'databases', from: '/srv/db', expect: ['dump_{%Q}.gz'] },
+    { name: 'db', group: 'databases', from: '/srv/db2' },
+  ]);
+  const check = odbackup(['--config', config, 'config', 'check']);
+  assert.equal(check.status, 2);
+  assert.match(check.stderr, /at sources\[0\]: must be object/);
+  assert.match(check.stderr, /at sources\[1\]\.expect\[0\]: /);
+  assert.match(check.stderr, /at sources\[2\]\.name: "db" is already the name of sources\[1\]/);
+});

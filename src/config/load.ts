@@ -62,14 +62,41 @@ function structureProblems(text: string): ConfigProblem[] {
   );
 }
 
+/**
+ * Duplicate source names and unreadable `expect` patterns, over the sources that have the shape to be read (a
+ * malformed one is the schema's problem): said with the schema's problems rather than after they are fixed.
+ */
+function sourceProblems(document: unknown): ConfigProblem[] {
+  const sources = (document as { sources?: unknown })?.sources;
+  if (!Array.isArray(sources)) return [];
+  const problems: ConfigProblem[] = [];
+  const names = new Map<string, number>();
+  sources.forEach((source: unknown, index) => {
+    if (!source || typeof source !== 'object') return;
+    const { name, expect } = source as { name?: unknown; expect?: unknown };
+    if (typeof name === 'string') {
+      const first = names.get(name);
+      if (first !== undefined) problems.push({ path: `sources[${index}].name`, message: `"${name}" is already the name of sources[${first}]`, hint: 'source names must be unique' });
+      else names.set(name, index);
+    }
+    if (Array.isArray(expect))
+      expect.forEach((pattern: unknown, patternIndex) => {
+        const problem = typeof pattern === 'string' ? patternProblem(pattern) : undefined;
+        if (problem) problems.push({ path: `sources[${index}].expect[${patternIndex}]`, message: problem, hint: 'for example "dump_{%Y-%m-%d}.sql.gz" or "db_{%d@-1}.gz"' });
+      });
+  });
+  return problems;
+}
+
 /** Validates a parsed document (defaults filled in) and resolves it relative to `file`. */
 export function configFromDocument(document: unknown, file: string): Config {
   const base = dirname(file);
   // The schema fills in its defaults: on a copy, so that the checks across fields still see what was written.
   const filled = structuredClone(document);
   const shapes = schemaProblems(filled);
-  // The checks across fields rely on the shapes the schema guarantees: they run only on a document that has them.
-  const problems = shapes.length > 0 ? shapes : crossFieldProblems(filled as RawConfig, document as RawConfig, base);
+  // The checks across fields rely on the shapes the schema guarantees: they run whole only on a document that has
+  // them. Those that look at one source at a time run on every well-formed source anyway: every problem at once.
+  const problems = shapes.length > 0 ? [...shapes, ...sourceProblems(document)] : crossFieldProblems(filled as RawConfig, document as RawConfig, base);
   if (problems.length > 0) throw new ConfigError(file, problems);
   return resolveConfig(filled as RawConfig, base);
 }
@@ -201,15 +228,11 @@ function crossFieldProblems(raw: RawConfig, written: RawConfig, base: string): C
         problems.push({ path: `people.${person}.destinations[${index}]`, message: `"${name}" is not one of restore.destinations`, hint: `destinations: ${Object.keys(raw.restore.destinations).join(', ') || 'none'}` });
     });
   }
-  const names = new Map<string, number>();
+  problems.push(...sourceProblems(written));
   const groups = new Set(sources.map((source) => source.group));
   const storagePath = resolve(base, raw.storage.path);
   sources.forEach((source, index) => {
     const at = `sources[${index}]`;
-    const first = names.get(source.name);
-    if (first !== undefined)
-      problems.push({ path: `${at}.name`, message: `"${source.name}" is already the name of sources[${first}]`, hint: 'source names must be unique' });
-    else names.set(source.name, index);
     if (groups.has(source.name) && source.group !== source.name) {
       problems.push({
         path: `${at}.name`,
@@ -225,10 +248,6 @@ function crossFieldProblems(raw: RawConfig, written: RawConfig, base: string): C
         hint: 'from: a directory or user@host:/path; repositories: git URLs',
       });
     }
-    source.expect.forEach((pattern, patternIndex) => {
-      const problem = patternProblem(pattern);
-      if (problem) problems.push({ path: `${at}.expect[${patternIndex}]`, message: problem, hint: 'for example "dump_{%Y-%m-%d}.sql.gz" or "db_{%d@-1}.gz"' });
-    });
     const mirrors = (source.repositories ?? []).map(mirrorName);
     const clash = mirrors.find((name, i) => mirrors.indexOf(name) !== i);
     if (clash)
