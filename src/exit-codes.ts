@@ -30,7 +30,7 @@ export const EXIT_CODES = {
   gitFailed: { code: 44, level: 'source', meaning: 'git mirror failed' },
   sourceShrank: { code: 45, level: 'source', meaning: 'source shrank or is empty (not promoted; the previous snapshot stays latest)' },
   sourceOverdue: { code: 46, level: 'source', meaning: 'source overdue: a machine that comes and goes (overdueDays) was last saved longer ago than that' },
-  copyMismatch: { code: 50, level: 'fatal', meaning: 'verify: copied data differs from the source' },
+  copyMismatch: { code: 50, level: 'source', meaning: 'verify: copied data differs from the source (that source is not promoted; the others are)' },
   bitRot: { code: 51, level: 'fatal', meaning: 'verify: bit rot found by the scrub' },
   manifestMissing: { code: 52, level: 'fatal', meaning: 'verify: manifest missing or unreadable' },
   restoreMismatch: { code: 53, level: 'fatal', meaning: 'restore: restored data differs from the manifest' },

@@ -171,3 +171,29 @@ describe('several pulls at once, cut by kill -9', { skip: !isRoot() && 'needs ro
     }
   });
 });
+
+describe('one of several pulls fails its copy check', { skip: !isRoot() && 'needs root: sshd' }, () => {
+  test('its new snapshot is not promoted (50, naming it); the other three are', async () => {
+    const dir = join(root, 'copy-check');
+    const sources = join(dir, 'laptops');
+    for (let n = 1; n <= 4; n++) writeFiles(join(sources, `pc-${n}`), { 'notes.txt': `notes of ${n}` });
+    const sshd = await startSshd(join(dir, 'sshd'), sources, '-ro', { addresses: [1, 2, 3, 4].map((n) => `127.0.4.${n}`) });
+    try {
+      const ssh = { port: sshd.port, identityFile: sshd.identityFile, knownHostsFile: sshd.knownHostsFile, connectTimeout: 5 };
+      const node = join(dir, 'node');
+      const config = writeConfig(node, [1, 2, 3, 4].map((n) => ({ name: `pc-${n}`, group: 'laptops', from: `${sshd.user}@127.0.4.${n}:/pc-${n}`, ssh })), { sync: { parallel: 4 } });
+      const pulled = await odbackupAsync(['--config', config, 'sync']);
+      assert.equal(pulled.status, 0, pulled.stderr);
+      // Changed at the source after the pull, before the copy check: what arrived is no longer what the source holds.
+      writeFiles(join(sources, 'pc-3'), { 'notes.txt': `NOTES OF 3` });
+      const pass = await odbackupAsync(['--config', config, 'cycle', '--skip', 'sync']);
+      assert.equal(pass.status, 50, pass.stdout + pass.stderr);
+      assert.match(pass.stderr, /pc-3: notes\.txt differs from the source \(rsync --checksum\)/);
+      assert.match(pass.stdout, /promote +ok +latest: pc-1 → \S+, pc-2 → \S+, pc-4 → \S+$/m);
+      for (const n of [1, 2, 4]) assert.ok(existsSync(join(node, 'store', `pc-${n}`, 'latest')), `pc-${n} promoted`);
+      assert.equal(existsSync(join(node, 'store', 'pc-3', 'latest')), false, 'pc-3 not promoted');
+    } finally {
+      await sshd.stop();
+    }
+  });
+});

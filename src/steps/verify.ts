@@ -165,8 +165,11 @@ function explainUnhealable(ctx: Context, sources: Source[], report: VerifyReport
   }
 }
 
-/** The worst problem decides the code: a bad copy first, then a missing manifest, then bit rot. */
-const PRECEDENCE: ExitCodeName[] = ['copyMismatch', 'manifestMissing', 'bitRot'];
+/**
+ * The worst problem decides the code: a missing manifest, then bit rot (the store's own failures, which stop the
+ * pass), then a bad copy, which is one source's: its new snapshot is not promoted, the others' are.
+ */
+const PRECEDENCE: ExitCodeName[] = ['manifestMissing', 'bitRot', 'copyMismatch'];
 
 function verdict(report: VerifyReport, summary: string): StepResult {
   if (report.problems.length === 0) return ok(summary, report);
@@ -174,6 +177,7 @@ function verdict(report: VerifyReport, summary: string): StepResult {
   const first = report.problems.find((problem) => problem.code === worst)!;
   const more = report.problems.length > 1 ? ` (${report.problems.length - 1} more problems)` : '';
   return {
+    ...(worst === 'copyMismatch' ? { source: first.source } : {}),
     ...failed(
       worst,
       `${first.source}: ${shownName(first.file)} ${first.problem}${more}`,
