@@ -96,13 +96,13 @@ test('power cut (kill -9 of node and rsync) mid-transfer of 222 MiB: status show
 test('SIGTERM during a pass: the data steps stop, exit 143, and the next pass resumes', async () => {
   const n = slowNode('sigterm');
   const pass = odbackupSpawn(['--config', n.config, 'cycle']);
-  let stdout = '';
-  pass.stdout.on('data', (chunk) => (stdout += chunk));
-  const exited = new Promise<number | null>((done) => pass.on('exit', done));
+  let stderr = '';
+  pass.stderr.on('data', (chunk) => (stderr += chunk));
+  const exited = new Promise<number | null>((done) => pass.on('close', done));
   await waitFor(() => existsSync(join(n.store, 'images', '.partial')), 'the transfer to start');
   pass.kill('SIGTERM');
   assert.equal(await exited, 143);
-  assert.match(stdout, /interrupted: exit 143/);
+  assert.match(stderr, /^odbackup cycle: .*stopped by .*\[exit 143: terminated\]$/m);
   assert.equal(existsSync(join(n.store, 'images', 'latest')), false);
   n.fast();
   assert.equal(odbackup(['--config', n.config, 'cycle']).status, 0);
