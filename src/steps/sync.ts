@@ -5,7 +5,7 @@ import { table, formatBytes } from '../render.js';
 import { counted } from '../words.js';
 import { pullSource, type PullResult } from '../sync/pull.js';
 import { awayReason, overdueText, type AwaySource } from '../sync/presence.js';
-import { hostOf, runPerKey } from '../sync/parallel.js';
+import { hostOf, KeyedSlots, settleAll } from '../sync/parallel.js';
 import { clockTrust } from '../health/clock.js';
 import { OdbackupError } from '../errors.js';
 import { EXIT_CODES, isSourceFailure } from '../exit-codes.js';
@@ -42,16 +42,21 @@ function awayOrOverdue(ctx: Context, source: Source & { kind: 'rsync'; overdueDa
   return { away: { source: source.name, since: record.awaySince!, reason } };
 }
 
-/** One source: probed first when it comes and goes, then pulled. A source's failure is returned, the node's thrown. */
-async function attend(ctx: Context, source: Source, hashThreads: number): Promise<Attended> {
+/**
+ * One source: probed first when it comes and goes (all probes at once, holding no pull's slot: a silent laptop
+ * delays nobody), then pulled in its host's slot. A source's failure is returned, the node's thrown.
+ */
+async function attend(ctx: Context, source: Source, slots: KeyedSlots, hashThreads: number): Promise<Attended> {
   const comesAndGoes = source.kind === 'rsync' && source.overdueDays !== undefined ? { ...source, overdueDays: source.overdueDays } : undefined;
   if (comesAndGoes) {
     const reason = await awayReason(comesAndGoes, ctx.config.sync.probeSeconds, ctx.signal);
     if (reason) return awayOrOverdue(ctx, comesAndGoes, reason);
   }
-  ctx.log.info(`${source.name}: pulling from ${source.kind === 'git' ? `${source.repositories.length} git repositories` : source.from}`);
   try {
-    const result = await pullSource(ctx, source, hashThreads);
+    const result = await slots.run(hostOf(source), () => {
+      ctx.log.info(`${source.name}: pulling from ${source.kind === 'git' ? `${source.repositories.length} git repositories` : source.from}`);
+      return pullSource(ctx, source, hashThreads);
+    });
     ctx.log.info(`${source.name}: ${result.snapshot ?? 'dry run'}: ${result.added} added, ${result.changed} changed, ${formatBytes(result.bytes)}`);
     if (comesAndGoes && !ctx.dryRun) ctx.state.recordPresence(source.name, ctx.now(), undefined);
     return { pulled: result };
@@ -110,7 +115,8 @@ export const syncStep: Step<SyncOptions> = {
     const hashThreads = Math.max(1, Math.floor(Math.min(4, availableParallelism()) / parallel));
     // One source's failure is that source's alone (SPEC §1): the others are still pulled. A failure of the node
     // itself (the store, the disk, a signal) is thrown on and stops the pass.
-    const attended = await runPerKey(due, ctx.config.sync.parallel, hostOf, (source) => attend(ctx, source, hashThreads));
+    const slots = new KeyedSlots(ctx.config.sync.parallel);
+    const attended = await settleAll(slots, due.map((source) => attend(ctx, source, slots, hashThreads)));
     const report: SyncReport = { pulled: [], away: [], notDue };
     const failures: { source: string; error: OdbackupError }[] = [];
     attended.forEach((outcome, index) => {

@@ -88,6 +88,9 @@ export async function startSshd(
       'PermitRootLogin forced-commands-only',
       'UsePAM no',
       'LogLevel ERROR',
+      // One server stands for many machines (a school's laptops, each probed at once): not one machine's limit of
+      // ten connections being set up.
+      'MaxStartups 200',
       '',
     ].join('\n'),
   );
