@@ -29,6 +29,11 @@ export const NIGHTS: { night: string; files: Record<string, string> }[] = [
 
 const run = (...args: string[]) => odbackup(['--config', config, ...args]);
 const indexOf = () => JSON.parse(readFileSync(join(published, 'test-node', 'index.json'), 'utf8'));
+/** Every line of a published path index's chunks. */
+const indexLines = (folder: string) =>
+  readdirSync(join(published, 'test-node', folder))
+    .filter((piece) => /^c\d+\.gz$/.test(piece))
+    .flatMap((piece) => gunzipSync(readFileSync(join(published, 'test-node', folder, piece))).toString('utf8').split('\n').filter(Boolean));
 async function night(date: string, configPath = config) {
   const at = nightClock(`${date} 03:00:00`);
   const pass = await odbackupAsync(['--config', configPath, 'cycle', '--no-suspend'], at.env, at.prefix);
@@ -49,41 +54,54 @@ before(async () => {
     const pass = await night(date);
     assert.equal(pass.status, 0, `night ${date}: ${pass.stdout}${pass.stderr}`);
     // After every publish, what index.json names is there: a reader never meets half a catalog.
-    for (const snapshot of indexOf().sources[0].snapshots) assert.ok(existsSync(join(published, 'test-node', snapshot.data)), snapshot.data);
+    const { folder, chunks } = indexOf().sources[0].index;
+    for (const piece of ['heads.gz', 'dirs.gz', 'g0.gz', ...Array.from({ length: chunks }, (_, n) => `c${n}.gz`)])
+      assert.ok(existsSync(join(published, 'test-node', folder, piece)), `${folder}/${piece}`);
   }
 });
 after(() => removeDir(root));
 
 describe('the catalog every pass publishes', () => {
-  test('one data file per snapshot, each file with its size, mtime and XXH64; the page, nodes.json and the request schema beside it', () => {
+  test("a path index: each file's versions with size, mtime, XXH64 and the snapshots that hold them; the page, nodes.json and the request schema beside it", () => {
     const index = indexOf();
     assert.equal(index.node, 'test-node');
     assert.deepEqual(index.lastPass.exitCode, 0);
     assert.deepEqual(index.destinations, ['jim-laptop', 'usb-disk']);
-    const snapshots = index.sources[0].snapshots as { snapshot: string; data: string; files: number; latest: boolean }[];
+    const snapshots = index.sources[0].snapshots as { snapshot: string; files: number; latest: boolean }[];
     assert.equal(snapshots.length, 4);
     assert.equal(snapshots.filter((row) => row.latest).length, 1);
-    assert.deepEqual(readdirSync(join(published, 'test-node', 'data', 'work')).sort(), snapshots.map((row) => `${row.snapshot}.gz`).sort());
-    const lines = gunzipSync(readFileSync(join(published, 'test-node', snapshots[1]!.data))).toString('utf8').split('\n').filter(Boolean);
-    const drawing = lines.find((line) => line.endsWith('drawings/jim/house-drawing.dxf'))!;
-    const [size, mtime, manifestLine] = drawing.split('\t');
+    assert.deepEqual(readdirSync(join(published, 'test-node', 'data', 'work')), [index.sources[0].index.folder.split('/').at(-1)], 'one index: the one index.json names');
+    const lines = indexLines(index.sources[0].index.folder);
+    const drawing = lines.find((line) => line.endsWith('\tdrawings/jim/house-drawing.dxf'))!;
+    const versions = drawing.split('\t')[0]!.split(' ').map((text) => text.split(','));
+    assert.deepEqual(versions.map(([, , , runs]) => runs), ['0', '1', '2-3'], 'v3 is in the third and the fourth snapshot');
+    const [hash, size, mtime] = versions[1]!;
     assert.equal(Number(size), 'house v2 (a porch)'.length);
     const kept = statSync(join(dir, 'store', 'work', snapshots[1]!.snapshot, 'drawings/jim/house-drawing.dxf'));
     assert.equal(Number(mtime), Math.floor(kept.mtimeMs / 1000));
     const stored = readFileSync(join(dir, 'store', 'work', `${snapshots[1]!.snapshot}.xxh64`), 'utf8');
-    assert.ok(stored.includes(`${manifestLine}\n`), 'the same XXH64 line as the manifest');
-    assert.ok(lines.some((line) => line.endsWith('  caf\\xe9.txt')), 'a name that is not UTF-8 as \\xNN');
+    assert.ok(stored.includes(`${hash}  drawings/jim/house-drawing.dxf\n`), 'the same XXH64 as the manifest');
+    assert.ok(lines.some((line) => line.endsWith('\tcaf\\\\xe9.txt')), 'a name that is not UTF-8 as \\xNN, its backslash escaped');
     assert.deepEqual(JSON.parse(readFileSync(join(published, 'nodes.json'), 'utf8')), ['test-node']);
-    for (const file of ['index.html', 'request.schema.json']) assert.ok(existsSync(join(published, file)), file);
+    for (const file of ['index.html', 'request.schema.json', 'match.js', 'path-index.js']) assert.ok(existsSync(join(published, file)), file);
   });
 
-  test('a night costs what changed: the old data files are not written again', async () => {
+  test('a night with a new snapshot writes a new index and removes the one before; a pass that adds nothing writes nothing', async () => {
     const data = join(published, 'test-node', 'data', 'work');
-    const before = Object.fromEntries(readdirSync(data).map((name) => [name, statSync(join(data, name)).mtimeMs]));
+    const before = readdirSync(data);
     const pass = await night('2026-11-05');
     assert.equal(pass.status, 0, pass.stderr);
     assert.match(pass.stdout, /catalog +ok +catalog of \d+ files published to .* \(1 snapshot added, 0 removed\)/);
-    for (const [name, mtime] of Object.entries(before)) assert.equal(statSync(join(data, name)).mtimeMs, mtime, `${name} untouched`);
+    const after = readdirSync(data);
+    assert.equal(after.length, 1);
+    assert.notDeepEqual(after, before);
+    const pieces = readdirSync(join(data, after[0]!));
+    const times = pieces.map((piece) => statSync(join(data, after[0]!, piece)).mtimeMs);
+    const again = run('catalog');
+    assert.equal(again.status, 0, again.stderr);
+    assert.match(again.stdout, /\(0 snapshots added, 0 removed\)/);
+    assert.deepEqual(readdirSync(data), after);
+    assert.deepEqual(pieces.map((piece) => statSync(join(data, after[0]!, piece)).mtimeMs), times, 'not written again');
   });
 
   test('snapshots, find, versions and diff read a copy with --catalog: the same output as on the node, with no configuration and no root', () => {
@@ -165,18 +183,20 @@ describe('a catalog copy is untrusted input', () => {
     const copy = join(root, 'hostile-copy');
     cpSync(join(published, 'test-node'), copy, { recursive: true });
     const good = readFileSync(join(copy, 'index.json'), 'utf8');
-    writeFileSync(join(root, 'outside.gz'), gzipSync('0\t0\t0123456789abcdef  secret-outside\n'));
+    mkdirSync(join(root, 'outside'), { recursive: true });
+    writeFileSync(join(root, 'outside', 'c0.gz'), gzipSync('0123456789abcdef,1,1,0\tsecret-outside\n'));
     const index = JSON.parse(good);
-    const withFirst = (change: (snapshot: Record<string, unknown>) => void) => {
+    const withIndex = (change: (pathIndex: Record<string, unknown>) => void) => {
       const changed = structuredClone(index);
-      change(changed.sources[0].snapshots[0]);
+      change(changed.sources[0].index);
       return JSON.stringify(changed);
     };
     const cases: [string, string, number, RegExp][] = [
       ['wrong shape', JSON.stringify({ ...index, sources: [{ name: 'work', group: 'laptops', coverage: '', snapshots: 5 }] }), 2, /index\.json: sources\.0\.snapshots must be array/],
-      ['out of the folder', withFirst((snapshot) => (snapshot.data = '../outside.gz')), 2, /index\.json: sources\.0\.snapshots\.0\.data must match pattern/],
-      ['duplicate keys', good.replace('{"version":1,', '{"version":1,"version":1,'), 2, /index\.json: version is given twice in the same object/],
-      ['not JSON', '{"version": 1, ', 2, /index\.json is not JSON/],
+      ['out of the folder', withIndex((pathIndex) => (pathIndex.folder = '../outside')), 2, /index\.json: sources\.0\.index\.folder must match pattern/],
+      ['duplicate keys', good.replace('{"version":2,', '{"version":2,"version":2,'), 2, /index\.json: version is given twice in the same object/],
+      ['not JSON', '{"version": 2, ', 2, /index\.json is not JSON/],
+      ['an older catalog', good.replace('{"version":2,', '{"version":1,'), 2, /index\.json: version must be equal to constant/],
     ];
     for (const [what, text, code, message] of cases) {
       writeFileSync(join(copy, 'index.json'), text);
@@ -193,10 +213,21 @@ describe('a catalog copy is untrusted input', () => {
     assert.match(linked.stderr, /index\.json is a symbolic link, not a regular file/);
     rmSync(join(copy, 'index.json'));
     writeFileSync(join(copy, 'index.json'), good);
-    rmSync(join(copy, index.sources[0].snapshots[0].data));
+    const folder = join(copy, index.sources[0].index.folder);
+    writeFileSync(join(folder, 'c0.gz'), gzipSync('not a line of an index\n'));
+    const damaged = odbackup(['find', '*', '--catalog', copy]);
+    assert.equal(damaged.status, 52, damaged.stderr);
+    assert.match(damaged.stderr, /c0\.gz: line 1 is not a catalog line/);
+    rmSync(join(folder, 'c0.gz'));
+    symlinkSync(join(root, 'outside', 'c0.gz'), join(folder, 'c0.gz'));
+    const linkedPiece = odbackup(['find', '*', '--catalog', copy]);
+    assert.equal(linkedPiece.status, 52, linkedPiece.stderr);
+    assert.match(linkedPiece.stderr, /c0\.gz cannot be read: is a symbolic link/);
+    assert.doesNotMatch(linkedPiece.stdout + linkedPiece.stderr, /secret-outside/);
+    rmSync(join(folder, 'c0.gz'));
     const missing = odbackup(['find', '*', '--catalog', copy]);
     assert.equal(missing.status, 52, missing.stderr);
-    assert.match(missing.stderr, /the catalog's .*\.gz cannot be read: ENOENT/);
+    assert.match(missing.stderr, /the catalog's .*c0\.gz cannot be read: cannot be read \(ENOENT\)/);
   });
 });
 
@@ -317,8 +348,8 @@ describe('a catalog host over ssh (rrsync -wo), and one that cannot be reached',
       assert.equal(up.status, 0, up.stderr);
       const index = JSON.parse(readFileSync(join(host, 'test-node', 'index.json'), 'utf8'));
       assert.ok(index.sources[0].snapshots.length >= 1);
-      for (const snapshot of index.sources[0].snapshots) assert.ok(existsSync(join(host, 'test-node', snapshot.data)));
-      assert.ok(existsSync(join(host, 'index.html')));
+      assert.ok(existsSync(join(host, 'test-node', index.sources[0].index.folder, 'c0.gz')));
+      for (const file of ['index.html', 'path-index.js']) assert.ok(existsSync(join(host, file)), file);
     } finally {
       await sshd.stop();
     }
@@ -388,7 +419,7 @@ describe('restore requests read over ssh (rrsync -ro)', () => {
 });
 
 describe('pruned snapshots drop out of the catalog', () => {
-  test('a retention of two days leaves two data files and an index of two', () => {
+  test('a retention of two days leaves an index of two', () => {
     const tight = writeConfig(dir, [{ name: 'work', group: 'laptops', from: source }], {
       retention: { daily: 2, weekly: 0, monthly: 0 },
       catalog: { to: published },
@@ -397,8 +428,10 @@ describe('pruned snapshots drop out of the catalog', () => {
     const published2 = odbackup(['--config', tight, 'catalog']);
     assert.equal(published2.status, 0, published2.stderr);
     assert.match(published2.stdout, /\(0 snapshots added, \d+ removed\)/);
-    const snapshots = indexOf().sources[0].snapshots as { data: string }[];
+    const { snapshots, index } = indexOf().sources[0];
     assert.equal(snapshots.length, 2);
-    assert.equal(readdirSync(join(published, 'test-node', 'data', 'work')).length, 2);
+    assert.equal(readdirSync(join(published, 'test-node', 'data', 'work')).length, 1);
+    const places = indexLines(index.folder).flatMap((line) => line.split('\t')[0]!.split(' ').map((version) => version.split(',')[3]));
+    assert.ok(places.every((runs) => /^[01](-1)?$/.test(runs!)), `runs name the two snapshots left: ${places.join(' ')}`);
   });
 });

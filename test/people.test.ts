@@ -124,8 +124,8 @@ test('Jim sees his laptop and the shared folder only, gets version 2 of his draw
   assert.ok(asked.length > 5, 'requests were recorded');
   assert.deepEqual(asked.filter((url) => /jocinta/.test(url)), [], 'nothing of Jocinta was asked for');
   const index = JSON.parse(readFileSync(join(www, 'school-node', 'index.json'), 'utf8'));
-  const hers = index.sources.find((source: { name: string }) => source.name === 'jocinta-laptop').snapshots[0].data;
-  for (const path of [`school-node/${hers}`, 'school-node/index.json', 'school-node/people/jocinta/index.json']) {
+  const hers = index.sources.find((source: { name: string }) => source.name === 'jocinta-laptop').index.folder;
+  for (const path of [`school-node/${hers}/c0.gz`, `school-node/${hers}/g0.gz`, 'school-node/index.json', 'school-node/people/jocinta/index.json']) {
     const response = await context.request.get(`${web!.url}${path}`);
     assert.equal(response.status(), 403, path);
   }

@@ -9,6 +9,7 @@ import { requestProblem } from '../src/catalog/requests.js';
 import stringWidth from 'string-width';
 import { table } from '../src/render.js';
 import { pathMatcher } from '../src/catalog/match.js';
+import { candidateChunks, formatFolder, formatRecord, gramsOf, gramShard, parseFolder, parseGramLine, parseRecord, queryGrams, versionAt } from '../src/catalog/path-index.js';
 import { MATCH_TABLE } from './harness/patterns.js';
 import { ROOT } from './helpers.js';
 import { classifyRsyncFailure, isTransferredFile, parseItemized, rsyncArgs } from '../src/adapters/rsync.js';
@@ -113,6 +114,30 @@ test('manifest lines: names with newlines and backslashes round-trip; walk order
   // A directory's files come before its later siblings ('a' < 'a-b'), which a plain string sort gets wrong ('-' < '/').
   assert.deepEqual(['a.b/c', 'a/b', 'a-b'].sort(comparePaths), ['a/b', 'a-b', 'a.b/c']);
   assert.deepEqual(['a.b/c', 'a/b', 'a-b'].sort(), ['a-b', 'a.b/c', 'a/b']);
+});
+
+test('path index lines: odd names round-trip, a version is found by its runs, a query reads only chunks with all its trigrams', () => {
+  for (const name of ['plain.txt', 'tab\there', 'line\nbreak\rcr', 'back\\slash\\n', 'caf\\xe9.txt', '日本/ファイル']) {
+    const record = { name, versions: [{ hash: '0123456789abcdef', size: 12, mtime: 1_700_000_000, runs: [[0, 2], [5, 5]] as [number, number][] }] };
+    const line = formatRecord(record);
+    assert.equal(line.split('\n').length, 2, `one line: ${JSON.stringify(name)}`);
+    assert.deepEqual(parseRecord(line.slice(0, -1)), record);
+    const folder = { name, first: 1, last: 4, chunks: [3, 7, 200] };
+    assert.deepEqual(parseFolder(formatFolder(folder).slice(0, -1)), folder);
+  }
+  for (const bad of ['', 'x\tname', '0123456789abcdef,1,1\tname', '0123456789abcdef,1,1,3-2\tname', '0123456789ABCDEF,1,1,0\tname']) assert.equal(parseRecord(bad), undefined, bad);
+  const record = parseRecord('0123456789abcdef,1,1,0-1.4 fedcba9876543210,2,2,2-3\tdrawings/cat.png')!;
+  assert.deepEqual([0, 1, 2, 3, 4, 5].map((place) => versionAt(record, place)?.size), [1, 1, 2, 2, 1, undefined]);
+  assert.deepEqual([...gramsOf('Cat.PNG')], ['cat', 'at.', 't.p', '.pn', 'png']);
+  assert.deepEqual(queryGrams('*.PNG'), ['.pn', 'png']);
+  assert.deepEqual(queryGrams('ca'), [], 'fewer than three characters: every chunk is read');
+  const spread = new Set([...gramsOf('the quick brown fox jumps over the lazy dog')].map((gram) => gramShard(gram, 16)));
+  assert.ok(spread.size >= 12, `trigrams spread over the shards: ${spread.size} of 16`);
+  assert.equal(gramShard('cat', 256) % 16, gramShard('cat', 16), 'a shard of 256 folds into one of 16');
+  const lines = new Map(['cat\t1,2,5', 'at.\t3,2'].map((line) => parseGramLine(line)!).map(({ gram, chunks }) => [gram, chunks]));
+  assert.deepEqual(lines.get('cat'), [1, 3, 8], 'deltas');
+  assert.deepEqual(candidateChunks(['cat', 'at.'], (gram) => lines.get(gram) ?? []), [3]);
+  assert.equal(candidateChunks([], () => []), undefined);
 });
 
 test('retention: newest of each day, ISO week and month; the protected one always stays', () => {

@@ -1,10 +1,18 @@
 // The catalog's page (README: Who gets what back). It reads what the web server gives this person: with people
-// configured, /me/<node>/index.json (their sources, destinations and requests only), else <node>/index.json. Names
-// are put in with textContent, never as HTML.
-import { pathMatcher, requiredText } from './match.js';
+// configured, /me/<node>/index.json (their sources, destinations and requests only), else <node>/index.json; then
+// only the pieces of a source's path index that a search, a file's versions or an opened folder need
+// (path-index.js). Names are put in with textContent, never as HTML.
+import { pathMatcher } from './match.js';
+import { candidateChunks, gramShard, newestPlace, parseFolder, parseGramLine, parseRecord, queryGrams, versionAt } from './path-index.js';
 
 const $ = (id) => document.getElementById(id);
-const catalog = { nodes: [], loaded: new Map(), found: [] };
+const catalog = { nodes: [], pieces: new Map(), found: [] };
+/** Search results shown; the search reads chunks until it has this many. */
+const SHOWN = 200;
+/** Pieces kept once fetched (a chunk is a few KiB unpacked): the page's memory stays small whatever the store's size. */
+const KEPT_PIECES = 300;
+/** Rows of one folder made at once. */
+const FOLDER_ROWS = 1000;
 const locale = undefined; // the reader's own language and time zone
 const relative = new Intl.RelativeTimeFormat(locale, { numeric: 'auto' });
 
@@ -54,85 +62,101 @@ async function nodeIndex(name) {
   return { ...(await fetchJson(`${node}/index.json`)), personal: false };
 }
 
-/** A snapshot's data file as text: fetched and unpacked once, then kept; a failure is not kept. */
-function snapshotText(node, data) {
-  const key = `${node.node}/${data}`;
-  if (!catalog.loaded.has(key)) {
-    catalog.loaded.set(
-      key,
-      (async () => {
-        const response = await fetch(`${encodeURIComponent(node.node)}/${data}`);
-        if (!response.ok) throw new Error(`${data}: HTTP ${response.status}`);
-        let bytes = new Uint8Array(await response.arrayBuffer());
-        // A server that sends .gz with Content-Encoding: gzip has had the browser unpack it already.
-        if (bytes[0] === 0x1f && bytes[1] === 0x8b) bytes = new Uint8Array(await new Response(new Blob([bytes]).stream().pipeThrough(new DecompressionStream('gzip'))).arrayBuffer());
-        return new TextDecoder().decode(bytes);
-      })().catch((error) => {
-        catalog.loaded.delete(key);
-        throw error;
-      }),
-    );
+/** A piece of a source's path index as lines: fetched and unpacked once, then kept while it is recent; a failure is not kept. */
+function piece(node, source, name) {
+  const url = `${encodeURIComponent(node.node)}/${source.index.folder}/${name}`;
+  const kept = catalog.pieces.get(url);
+  if (kept) {
+    catalog.pieces.delete(url);
+    catalog.pieces.set(url, kept);
+    return kept;
   }
-  return catalog.loaded.get(key);
+  const loading = (async () => {
+    const response = await fetch(url);
+    if (!response.ok) throw new Error(`${name}: HTTP ${response.status}`);
+    let bytes = new Uint8Array(await response.arrayBuffer());
+    // A server that sends .gz with Content-Encoding: gzip has had the browser unpack it already.
+    if (bytes[0] === 0x1f && bytes[1] === 0x8b) bytes = new Uint8Array(await new Response(new Blob([bytes]).stream().pipeThrough(new DecompressionStream('gzip'))).arrayBuffer());
+    const lines = new TextDecoder().decode(bytes).split('\n');
+    lines.pop();
+    return lines;
+  })().catch((error) => {
+    catalog.pieces.delete(url);
+    throw error;
+  });
+  catalog.pieces.set(url, loading);
+  if (catalog.pieces.size > KEPT_PIECES) catalog.pieces.delete(catalog.pieces.keys().next().value);
+  return loading;
 }
 
-/** One line: size, mtime, then a manifest line (a leading backslash escapes \n, \r and \\ in the name). */
-function parseLine(line) {
-  const first = line.indexOf('\t');
-  const second = line.indexOf('\t', first + 1);
-  let rest = line.slice(second + 1);
-  const escaped = rest.startsWith('\\');
-  if (escaped) rest = rest.slice(1);
-  let name = rest.slice(18);
-  if (escaped) name = name.replace(/\\(.)/g, (_, c) => (c === 'n' ? '\n' : c === 'r' ? '\r' : c));
-  return { hash: rest.slice(0, 16), size: Number(line.slice(0, first)), mtime: Number(line.slice(first + 1, second)), name };
+const chunk = async (node, source, number) => (await piece(node, source, `c${number}.gz`)).map(parseRecord).filter(Boolean);
+
+/** A path as the page shows it: its versions numbered as `odbackup versions` numbers them, and when it was deleted. */
+function shownPath(node, source, record) {
+  const snapshots = source.snapshots;
+  const newest = newestPlace(record);
+  return {
+    node,
+    source,
+    name: record.name,
+    record,
+    versions: record.versions.map((version, at) => ({
+      number: at + 1,
+      hash: version.hash,
+      size: version.size,
+      mtime: version.mtime,
+      first: snapshots[version.runs[0][0]].snapshot,
+      snapshots: version.runs.reduce((sum, [first, last]) => sum + last - first + 1, 0),
+    })),
+    deletedIn: newest < snapshots.length - 1 ? snapshots[newest + 1].snapshot : undefined,
+  };
 }
 
-/** Every snapshot this person may read, with its text; one that cannot be fetched is named in `unread`. */
-async function everySnapshot() {
-  const all = catalog.nodes.flatMap((node) => node.sources.flatMap((source) => source.snapshots.map((snapshot) => ({ node, source, snapshot }))));
-  const texts = await Promise.allSettled(all.map(({ node, snapshot }) => snapshotText(node, snapshot.data)));
-  const read = all.map((entry, index) => ({ ...entry, text: texts[index].value })).filter((entry) => entry.text !== undefined);
-  const unread = [...new Set(all.filter((_, index) => texts[index].status === 'rejected').map(({ node, source }) => `${node.node}: ${source.name}`))];
-  return { read, unread };
+/** The chunks of a source that can hold what a query finds: those with every trigram of its required text. */
+async function chunksFor(node, source, grams) {
+  if (grams.length === 0) return Array.from({ length: source.index.chunks }, (_, number) => number);
+  const shards = new Map();
+  await Promise.all(
+    [...new Set(grams.map((gram) => gramShard(gram, source.index.shards)))].map(async (shard) => {
+      const lines = await piece(node, source, `g${shard}.gz`);
+      shards.set(shard, new Map(lines.map(parseGramLine).filter(Boolean).map(({ gram, chunks }) => [gram, chunks])));
+    }),
+  );
+  return candidateChunks(grams, (gram) => shards.get(gramShard(gram, source.index.shards)).get(gram) ?? []);
 }
 
 /**
- * The paths a query finds, with their versions by content (numbered as `odbackup versions` numbers them) and the
- * snapshot after which each was deleted. Only the lines that hold the query's required text are read.
+ * The paths a query finds in every source this person may read, reading only the chunks that can hold them, a few
+ * at a time, until SHOWN are found in a source. A source that cannot be read is named in `unread`.
  */
 async function findPaths(query) {
   const matches = pathMatcher(query);
-  const literal = requiredText(query);
-  const probe = new RegExp(literal.replace(/[.*+?^${}()|[\]\\]/g, '\\$&') || '\n', 'gi');
-  const paths = new Map();
-  const { read, unread } = await everySnapshot();
-  for (const { node, source, snapshot, text } of read) {
-    let lastLine = -1;
-    for (probe.lastIndex = 0; probe.exec(text) !== null; ) {
-      const start = text.lastIndexOf('\n', probe.lastIndex - 1 - (literal ? literal.length - 1 : 1)) + 1;
-      if (start === lastLine) continue;
-      lastLine = start;
-      const end = text.indexOf('\n', start);
-      if (end < 0) break;
-      probe.lastIndex = end;
-      const entry = parseLine(text.slice(start, end));
-      if (!matches(entry.name)) continue;
-      const key = `${node.node}\0${source.name}\0${entry.name}`;
-      let path = paths.get(key);
-      if (!path) paths.set(key, (path = { node, source, name: entry.name, versions: new Map(), newest: '' }));
-      path.newest = snapshot.snapshot;
-      let version = path.versions.get(entry.hash);
-      if (!version) path.versions.set(entry.hash, (version = { number: path.versions.size + 1, hash: entry.hash, size: entry.size, mtime: entry.mtime, first: snapshot.snapshot, last: '', snapshots: 0 }));
-      version.last = snapshot.snapshot;
-      version.snapshots++;
-    }
-  }
-  for (const path of paths.values()) {
-    const later = path.source.snapshots.find((row) => row.snapshot > path.newest);
-    if (later) path.deletedIn = later.snapshot;
-  }
-  return { found: [...paths.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : a.node.node < b.node.node ? -1 : 1)), unread };
+  const grams = queryGrams(query);
+  const found = [];
+  const unread = [];
+  let more = false;
+  const sources = catalog.nodes.flatMap((node) => node.sources.map((source) => ({ node, source })));
+  await Promise.all(
+    sources.map(async ({ node, source }) => {
+      if (!source.index) return;
+      try {
+        const chunks = await chunksFor(node, source, grams);
+        let count = 0;
+        let at = 0;
+        for (; at < chunks.length && count < SHOWN; at += 6) {
+          const read = await Promise.all(chunks.slice(at, at + 6).map((number) => chunk(node, source, number)));
+          const matching = read.flat().filter((record) => matches(record.name));
+          count += matching.length;
+          found.push(...matching.map((record) => shownPath(node, source, record)));
+        }
+        if (at < chunks.length) more = true;
+      } catch {
+        unread.push(`${node.node}: ${source.name}`);
+      }
+    }),
+  );
+  found.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : a.node.node < b.node.node ? -1 : 1));
+  return { found, unread, more };
 }
 
 let searching = 0;
@@ -145,35 +169,36 @@ async function search(query) {
     return;
   }
   $('search-status').textContent = 'Looking…';
-  const { found, unread } = await findPaths(query);
+  const { found, unread, more } = await findPaths(query);
   if (turn !== searching) return; // the person typed on
   catalog.found = found;
   list.replaceChildren(
-    ...found.slice(0, 200).map((path) => {
+    ...found.slice(0, SHOWN).map((path) => {
       const item = element('li');
       const name = element('span', path.name, 'path');
-      const where = `${path.source.name}${catalog.nodes.length > 1 ? ` on ${path.node.node}` : ''} · ${path.versions.size} version${path.versions.size === 1 ? '' : 's'}${path.deletedIn ? ` · deleted on ${longDate(snapshotTime(path.deletedIn))}` : ''}`;
+      const where = `${path.source.name}${catalog.nodes.length > 1 ? ` on ${path.node.node}` : ''} · ${path.versions.length} version${path.versions.length === 1 ? '' : 's'}${path.deletedIn ? ` · deleted on ${longDate(snapshotTime(path.deletedIn))}` : ''}`;
       name.append(element('span', where, 'where'));
       item.append(name, button('Versions', () => showVersions(path)));
       return item;
     }),
   );
   const missing = unread.length ? ` Not read: ${unread.join(', ')} (it could not be fetched; the next search tries again).` : '';
-  $('search-status').textContent = `${found.length} file${found.length === 1 ? '' : 's'} found for ${query}${found.length > 200 ? ' (the first 200 shown)' : ''}.${missing}`;
+  const shown = more || found.length > SHOWN ? ` The first ${SHOWN} are shown${more ? ' and more may match' : ''}: type more of the name to narrow it.` : '';
+  $('search-status').textContent = `${more ? 'More than ' : ''}${Math.min(found.length, more ? SHOWN : found.length)} file${found.length === 1 ? '' : 's'} found for ${query}.${shown}${missing}`;
 }
 
 function showVersions(path) {
-  const same = catalog.found.filter((other) => other.source.name === path.source.name && other.name === path.name);
+  const same = [path, ...catalog.found.filter((other) => other !== path && other.source.name === path.source.name && other.name === path.name)];
   $('versions-title').textContent = path.name;
-  $('versions-note').textContent = `${path.source.name}: ${path.versions.size} version${path.versions.size === 1 ? '' : 's'}, newest first.`;
-  const items = [...path.versions.values()].reverse().map((version) => {
+  $('versions-note').textContent = `${path.source.name}: ${path.versions.length} version${path.versions.length === 1 ? '' : 's'}, newest first.`;
+  const items = [...path.versions].reverse().map((version) => {
     const item = element('li');
     const saved = snapshotTime(version.first);
     const text = element('div');
     text.append(
       element('h3', `Version ${version.number}`),
       element('span', `saved ${dayAndTime(saved)} (${ago(saved)}) · ${size(version.size)} · changed ${longDate(new Date(version.mtime * 1000))}`, 'where'),
-      element('span', `kept in ${version.snapshots} backup${version.snapshots === 1 ? '' : 's'} on ${same.filter((other) => other.versions.has(version.hash)).map((other) => other.node.node).join(', ')}`, 'where'),
+      element('span', `kept in ${version.snapshots} backup${version.snapshots === 1 ? '' : 's'} on ${same.filter((other) => other.versions.some((candidate) => candidate.hash === version.hash)).map((other) => other.node.node).join(', ')}`, 'where'),
     );
     item.append(text, button(`Get version ${version.number} back`, () => askFor(path.node, path.source.name, path.name, version.hash, `version ${version.number} of ${path.name}`, `v${version.number}`)));
     return item;
@@ -286,51 +311,48 @@ function showRequests() {
   $('no-requests').hidden = items.length > 0;
 }
 
-/** A snapshot's files as folders to open: a folder's rows are made when it is opened. */
-function folderTree(entries) {
-  const root = { folders: new Map(), files: [] };
-  for (const entry of entries) {
-    const parts = entry.name.split('/');
-    let folder = root;
-    for (const part of parts.slice(0, -1)) {
-      if (!folder.folders.has(part)) folder.folders.set(part, { folders: new Map(), files: [] });
-      folder = folder.folders.get(part);
-    }
-    folder.files.push({ ...entry, base: parts.at(-1) });
-  }
-  return root;
+/** A source's folders (dirs.gz): each with its own files' chunks and the snapshots that have a file under it. */
+async function foldersOf(node, source) {
+  const folders = new Map();
+  for (const folder of (await piece(node, source, 'dirs.gz')).map(parseFolder).filter(Boolean)) folders.set(folder.name, { ...folder, children: [] });
+  for (const folder of folders.values()) if (folder.name !== '') folders.get(folder.name.includes('/') ? folder.name.slice(0, folder.name.lastIndexOf('/')) : '')?.children.push(folder);
+  return folders;
 }
 
-function folderItems(folder, prefix, context) {
-  const items = [...folder.folders.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([name, inner]) => {
-    const item = element('li');
-    const details = element('details');
-    const summary = element('summary', `${name}/`);
-    const list = element('ul');
-    details.append(summary, list);
-    details.addEventListener('toggle', () => {
-      if (details.open && !list.childElementCount) list.append(...folderItems(inner, `${prefix}${name}/`, context));
+/** One folder's rows as the snapshot at `place` has it: its folders to open, and its files with their own chunks fetched. */
+async function folderItems(folder, pick) {
+  const { node, source, place } = pick;
+  const inside = folder.name === '' ? '' : `${folder.name}/`;
+  const items = folder.children
+    .filter((child) => child.first <= place && place <= child.last)
+    .sort((a, b) => (a.name < b.name ? -1 : 1))
+    .map((child) => {
+      const item = element('li');
+      const details = element('details');
+      const summary = element('summary', `${child.name.slice(inside.length)}/`);
+      const list = element('ul');
+      details.append(summary, list);
+      details.addEventListener('toggle', async () => {
+        if (details.open && !list.childElementCount) list.append(...(await folderItems(child, pick)));
+      });
+      item.append(details);
+      return item;
     });
-    item.append(details);
-    return item;
-  });
-  for (const file of folder.files) {
+  const files = [];
+  for (const number of folder.chunks)
+    for (const record of await chunk(node, source, number)) {
+      const version = record.name.startsWith(inside) && !record.name.slice(inside.length).includes('/') && versionAt(record, place);
+      if (version) files.push({ record, version });
+    }
+  for (const { record, version } of files.slice(0, FOLDER_ROWS)) {
     const item = element('li', undefined, 'file');
-    const name = element('span', file.base);
-    name.append(element('span', `${size(file.size)} · changed ${longDate(new Date(file.mtime * 1000))}`, 'where'));
-    item.append(name, button('Versions', () => versionsOf(context, `${prefix}${file.base}`), true));
+    const name = element('span', record.name.slice(inside.length));
+    name.append(element('span', `${size(version.size)} · changed ${longDate(new Date(version.mtime * 1000))}`, 'where'));
+    item.append(name, button('Versions', () => showVersions(shownPath(node, source, record)), true));
     items.push(item);
   }
+  if (files.length > FOLDER_ROWS) items.push(element('li', `The first ${FOLDER_ROWS} of ${files.length} files are shown: search for a name to find the others.`, 'muted'));
   return items;
-}
-
-async function versionsOf({ node, source }, name) {
-  const { found } = await findPaths(name.replace(/[*?[\]{}\\]/g, '\\$&'));
-  const path = found.find((candidate) => candidate.node === node && candidate.source.name === source.name && candidate.name === name);
-  if (path) {
-    catalog.found = found;
-    showVersions(path);
-  }
 }
 
 function browseChoices() {
@@ -348,16 +370,20 @@ function browseChoices() {
   fill();
   const chosen = () => {
     const pick = sources[Number($('browse-source').value)];
-    return pick && { ...pick, snapshot: pick.source.snapshots.find((row) => row.snapshot === $('browse-snapshot').value) };
+    const place = pick ? pick.source.snapshots.findIndex((row) => row.snapshot === $('browse-snapshot').value) : -1;
+    return pick && { ...pick, place, snapshot: pick.source.snapshots[place] };
   };
   $('browse-open').onclick = async () => {
     const pick = chosen();
-    if (!pick?.snapshot) return;
+    if (!pick?.snapshot || !pick.source.index) return;
     $('browse-status').textContent = 'Opening…';
-    const text = await snapshotText(pick.node, pick.snapshot.data);
-    const entries = text.split('\n').filter(Boolean).map(parseLine);
-    $('tree').replaceChildren(...folderItems(folderTree(entries), '', pick));
-    $('browse-status').textContent = `${pick.source.name} as it was ${dayAndTime(snapshotTime(pick.snapshot.snapshot))}: ${entries.length} files. Open a folder to see inside.`;
+    const top = await foldersOf(pick.node, pick.source).then((folders) => folders.get(''), () => undefined);
+    if (!top) {
+      $('browse-status').textContent = `${pick.source.name} could not be read from ${pick.node.node}: try again later.`;
+      return;
+    }
+    $('tree').replaceChildren(...(await folderItems(top, pick)));
+    $('browse-status').textContent = `${pick.source.name} as it was ${dayAndTime(snapshotTime(pick.snapshot.snapshot))}: ${pick.snapshot.files} files. Open a folder to see inside.`;
   };
   $('browse-all').onclick = () => {
     const pick = chosen();
@@ -384,8 +410,6 @@ async function start() {
     typing = setTimeout(() => search($('search').value.trim()).catch((error) => ($('search-status').textContent = String(error))), 200);
   });
   document.body.dataset.ready = 'true';
-  // The snapshots are read while the person types: the first search then only searches.
-  everySnapshot().catch(() => undefined);
 }
 start().catch((error) => {
   $('search-status').textContent = `The catalog could not be read: ${error}. Open this page through a web server.`;

@@ -1,44 +1,41 @@
-import { copyFileSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { once } from 'node:events';
-import { basename, dirname, join } from 'node:path';
-import { createGzip } from 'node:zlib';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Context } from '../context.js';
 import { counted } from '../words.js';
 import { EXIT_CODES, isSourceFailure } from '../exit-codes.js';
 import { SRC_DIR } from '../paths.js';
 import { scheduledWake } from '../power/schedule.js';
-import { AtomicFile, writeFileAtomic } from '../state/atomic.js';
-import { failureCodeOf, type PassRecord, type SnapshotFacts, type State } from '../state/run-state.js';
-import { manifestOf, storeSnapshots } from '../store/catalog.js';
-import { comparePaths, readManifest } from '../store/manifest.js';
-import { bytePath, type ByteName } from '../store/names.js';
+import { writeFileAtomic } from '../state/atomic.js';
+import { failureCodeOf, type PassRecord, type SnapshotFacts } from '../state/run-state.js';
+import { storeSnapshots } from '../store/catalog.js';
 import { SourceStore } from '../store/snapshots.js';
 import { sourceCoverageText } from '../verify/scrub.js';
 import { sourcePresence } from '../sync/presence.js';
 import { destinationsOf, maySee } from './people.js';
-import { transferredNames } from '../sync/pull.js';
-import { streamCatalogEntries } from './open.js';
-import { CATALOG_VERSION, catalogLine, dataFile, type CatalogIndex, type PublishedSource, type RequestResult } from './format.js';
+import { writePathIndex } from './index-write.js';
+import { CATALOG_VERSION, type CatalogIndex, type PublishedSource, type RequestResult } from './format.js';
 
-/** The page and its script, the JSON Schemas of a request and an index (packaging/catalog/), and the page's matching rule (match.ts). */
-const SHIPPED = [
+/**
+ * The page and its script, the JSON Schemas of a request and an index (packaging/catalog/), the page's matching rule
+ * (match.ts) and its reader of a path index (path-index.ts).
+ */
+export const SHIPPED = [
   ...['index.html', 'page.js', 'request.schema.json', 'index.schema.json'].map((name) => ({ name, url: new URL(`../../packaging/catalog/${name}`, SRC_DIR) })),
-  { name: 'match.js', url: new URL('catalog/match.js', SRC_DIR) },
+  ...['match.js', 'path-index.js'].map((name) => ({ name, url: new URL(`catalog/${name}`, SRC_DIR) })),
 ];
 
 export interface BuiltCatalog {
   /** The folder mirrored to catalog.to: index.html, nodes.json and <node>/. */
   root: string;
-  /** Data files written tonight (new snapshots) and removed (pruned ones). */
+  /** Snapshots new in the catalog tonight, and gone from it (pruned, or their source removed). */
   written: number;
   removed: number;
   files: number;
 }
 
 /**
- * Brings the catalog under stateDir up to date with the store: a data file for each snapshot that has none yet
- * (written once: a snapshot never changes), none for a snapshot that is gone, and a new index.json. What a night
- * costs is its new snapshots. With the store unreadable (its disk gone, a pass that failed before it was mounted),
+ * Brings the catalog under stateDir up to date with the store: each source's path index for its snapshots now (only
+ * the newest: the staging copy is one index per source), and a new index.json. With the store unreadable (its disk gone, a pass that failed before it was mounted),
  * the snapshots stay as the last catalog had them and only the pass's outcome is new: the page never shows an old OK.
  */
 export async function buildCatalog(ctx: Context, requests: RequestResult[], storeReadable = true): Promise<BuiltCatalog> {
@@ -56,7 +53,10 @@ export async function buildCatalog(ctx: Context, requests: RequestResult[], stor
   return built;
 }
 
-/** Each source's snapshots, with a data file written for each that has none yet and removed for each one gone. */
+/**
+ * Each source's snapshots and its path index: written anew when its snapshots changed (from the one before: a night
+ * reads its new manifests), kept when they did not; a source no longer configured leaves with its index.
+ */
 async function buildSources(ctx: Context, nodeDir: string, published: CatalogIndex | undefined, built: BuiltCatalog): Promise<PublishedSource[]> {
   const { config } = ctx;
   const state = ctx.state.read();
@@ -64,37 +64,36 @@ async function buildSources(ctx: Context, nodeDir: string, published: CatalogInd
   const comesAndGoes = sourcePresence(config, state, ctx.now());
   for (const source of config.sources) {
     const store = new SourceStore(config.storage.path, source.name);
+    const before = published?.sources.find((candidate) => candidate.name === source.name);
     // What the last catalog measured stands while the snapshot before it is the same: only new ones are walked.
     const recorded = state.snapshots?.[source.name] ?? {};
-    const measured = publishedFacts(published, source.name);
+    const measured = publishedFacts(before);
     const known = Object.fromEntries([...new Set([...Object.keys(recorded), ...Object.keys(measured)])].map((name) => [name, { ...recorded[name], ...measured[name] }]));
     const rows = storeSnapshots(store, known).describe();
-    const folder = join(nodeDir, 'data', source.name);
-    mkdirSync(folder, { recursive: true });
-    for (const [at, row] of rows.entries()) {
-      const data = dataFile(source.name, row.snapshot);
-      built.files += row.files;
-      if (existsSync(join(nodeDir, data))) continue;
-      await writeSnapshotData(store, row.snapshot, join(nodeDir, data), linkedFrom(state, source.name, row.snapshot, rows[at - 1]?.snapshot, nodeDir));
-      built.written++;
-    }
-    const kept = new Set(rows.map((row) => `${row.snapshot}.gz`));
-    for (const name of readdirSync(folder)) if (!kept.has(name)) built.removed += remove(join(folder, name));
+    const names = rows.map((row) => row.snapshot);
+    const previous = before?.index && { index: before.index, snapshots: before.snapshots.map((row) => row.snapshot) };
+    const index = names.length ? writePathIndex(store, nodeDir, names, previous) : undefined;
+    const earlier = new Set(previous?.snapshots);
+    built.written += names.filter((name) => !earlier.has(name)).length;
+    built.removed += previous ? previous.snapshots.filter((name) => !names.includes(name)).length : 0;
+    built.files += rows.reduce((sum, row) => sum + row.files, 0);
+    removeExcept(join(nodeDir, 'data', source.name), index?.folder.split('/').at(-1));
     const coverage = sourceCoverageText(state.scrub, source.name, config.verify.scrubDays, ctx.now());
     const presence = comesAndGoes.find((entry) => entry.source === source.name);
     sources.push({
       name: source.name,
       group: source.group,
       coverage,
-      snapshots: rows.map((row) => ({ ...row, data: dataFile(source.name, row.snapshot) })),
+      snapshots: rows,
+      ...(index ? { index } : {}),
       lastSaved: rows.find((row) => row.latest)?.time,
       ...(presence ? { presence: { away: presence.away, overdue: presence.overdue, text: presence.text } } : {}),
     });
   }
-  // Sources no longer configured leave the catalog with their data.
+  // Sources no longer configured leave the catalog with their index.
   const configured = new Set(config.sources.map((source) => source.name));
-  for (const name of readdirSync(join(nodeDir, 'data'))) if (!configured.has(name)) built.removed += remove(join(nodeDir, 'data', name));
-
+  for (const gone of published?.sources ?? []) if (!configured.has(gone.name)) built.removed += gone.snapshots.length;
+  removeExcept(join(nodeDir, 'data'), ...configured);
   return sources;
 }
 
@@ -136,7 +135,7 @@ function writePeopleIndexes(ctx: Context, nodeDir: string, sources: PublishedSou
   const folder = join(nodeDir, 'people');
   const people = Object.keys(ctx.config.people);
   for (const person of people) writeIndex(ctx, join(folder, person), sources, requests, person);
-  if (existsSync(folder)) for (const name of readdirSync(folder)) if (!people.includes(name)) remove(join(folder, name));
+  removeExcept(folder, ...people);
 }
 
 /**
@@ -155,77 +154,21 @@ export function passSummary(pass: PassRecord, exitCode: number): string {
 
 function previousIndex(path: string): CatalogIndex | undefined {
   try {
-    return JSON.parse(readFileSync(path, 'utf8')) as CatalogIndex;
+    const index = JSON.parse(readFileSync(path, 'utf8')) as CatalogIndex;
+    return index.version === CATALOG_VERSION ? index : undefined; // an older format is written anew
   } catch {
     return undefined; // none yet, or damaged: everything is measured again
   }
 }
 
 /** A published source's snapshots as the facts a pull records (sizes, and what they were counted against). */
-function publishedFacts(index: CatalogIndex | undefined, source: string): Record<string, SnapshotFacts> {
-  const rows = index?.sources.find((candidate) => candidate.name === source)?.snapshots ?? [];
+function publishedFacts(source: PublishedSource | undefined): Record<string, SnapshotFacts> {
+  const rows = source?.snapshots ?? [];
   return Object.fromEntries(rows.map((row, at) => [row.snapshot, { files: row.files, bytes: row.bytes, newBytes: row.newBytes, newAfter: rows[at - 1]?.snapshot }]));
 }
 
-function remove(path: string): number {
-  rmSync(path, { recursive: true, force: true });
-  return 1;
-}
-
-/** The snapshot a new one was hard-linked from, with the files its pull wrote: every other file is that one's. */
-interface LinkedFrom {
-  data: string;
-  written: Set<ByteName>;
-}
-
-/**
- * Tonight's snapshot, pulled against the one before it (its recorded newAfter) with the list of files the pull wrote
- * still in stateDir: the files not on that list are hard links, whose size and mtime the previous data file has.
- */
-function linkedFrom(state: State, source: string, snapshot: string, previous: string | undefined, nodeDir: string): LinkedFrom | undefined {
-  const pulled = state.sources?.[source];
-  const facts = state.snapshots?.[source]?.[snapshot];
-  if (!previous || pulled?.snapshot !== snapshot || facts?.newAfter !== previous || !existsSync(pulled.transferredList)) return undefined;
-  const data = join(nodeDir, dataFile(source, previous));
-  return existsSync(data) ? { data, written: new Set(transferredNames(pulled.transferredList)) } : undefined;
-}
-
-/**
- * One snapshot's files in walk order with size and mtime (the manifest has neither), gzipped: taken from the
- * previous snapshot's data for a file hard-linked from it, else a stat. A night costs the files it changed.
- */
-async function writeSnapshotData(store: SourceStore, snapshot: string, path: string, linked: LinkedFrom | undefined): Promise<void> {
-  const directory = store.path(snapshot);
-  const file = new AtomicFile(path);
-  const gzip = createGzip();
-  gzip.on('data', (chunk: Buffer) => file.write(chunk));
-  const before = linked ? streamCatalogEntries(dirname(linked.data), basename(linked.data)) : undefined;
-  let earlier = await before?.next();
-  try {
-    let batch = '';
-    for (const { name, hash } of readManifest(manifestOf(store, snapshot))) {
-      while (earlier && !earlier.done && comparePaths(earlier.value.name, name) < 0) earlier = await before!.next();
-      const same = earlier && !earlier.done && earlier.value.name === name && earlier.value.hash === hash && !linked!.written.has(name) ? earlier.value : undefined;
-      const stats = same ?? statOf(bytePath(directory, name));
-      batch += catalogLine({ name, hash, size: stats.size, mtime: stats.mtime });
-      if (batch.length > 65_536) {
-        const flowing = gzip.write(batch);
-        batch = '';
-        if (!flowing) await once(gzip, 'drain');
-      }
-    }
-    gzip.end(batch);
-    await once(gzip, 'end');
-    file.commit();
-  } catch (error) {
-    file.abandon();
-    throw error;
-  } finally {
-    await before?.return(undefined);
-  }
-}
-
-function statOf(path: Buffer): { size: number; mtime: number } {
-  const stats = lstatSync(path);
-  return { size: stats.size, mtime: Math.floor(stats.mtimeMs / 1000) };
+/** Everything in a folder but the names given (a source's index before tonight's, one left by a cut-off pass). */
+function removeExcept(folder: string, ...keep: (string | undefined)[]): void {
+  if (!existsSync(folder)) return;
+  for (const name of readdirSync(folder)) if (!keep.includes(name)) rmSync(join(folder, name), { recursive: true, force: true });
 }

@@ -1,17 +1,18 @@
-import { closeSync, constants, createReadStream, existsSync, openSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import { createGunzip, gunzipSync } from 'node:zlib';
 import { namedSource, selectSources } from '../config/sources.js';
 import type { Context } from '../context.js';
 import { OdbackupError } from '../errors.js';
 import { storeSnapshots, type SnapshotSet } from '../store/catalog.js';
 import { readableStore } from '../store/mount.js';
-import type { ByteName } from '../store/names.js';
+import { typedName } from '../store/names.js';
 import { SourceStore } from '../store/snapshots.js';
 import { jsonStructureProblems, parseJsonText } from '../config/json-text.js';
 import { SRC_DIR } from '../paths.js';
 import { readUntrustedFile, utf8Text } from './untrusted.js';
-import { parseCatalogLine, type CatalogEntry, type CatalogIndex, type PublishedSource } from './format.js';
+import type { CatalogIndex, PublishedSource } from './format.js';
+import { PathIndex } from './index-read.js';
+import { newestPlace, versionAt } from './path-index.js';
 
 export interface CatalogOption {
   catalog?: string;
@@ -91,88 +92,44 @@ async function readJson(file: string, schema: object, refuse: (why: string, hint
   return parsed.value;
 }
 
-/** A data file named inside the folder may still be a link out of it, or a FIFO: neither is followed nor waited on. */
-const NO_FOLLOW = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
-
-/** What a data file that cannot be read or decompressed is, whichever way it is read. */
-function unreadable(file: string, error: unknown): OdbackupError {
-  return new OdbackupError('manifestMissing', `the catalog's ${file} cannot be read: ${(error as Error).message}`, 'copy the catalog again');
-}
-
-/** One line of a data file, or the error naming the file and the line. */
-function entryAt(file: string, line: string, number: number): CatalogEntry {
-  const entry = parseCatalogLine(line);
-  if (!entry) throw new OdbackupError('manifestMissing', `${file}: line ${number} is not a catalog line`);
-  return entry;
-}
-
-/** Every entry of one published snapshot, in walk order. */
-export function* catalogEntries(directory: string, data: string): Generator<CatalogEntry> {
-  const file = join(directory, data);
-  let text: string;
-  try {
-    const fd = openSync(file, NO_FOLLOW);
-    try {
-      text = gunzipSync(readFileSync(fd)).toString('utf8');
-    } finally {
-      closeSync(fd);
-    }
-  } catch (error) {
-    throw unreadable(file, error);
-  }
-  let number = 0;
-  for (let start = 0, end = text.indexOf('\n'); end >= 0; start = end + 1, end = text.indexOf('\n', start)) yield entryAt(file, text.slice(start, end), ++number);
-}
-
-/**
- * The same entries streamed through gunzip: what a pass reads (the previous night's data, for tonight's), without
- * a snapshot's whole text in memory (80 MB at a million files).
- */
-export async function* streamCatalogEntries(directory: string, data: string): AsyncGenerator<CatalogEntry> {
-  const file = join(directory, data);
-  const gunzip = createGunzip();
-  let fd: number;
-  try {
-    fd = openSync(file, NO_FOLLOW);
-  } catch (error) {
-    throw unreadable(file, error);
-  }
-  createReadStream('', { fd })
-    .on('error', (error) => gunzip.destroy(error))
-    .pipe(gunzip)
-    .setEncoding('utf8');
-  let pending = '';
-  let number = 0;
-  try {
-    for await (const chunk of gunzip as AsyncIterable<string>) {
-      const lines = (pending + chunk).split('\n');
-      pending = lines.pop()!;
-      for (const line of lines) yield entryAt(file, line, ++number);
-    }
-  } catch (error) {
-    throw error instanceof OdbackupError ? error : unreadable(file, error);
-  } finally {
-    gunzip.destroy();
-  }
-}
-
+/** A published source's snapshots, read through its path index: one chunk for a file, the chunks a query needs. */
 function catalogSets({ directory, index }: OpenedCatalog): SnapshotSets {
   const open = (source: PublishedSource): SnapshotSet => {
-    const data = (snapshot: string) => {
-      const found = source.snapshots.find((row) => row.snapshot === snapshot);
-      if (!found) throw new OdbackupError('usage', `${source.name} has no snapshot ${snapshot} in the catalog`);
-      return found.data;
+    const names = source.snapshots.map((row) => row.snapshot);
+    const paths = source.index ? new PathIndex(directory, source.index) : undefined;
+    const placeOf = (snapshot: string) => {
+      const place = names.indexOf(snapshot);
+      if (place < 0) throw new OdbackupError('usage', `${source.name} has no snapshot ${snapshot} in the catalog`);
+      return place;
     };
     return {
       name: source.name,
-      snapshots: () => source.snapshots.map((row) => row.snapshot),
+      snapshots: () => names,
       latest: () => source.snapshots.find((row) => row.latest)?.snapshot,
-      entries: (snapshot) => catalogEntries(directory, data(snapshot)),
-      lookup(snapshot, name: ByteName) {
-        for (const entry of catalogEntries(directory, data(snapshot))) if (entry.name === name) return entry.hash;
-        return undefined;
+      *entries(snapshot) {
+        const place = placeOf(snapshot);
+        for (const path of paths?.records() ?? []) {
+          const version = versionAt(path, place);
+          if (version) yield { hash: version.hash, name: typedName(path.name) };
+        }
       },
-      describe: () => source.snapshots.map(({ data: _data, ...row }) => row),
+      lookup: (snapshot, name) => {
+        const path = paths?.lookup(name);
+        return path && versionAt(path, placeOf(snapshot))?.hash;
+      },
+      describe: () => source.snapshots,
+      versions(name) {
+        const path = paths?.lookup(name);
+        return (path?.versions ?? []).map((version, at) => ({
+          number: at + 1,
+          hash: version.hash,
+          first: names[version.runs[0]![0]]!,
+          last: names[version.runs.at(-1)![1]]!,
+          snapshots: version.runs.reduce((sum, [first, last]) => sum + last - first + 1, 0),
+        }));
+      },
+      find: (query) =>
+        (paths?.find(query) ?? []).map((path) => ({ source: source.name, name: typedName(path.name), newest: names[newestPlace(path)]!, versions: path.versions.length })),
     };
   };
   return {

@@ -4,6 +4,7 @@ import { classifyRsyncFailure, runRsync, type RsyncRequest } from '../adapters/r
 import { isRemoteLocation } from '../config/load.js';
 import type { Context } from '../context.js';
 import { OdbackupError } from '../errors.js';
+import { SHIPPED } from './build.js';
 
 /**
  * Mirrors the built catalog to catalog.to in the order a reader needs: the node's new data files first (nothing
@@ -22,7 +23,7 @@ export async function publishCatalog(ctx: Context, root: string): Promise<void> 
     throw new OdbackupError('catalogUnpublished', `the catalog was not published: ${to} is not there (is its share mounted?)`, `create it once: mkdir -p ${to}`);
   const steps: RsyncRequest[] = [
     { ...base, from: join(root, node), to: joinLocation(to, node), purpose: 'compare', exclude: ['/index.json'] },
-    { ...base, from: root, to, purpose: 'compare', include: ['/index.html', '/page.js', '/match.js', '/request.schema.json', '/index.schema.json', '/nodes.json', `/${node}/`, `/${node}/index.json`], exclude: ['*'] },
+    { ...base, from: root, to, purpose: 'compare', include: [...SHIPPED.map(({ name }) => `/${name}`), '/nodes.json', `/${node}/`, `/${node}/index.json`], exclude: ['*'] },
     { ...base, from: join(root, node), to: joinLocation(to, node), purpose: 'pull', exclude: ['/index.json'] },
   ];
   for (const request of steps) {

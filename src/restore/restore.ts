@@ -8,7 +8,7 @@ import type { Context } from '../context.js';
 import { OdbackupError } from '../errors.js';
 import type { ExitCodeName } from '../exit-codes.js';
 import { HashPool, type Difference, type ExpectedFile } from '../hash/pool.js';
-import { manifestOf, resolveSnapshot, storeSnapshots, versionsOf, type SnapshotSet } from '../store/catalog.js';
+import { manifestOf, resolveSnapshot, storeSnapshots, type SnapshotSet } from '../store/catalog.js';
 import { readManifest } from '../store/manifest.js';
 import { bytePath, nameBytes, shownName, type ByteName } from '../store/names.js';
 import { SourceStore } from '../store/snapshots.js';
@@ -57,7 +57,7 @@ export function pickSnapshot(store: SnapshotSet, request: RestoreRequest): strin
   const path = request.path;
   if (!path) throw new OdbackupError('usage', '--version and --hash pick a version of one file: give its path');
   if (request.at) throw new OdbackupError('usage', '--at and --version/--hash both choose the snapshot: give one of them');
-  const versions = versionsOf(store, path);
+  const versions = store.versions(path);
   const version = request.hash ? versions.find((candidate) => candidate.hash === request.hash!.toLowerCase()) : versions[request.version! - 1];
   if (!version) {
     const which = request.hash ? `with XXH64 ${request.hash}` : String(request.version);

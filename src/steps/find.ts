@@ -1,7 +1,6 @@
 import { CATALOG_OPTION, openSnapshotSets, type CatalogOption } from '../catalog/open.js';
 import { table } from '../render.js';
 import { counted } from '../words.js';
-import { findPaths } from '../store/catalog.js';
 import { shownName } from '../store/names.js';
 import { ok, type Step } from './types.js';
 
@@ -25,7 +24,7 @@ export const findStep: Step<FindOptions> = {
   async run(ctx, { args: [glob], options }) {
     const sets = await openSnapshotSets(ctx, options.catalog);
     const stores = options.source ? [sets.named(options.source)] : sets.select(undefined);
-    const found: FoundRow[] = findPaths(stores, glob!).map(({ source, name, newest, versions }) => ({ source, path: shownName(name), newest, versions }));
+    const found: FoundRow[] = stores.flatMap((store) => store.find(glob!)).map(({ source, name, newest, versions }) => ({ source, path: shownName(name), newest, versions }));
     return ok(`${counted(found.length, 'path')} match ${glob}`, { paths: found });
   },
   render(result) {

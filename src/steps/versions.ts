@@ -2,7 +2,7 @@ import { CATALOG_OPTION, openSnapshotSets, type CatalogOption } from '../catalog
 import { OdbackupError } from '../errors.js';
 import { table } from '../render.js';
 import { counted } from '../words.js';
-import { versionsOf, type Version } from '../store/catalog.js';
+import type { Version } from '../store/catalog.js';
 import { pathInSnapshot } from '../store/names.js';
 import { ok, type Step } from './types.js';
 
@@ -18,7 +18,7 @@ export const versionsStep: Step<CatalogOption> = {
   async run(ctx, { args: [sourceName, path], options }) {
     const name = pathInSnapshot(path!);
     const source = (await openSnapshotSets(ctx, options.catalog)).named(sourceName!);
-    const versions = versionsOf(source, name);
+    const versions = source.versions(name);
     if (versions.length === 0)
       throw new OdbackupError(
         'usage',

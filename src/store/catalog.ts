@@ -74,18 +74,25 @@ export interface SnapshotSet {
   lookup(snapshot: string, name: ByteName): string | undefined;
   /** Every snapshot with its size and copy check, oldest first. */
   describe(): SnapshotRow[];
+  /** Each distinct content of one file, oldest first (versionsOf). */
+  versions(name: ByteName): Version[];
+  /** The paths a query finds in any snapshot, in walk order (findPaths). */
+  find(query: string): FoundPath[];
 }
 
 /** A source's snapshots in the store, with what the pulls recorded of them (state.json). */
 export function storeSnapshots(store: SourceStore, facts: Record<string, SnapshotFacts> = {}): SnapshotSet {
-  return {
+  const set: SnapshotSet = {
     name: store.name,
     snapshots: () => store.snapshots(),
     latest: () => store.latest(),
     entries: (snapshot) => readManifest(manifestOf(store, snapshot)),
     lookup: (snapshot, name) => lookupManifest(manifestOf(store, snapshot), name),
     describe: () => describeSnapshots(store, facts),
+    versions: (name) => versionsOf(set, name),
+    find: (query) => findPaths(set, query),
   };
+  return set;
 }
 
 function describeSnapshots(store: SourceStore, facts: Record<string, SnapshotFacts>): SnapshotRow[] {
@@ -120,7 +127,7 @@ export interface Version {
 }
 
 /**
- * Each distinct content of one file, oldest first: one lookup per snapshot. Identical bytes in several snapshots
+ * Each distinct content of one file, oldest first, from its manifests: one lookup per snapshot. Identical bytes in several snapshots
  * are one version, also when the file was different in between (a version is its bytes, numbered by first sight).
  */
 export function versionsOf(store: SnapshotSet, name: ByteName): Version[] {
@@ -146,28 +153,23 @@ export interface FoundPath {
 }
 
 /**
- * Paths a query finds (catalog/match.ts: the page's rule too) in any snapshot of the stores given. Names are bytes:
+ * Paths a query finds (catalog/match.ts: the page's rule too) in any snapshot, from its manifests. Names are bytes:
  * the query is taken as UTF-8 bytes, so `?` stands for one byte.
  */
-export function findPaths(stores: readonly SnapshotSet[], query: string): FoundPath[] {
+export function findPaths(store: SnapshotSet, query: string): FoundPath[] {
   const matches = pathMatcher(byteName(Buffer.from(query, 'utf8')));
-  const found: FoundPath[] = [];
-  for (const store of stores) {
-    const seen = new Map<ByteName, { newest: string; hashes: Set<string> }>();
-    for (const snapshot of store.snapshots()) {
-      for (const { name, hash } of store.entries(snapshot)) {
-        if (!matches(name)) continue;
-        const path = seen.get(name);
-        if (path) {
-          path.newest = snapshot;
-          path.hashes.add(hash);
-        } else seen.set(name, { newest: snapshot, hashes: new Set([hash]) });
-      }
+  const seen = new Map<ByteName, { newest: string; hashes: Set<string> }>();
+  for (const snapshot of store.snapshots()) {
+    for (const { name, hash } of store.entries(snapshot)) {
+      if (!matches(name)) continue;
+      const path = seen.get(name);
+      if (path) {
+        path.newest = snapshot;
+        path.hashes.add(hash);
+      } else seen.set(name, { newest: snapshot, hashes: new Set([hash]) });
     }
-    const names = [...seen.keys()].sort(comparePaths);
-    for (const name of names) found.push({ source: store.name, name, newest: seen.get(name)!.newest, versions: seen.get(name)!.hashes.size });
   }
-  return found;
+  return [...seen.keys()].sort(comparePaths).map((name) => ({ source: store.name, name, newest: seen.get(name)!.newest, versions: seen.get(name)!.hashes.size }));
 }
 
 export interface Difference {
