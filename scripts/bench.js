@@ -263,6 +263,165 @@ async function schoolRows() {
   }
 }
 
+/** Where generateSmall puts file i, relative to the tree. */
+const smallPath = (i) => `${Math.floor(i / 100_000)}/${Math.floor(i / 1000) % 100}/f${i}`;
+
+/**
+ * Another night in the store, made without a pull: a hard-linked copy of the newest snapshot named `name`, with 1%
+ * of its files given new bytes (their links broken) and a manifest that is the newest one with those files' lines
+ * from xxh64sum: a store whose every manifest is true, thirty nights made in minutes rather than hours.
+ */
+function copiedNight(storeDir, name, count, night) {
+  const newest = readdirSync(storeDir).filter((entry) => /^\d{4}-.*Z$/.test(entry)).sort().at(-1);
+  const snapshot = join(storeDir, name);
+  execFileSync('cp', ['-al', join(storeDir, newest), snapshot]);
+  const changed = [];
+  for (let i = night % 100; i < count; i += 100) {
+    const relative = smallPath(i);
+    rmSync(join(snapshot, relative));
+    writeFileSync(join(snapshot, relative), `night ${night} file ${i}\n`);
+    changed.push(relative);
+  }
+  const sums = new Map();
+  const summed = spawnSync('xargs', ['-0', '-n', '5000', 'xxh64sum'], { cwd: snapshot, input: changed.join('\0'), maxBuffer: 1 << 30, encoding: 'utf8' });
+  for (const line of summed.stdout.split('\n').filter(Boolean)) sums.set(line.slice(18), `${line}\n`);
+  const lines = readFileSync(join(storeDir, `${newest}.xxh64`), 'utf8').split(/(?<=\n)/);
+  writeFileSync(join(storeDir, `${name}.xxh64`), lines.map((line) => sums.get(line.slice(18, -1)) ?? line).join(''));
+}
+
+/**
+ * The catalog at a size (BENCH_CATALOG=100000,1000000): thirty snapshots (one pulled, 29 copied nights before it,
+ * each with 1% of the files changed), the first publish, a night pulled and published, the published size against
+ * the gzipped manifests, `--catalog` reads with their peak RSS, and the page in chromium at 10 Mbit/s: the first
+ * search from the moment the page is open, what it fetched before answering, and its JavaScript heap while it
+ * searches, shows versions and lists folders.
+ */
+async function catalogRows(count) {
+  const dir = join(work, `catalog-${count}`);
+  execFileSync('rm', ['-rf', dir]);
+  const from = join(dir, 'source');
+  console.log(`\nthe catalog at ${count} files: generating ${from}`);
+  generateSmall(from, count);
+  const baseConfig = benchNode(dir, 'tree', 'images', from);
+  const published = join(dir, 'published');
+  mkdirSync(published, { recursive: true });
+  const catalogConfig = join(dir, 'odbackup-catalog.json');
+  writeFileSync(catalogConfig, JSON.stringify({ ...JSON.parse(readFileSync(baseConfig, 'utf8')), catalog: { to: published } }));
+  const od = (config, ...args) => ['--quiet', '--config', config, ...args];
+  execFileSync(cli, od(baseConfig, 'cycle', '--no-suspend'));
+  const storeDir = join(dir, 'store', 'tree');
+  for (let night = 1; night <= 29; night++) copiedNight(storeDir, `2020-01-${String(night).padStart(2, '0')}T030000Z`, count, night);
+  console.log(`the catalog (30 snapshots of ${count} files):`);
+  await quiet();
+  const first = time('odbackup catalog (first publish)', cli, od(catalogConfig, 'catalog'));
+  const firstRSS = peakRSS;
+  // A night as the pass makes it: 1% of the files changed at the source, pulled, verified and promoted, then published.
+  for (let i = 50; i < count; i += 100) writeFileSync(join(from, smallPath(i)), `changed ${i}\n`, { flag: 'a' });
+  execFileSync(cli, od(baseConfig, 'cycle', '--no-suspend', '--skip', 'prune'));
+  await quiet();
+  const night = time('odbackup catalog (one new night)', cli, od(catalogConfig, 'catalog'));
+  const nightRSS = peakRSS;
+  const sizeOf = (path) => Number(execFileSync('du', ['-sb', path], { encoding: 'utf8' }).split('\t')[0]);
+  const manifests = readdirSync(storeDir).filter((name) => name.endsWith('.xxh64'));
+  const gzipped = manifests.reduce((sum, name) => sum + gzipSync(readFileSync(join(storeDir, name))).length, 0);
+  const data = sizeOf(join(published, 'bench', 'data'));
+  const staging = sizeOf(join(dir, 'state', 'catalog'));
+  const newest = readlinkSync(join(storeDir, 'latest'));
+  const added = readFileSync(join(storeDir, `${newest}.xxh64`)).length;
+  const copy = join(published, 'bench');
+  const wanted = smallPath(Math.floor(count / 2) + 50);
+  const reads = [
+    ['versions', 'tree', wanted],
+    ['find', `f${Math.floor(count / 2) + 5}`],
+    ['find', '*.bin'],
+    ['snapshots'],
+    ['diff', 'tree'],
+  ].map((args) => ({ args, seconds: time(`odbackup ${args.join(' ')} --catalog`, cli, [...args, '--catalog', copy]), rss: peakRSS }));
+  const page = await pageRows(published, `f${Math.floor(count / 2) + 5}`);
+  console.log(`catalog rows, ${count} files x 30 snapshots (one run each):`);
+  console.log(`  published / gzipped manifests           ${(data / gzipped).toFixed(2)}x   (${(data / 1048576).toFixed(1)} MiB against ${(gzipped / 1048576).toFixed(1)} MiB; target <= 1.5x)`);
+  console.log(`  publish: first / one new night          ${first.toFixed(2)} s (${firstRSS?.toFixed(0)} MiB) / ${night.toFixed(2)} s (${nightRSS?.toFixed(0)} MiB)`);
+  console.log(`  staging copy in stateDir                ${(staging / 1048576).toFixed(1)} MiB (the night's manifest: ${(added / 1048576).toFixed(1)} MiB)`);
+  for (const { args, seconds, rss } of reads) console.log(`  ${`${args.join(' ')} --catalog`.padEnd(40)} ${seconds.toFixed(2)} s, peak RSS ${rss?.toFixed(0)} MiB   (target < 2 s, <= 64 MiB)`);
+  if (page)
+    console.log(`  page at 10 Mbit/s: open ${page.open} ms; first search ${page.first} ms, ${(page.fetched / 1048576).toFixed(2)} MiB fetched; next ${page.next} ms; heap at most ${page.heap.toFixed(0)} MB   (targets < 1 s, <= 10 MiB, <= 100 MB)`);
+  else console.log('  page: no chromium or playwright-core');
+  // BENCH_KEEP=1 leaves the store and the catalog for a closer look (a profile of one step).
+  if (!process.env.BENCH_KEEP) execFileSync('rm', ['-rf', dir]);
+}
+
+/**
+ * The page in chromium over a published catalog, the network throttled to 10 Mbit/s, cold: the page opened, a
+ * search typed (from the key to the answer, less the page's 200 ms pause), its versions opened, the newest snapshot
+ * listed and two folders opened; the bytes fetched up to the first answer and the largest JavaScript heap seen.
+ */
+async function pageRows(published, query) {
+  if (!existsSync('/usr/bin/chromium')) return undefined;
+  const { chromium } = await import('playwright-core').catch(() => ({}));
+  if (!chromium) return undefined;
+  const server = await serve(published);
+  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
+  try {
+    const page = await browser.newPage();
+    const cdp = await page.context().newCDPSession(page);
+    await cdp.send('Network.enable');
+    await cdp.send('Network.setCacheDisabled', { cacheDisabled: true });
+    await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 20, downloadThroughput: 1_250_000, uploadThroughput: 1_250_000 });
+    let fetched = 0;
+    cdp.on('Network.loadingFinished', (event) => (fetched += event.encodedDataLength));
+    let heap = 0;
+    const sample = async () => (heap = Math.max(heap, (await cdp.send('Runtime.getHeapUsage')).usedSize / 1e6));
+    const sampling = setInterval(() => sample().catch(() => undefined), 50);
+    const opened = Date.now();
+    await page.goto(`http://127.0.0.1:${server.address().port}/index.html`);
+    await page.waitForSelector('body[data-ready="true"]');
+    const open = Date.now() - opened;
+    const searchFor = async (text) => {
+      await page.fill('#search', '');
+      const started = Date.now();
+      await page.fill('#search', text);
+      await page.waitForFunction((words) => document.getElementById('search-status').textContent.includes(words), `found for ${text}.`, { timeout: 600_000 });
+      return Date.now() - started - 200;
+    };
+    const first = await searchFor(query);
+    const fetchedFirst = fetched;
+    const next = await searchFor(`${query.slice(0, -1)}${(Number(query.at(-1)) + 1) % 10}`);
+    await page.click('#results li:first-child button');
+    await page.waitForSelector('#timeline li');
+    await page.click('#browse-open');
+    await page.waitForSelector('#tree li');
+    await page.click('#tree summary >> nth=0');
+    await page.waitForSelector('#tree details[open] li');
+    await page.click('#tree details[open] summary >> nth=1');
+    await page.waitForSelector('#tree li.file');
+    await sample();
+    clearInterval(sampling);
+    return { open, first, next, fetched: fetchedFirst, heap };
+  } finally {
+    await browser.close();
+    server.close();
+  }
+}
+
+/** A plain web server over a folder, as nginx serves the catalog (.gz as data, no Content-Encoding). */
+async function serve(folder) {
+  const { createServer } = await import('node:http');
+  const server = createServer((request, response) => {
+    const file = join(folder, decodeURIComponent(new URL(request.url, 'http://x').pathname).replace(/\.\.+/g, ''));
+    if (!existsSync(file) || !statSync(file).isFile()) return void response.writeHead(404).end();
+    response.writeHead(200, { 'content-type': file.endsWith('.html') ? 'text/html' : file.endsWith('.js') ? 'text/javascript' : file.endsWith('.json') ? 'application/json' : 'application/gzip' });
+    response.end(readFileSync(file));
+  });
+  await new Promise((done) => server.listen(0, '127.0.0.1', done));
+  return server;
+}
+
+if (process.env.BENCH_CATALOG) {
+  const sizes = process.env.BENCH_CATALOG === '1' ? [100_000, 1_000_000] : process.env.BENCH_CATALOG.split(',').map(Number);
+  for (const count of sizes) await catalogRows(count);
+  process.exit(0);
+}
+
 if (process.env.BENCH_SCHOOL) {
   await schoolRows();
   process.exit(0);
@@ -458,66 +617,8 @@ console.log(`restore (proven) / (rsync -a + sync -f): ${(restoreTime / (rsyncRes
 rmSync(restored, { recursive: true, force: true });
 rmSync(join(work, 'rsync-restored'), { recursive: true, force: true });
 
-// The published catalog over the same 30 snapshots: its size against the gzipped manifests it comes from, the first
-// publish, an incremental one (one new snapshot), and a search in the page in Debian's chromium.
-{
-  const published = join(work, 'catalog');
-  mkdirSync(published, { recursive: true });
-  const catalogConfig = join(work, 'odbackup-catalog.json');
-  writeFileSync(catalogConfig, JSON.stringify({ ...JSON.parse(readFileSync(config, 'utf8')), catalog: { to: published } }));
-  const catalogCli = (...args) => ['--quiet', '--config', catalogConfig, ...args];
-  console.log(`the catalog (30 snapshots of ${files} files):`);
-  const first = time('odbackup catalog (first publish)', cli, catalogCli('catalog'));
-  const manifests = readdirSync(sourceStore).filter((name) => name.endsWith('.xxh64'));
-  const gzipped = manifests.reduce((sum, name) => sum + gzipSync(readFileSync(join(sourceStore, name))).length, 0);
-  const dataDir = join(published, 'bench', 'data', 'tree');
-  const data = readdirSync(dataDir).reduce((sum, name) => sum + statSync(join(dataDir, name)).size, 0);
-  // A night as the pass makes it: a few files changed, pulled, verified and promoted, then published. (After a bare
-  // `sync` the new snapshot's predecessor is an unpromoted one, and its files are looked at one by one.)
-  execFileSync(cli, odbackupCli('cycle', '--skip', 'prune'));
-  execFileSync(cli, catalogCli('catalog'));
-  await changeAndSync();
-  execFileSync(cli, odbackupCli('cycle', '--skip', 'sync', 'prune'));
-  await quiet();
-  const incremental = time('odbackup catalog (one new night)', cli, catalogCli('catalog'));
-  const search = await pageSearch(published, '*1234*');
-  console.log(`catalog data / gzipped manifests:        ${(data / gzipped).toFixed(2)}x   (${(data / 1048576).toFixed(1)} MiB against ${(gzipped / 1048576).toFixed(1)} MiB; target <= 1.2x)`);
-  console.log(`catalog publish, first / one new night:  ${first.toFixed(2)} s / ${incremental.toFixed(2)} s   (target <= 1 s for a night)`);
-  console.log(search ? `page search over 30 snapshots:           ${search.load} ms the first, right as the page opens; ${search.search} ms the next   (target < 1 s)` : 'page search: no chromium or playwright-core');
-}
-
-/** A search as a person types it: the first as the page opens (it waits for the snapshots still loading), and the next, each from typing to the answer. */
-async function pageSearch(published, query) {
-  if (!existsSync('/usr/bin/chromium')) return undefined;
-  const { chromium } = await import('playwright-core').catch(() => ({}));
-  if (!chromium) return undefined;
-  const { createServer } = await import('node:http');
-  const server = createServer((request, response) => {
-    const file = join(published, decodeURIComponent(new URL(request.url, 'http://x').pathname).replace(/\.\.+/g, ''));
-    if (!existsSync(file) || !statSync(file).isFile()) return void response.writeHead(404).end();
-    response.writeHead(200, { 'content-type': file.endsWith('.html') ? 'text/html' : file.endsWith('.js') ? 'text/javascript' : file.endsWith('.json') ? 'application/json' : 'application/gzip' });
-    response.end(readFileSync(file));
-  });
-  await new Promise((done) => server.listen(0, '127.0.0.1', done));
-  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
-  try {
-    const page = await browser.newPage();
-    await page.goto(`http://127.0.0.1:${server.address().port}/index.html`);
-    await page.waitForSelector('body[data-ready="true"]');
-    const ms = async () => {
-      await page.fill('#search', '');
-      const started = Date.now();
-      await page.fill('#search', query);
-      await page.waitForFunction((text) => document.getElementById('search-status').textContent.includes(text), `found for ${query}.`, { timeout: 600_000 });
-      // The page waits 200 ms after the last key before it searches: that pause is the person's, not the search's.
-      return Date.now() - started - 200;
-    };
-    return { load: await ms(), search: await ms() };
-  } finally {
-    await browser.close();
-    server.close();
-  }
-}
+// The published catalog at the same size: thirty snapshots, the page and --catalog (catalogRows).
+await catalogRows(files);
 
 // Peak RSS of verify --full over many small files (BENCH_RSS_FILES, default 1,000,000).
 const rssFiles = Number(process.env.BENCH_RSS_FILES ?? 1_000_000);

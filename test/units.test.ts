@@ -125,7 +125,7 @@ test('path index lines: odd names round-trip, a version is found by its runs, a 
     const folder = { name, first: 1, last: 4, chunks: [3, 7, 200] };
     assert.deepEqual(parseFolder(formatFolder(folder).slice(0, -1)), folder);
   }
-  for (const bad of ['', 'x\tname', '0123456789abcdef,1,1\tname', '0123456789abcdef,1,1,3-2\tname', '0123456789ABCDEF,1,1,0\tname']) assert.equal(parseRecord(bad), undefined, bad);
+  for (const bad of ['', '\tname', '0123456789abcdef,1,1,0 \tname', '0123456789abcdef,1,1,0.\tname', 'x\tname', '0123456789abcdef,1,1\tname', '0123456789abcdef,1,1,3-2\tname', '0123456789ABCDEF,1,1,0\tname']) assert.equal(parseRecord(bad), undefined, bad);
   const record = parseRecord('0123456789abcdef,1,1,0-1.4 fedcba9876543210,2,2,2-3\tdrawings/cat.png')!;
   assert.deepEqual([0, 1, 2, 3, 4, 5].map((place) => versionAt(record, place)?.size), [1, 1, 2, 2, 1, undefined]);
   assert.deepEqual([...gramsOf('Cat.PNG')], ['cat', 'at.', 't.p', '.pn', 'png']);

@@ -51,31 +51,71 @@ export function formatRecord(path: IndexedPath): string {
   return `${versions.join(' ')}\t${escapeText(path.name)}\n`;
 }
 
-const HASH = /^[0-9a-f]{16}$/;
-const COUNT = /^\d{1,16}$/;
-
-function parseRuns(text: string): [number, number][] | undefined {
-  const runs: [number, number][] = [];
-  for (const part of text.split('.')) {
-    const dash = part.indexOf('-');
-    const first = dash < 0 ? part : part.slice(0, dash);
-    const last = dash < 0 ? part : part.slice(dash + 1);
-    if (!COUNT.test(first) || !COUNT.test(last) || Number(last) < Number(first)) return undefined;
-    runs.push([Number(first), Number(last)]);
+/**
+ * The number of digits from `at` (at most 16: counts and seconds stay safe integers), or 0. By char codes: a chunk
+ * holds hundreds of lines, and a regex per field costs more than the reading.
+ */
+function digitsAt(text: string, at: number): number {
+  let end = at;
+  while (end < text.length && end - at <= 16) {
+    const code = text.charCodeAt(end);
+    if (code < 0x30 || code > 0x39) break;
+    end++;
   }
-  return runs;
+  return end - at > 16 ? 0 : end - at;
+}
+
+function isHashAt(text: string, at: number): boolean {
+  if (text.length < at + 16) return false;
+  for (let i = at; i < at + 16; i++) {
+    const code = text.charCodeAt(i);
+    if (!((code >= 0x30 && code <= 0x39) || (code >= 0x61 && code <= 0x66))) return false;
+  }
+  return true;
+}
+
+/** `a-b.c` from `at` up to `end`: the runs, or undefined. */
+function parseRuns(text: string, at: number, end: number): [number, number][] | undefined {
+  const runs: [number, number][] = [];
+  while (at < end) {
+    const firstDigits = digitsAt(text, at);
+    if (firstDigits === 0) return undefined;
+    const first = Number(text.slice(at, (at += firstDigits)));
+    let last = first;
+    if (text.charCodeAt(at) === 0x2d) {
+      const lastDigits = digitsAt(text, ++at);
+      if (lastDigits === 0) return undefined;
+      last = Number(text.slice(at, (at += lastDigits)));
+      if (last < first) return undefined;
+    }
+    runs.push([first, last]);
+    if (at < end && text.charCodeAt(at++) !== 0x2e) return undefined;
+    if (at === end && text.charCodeAt(end - 1) === 0x2e) return undefined;
+  }
+  return runs.length ? runs : undefined;
 }
 
 /** One line of a chunk, or undefined when it is not one. */
 export function parseRecord(line: string): IndexedPath | undefined {
   const tab = line.indexOf('\t');
-  if (tab <= 0) return undefined;
+  if (tab <= 0 || line.charCodeAt(tab - 1) === 0x20) return undefined;
   const versions: IndexedVersion[] = [];
-  for (const text of line.slice(0, tab).split(' ')) {
-    const [hash, size, mtime, runs, extra] = text.split(',');
-    const parsedRuns = runs === undefined ? undefined : parseRuns(runs);
-    if (extra !== undefined || !HASH.test(hash ?? '') || !COUNT.test(size ?? '') || !/^-?\d{1,16}$/.test(mtime ?? '') || !parsedRuns) return undefined;
-    versions.push({ hash: hash!, size: Number(size), mtime: Number(mtime), runs: parsedRuns });
+  for (let at = 0; at < tab; ) {
+    const space = line.indexOf(' ', at);
+    const end = space < 0 || space > tab ? tab : space;
+    if (!isHashAt(line, at) || line.charCodeAt(at + 16) !== 0x2c) return undefined;
+    const hash = line.slice(at, at + 16);
+    const sizeAt = at + 17;
+    const sizeDigits = digitsAt(line, sizeAt);
+    const mtimeAt = sizeAt + sizeDigits + 1;
+    const negative = line.charCodeAt(mtimeAt) === 0x2d;
+    const mtimeDigits = digitsAt(line, mtimeAt + (negative ? 1 : 0)) + (negative ? 1 : 0);
+    const runsAt = mtimeAt + mtimeDigits + 1;
+    if (sizeDigits === 0 || mtimeDigits === (negative ? 1 : 0) || line.charCodeAt(mtimeAt - 1) !== 0x2c || line.charCodeAt(runsAt - 1) !== 0x2c) return undefined;
+    const runs = parseRuns(line, runsAt, end);
+    if (!runs) return undefined;
+    versions.push({ hash, size: Number(line.slice(sizeAt, sizeAt + sizeDigits)), mtime: Number(line.slice(mtimeAt, mtimeAt + mtimeDigits)), runs });
+    at = end + 1;
   }
   return { name: unescapeText(line.slice(tab + 1)), versions };
 }
@@ -163,7 +203,7 @@ export function formatFolder(folder: IndexedFolder): string {
 
 export function parseFolder(line: string): IndexedFolder | undefined {
   const [span, chunkText, ...name] = line.split('\t');
-  const runs = span === undefined ? undefined : parseRuns(span);
+  const runs = span === undefined ? undefined : parseRuns(span, 0, span.length);
   const chunks = chunkText === undefined ? undefined : parseChunkList(chunkText);
   if (!runs || runs.length !== 1 || !chunks || name.length === 0) return undefined;
   return { name: unescapeText(name.join('\t')), first: runs[0]![0], last: runs[0]![1], chunks };

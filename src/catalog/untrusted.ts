@@ -36,14 +36,16 @@ export function readUntrustedFile(path: string, limit: number): UntrustedRead {
     const opened = fstatSync(fd);
     // Swapped for something else between the look and the open.
     if (!opened.isFile() || opened.ino !== stats.ino || opened.dev !== stats.dev) return { problem: 'changed while it was being read' };
-    const buffer = Buffer.alloc(limit + 1);
+    if (opened.size > limit) return { problem: `is larger than ${limit} bytes` };
+    // One byte more than it had: a file that grows meanwhile is seen to, and no more is allocated than it holds.
+    const buffer = Buffer.allocUnsafe(opened.size + 1);
     let length = 0;
     while (length < buffer.length) {
       const read = readSync(fd, buffer, length, buffer.length - length, null);
       if (read === 0) break;
       length += read;
     }
-    if (length > limit) return { problem: `is larger than ${limit} bytes` };
+    if (length > opened.size) return { problem: 'changed while it was being read' };
     return { bytes: buffer.subarray(0, length) };
   } finally {
     closeSync(fd);

@@ -43,6 +43,8 @@ export function shownName(name: ByteName): string {
 
 /** A name typed as output shows it (UTF-8, \xNN for a byte that is not): back to its bytes. */
 export function typedName(text: string): ByteName {
+  // Most names are ASCII without a \xNN: already their bytes, one character each.
+  if (!/[^\x00-\x7f]|\\x/.test(text)) return text;
   return byteName(Buffer.from(text, 'utf8')).replace(/\\x([0-9a-fA-F]{2})/g, (_, hex: string) => String.fromCharCode(Number.parseInt(hex, 16)));
 }
 

@@ -105,7 +105,7 @@ test('the amd64 .deb installs with apt in a Debian 13 root, runs a whole pass, a
   assert.equal(readFileSync(join(root, 'srv/store/files/latest/dump.sql'), 'utf8'), 'tonight\n');
   // The installed package publishes the catalog with its page, and reads it back anywhere.
   assert.match(readFileSync(join(root, 'srv/www/odbackup/index.html'), 'utf8'), /<title>Your backups<\/title>/);
-  for (const file of ['page.js', 'match.js']) assert.ok(existsSync(join(root, 'srv/www/odbackup', file)), file);
+  for (const file of ['page.js', 'match.js', 'path-index.js']) assert.ok(existsSync(join(root, 'srv/www/odbackup', file)), file);
   assert.match(inRoot('odbackup find dump.sql --catalog /srv/www/odbackup').stdout, /files +dump\.sql/);
 
   assert.match(inRoot('man -w odbackup').stdout, /\/usr\/share\/man\/man1\/odbackup\.1\.gz/);
