@@ -18,6 +18,8 @@ const MAX_PIECE_BYTES = 64 * 2 ** 20;
  */
 export class PathIndex {
   private headNames?: ByteName[];
+  /** The chunk read last: two walks in step (a diff of two snapshots) read each chunk once. */
+  private recent?: { number: number; paths: IndexedPath[] };
 
   constructor(
     private readonly nodeDir: string,
@@ -49,7 +51,8 @@ export class PathIndex {
   }
 
   chunk(number: number): IndexedPath[] {
-    return this.parsed(`c${number}.gz`, parseRecord);
+    if (this.recent?.number !== number) this.recent = { number, paths: this.parsed(`c${number}.gz`, parseRecord) };
+    return this.recent.paths;
   }
 
   /** Every path, in walk order, a chunk at a time. */

@@ -1,4 +1,5 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import type { ValidateFunction } from 'ajv';
 import { basename, join, resolve } from 'node:path';
 import { namedSource, selectSources } from '../config/sources.js';
 import type { Context } from '../context.js';
@@ -8,7 +9,7 @@ import { readableStore } from '../store/mount.js';
 import { typedName } from '../store/names.js';
 import { SourceStore } from '../store/snapshots.js';
 import { jsonStructureProblems, parseJsonText } from '../config/json-text.js';
-import { SRC_DIR } from '../paths.js';
+import { validate as validateIndex } from './index-validate.generated.js';
 import { readUntrustedFile, utf8Text } from './untrusted.js';
 import type { CatalogIndex, PublishedSource } from './format.js';
 import { PathIndex } from './index-read.js';
@@ -32,7 +33,7 @@ export interface SnapshotSets {
 
 /** The snapshots the catalog commands read: the store's (the configuration's sources), or a published catalog's. */
 export async function openSnapshotSets(ctx: Context, catalog: string | undefined): Promise<SnapshotSets> {
-  if (catalog) return catalogSets(await readCatalogIndex(catalog));
+  if (catalog) return catalogSets(readCatalogIndex(catalog));
   await readableStore(ctx, false);
   const facts = ctx.state.read().snapshots ?? {};
   const open = (name: string) => storeSnapshots(new SourceStore(ctx.config.storage.path, name), facts[name]);
@@ -49,30 +50,44 @@ export interface OpenedCatalog {
 
 /** An index.json or nodes.json larger than this is not one a node wrote (30 snapshots of 100 sources are 2 MB). */
 const MAX_INDEX_BYTES = 64 * 2 ** 20;
-const NODES_SCHEMA = { type: 'array', maxItems: 1000, items: { type: 'string', pattern: '^[a-z0-9][a-z0-9._-]*$' } };
+
+/** What is wrong with a document, in ajv's words: the shipped schema, compiled by `npm run docs`. */
+type Check = (value: unknown) => string | undefined;
+
+const indexProblem: Check = (value) => {
+  if (validateIndex(value)) return undefined;
+  const error = (validateIndex as unknown as ValidateFunction).errors![0]!;
+  return `${error.instancePath ? error.instancePath.slice(1).replace(/\//g, '.') : 'the document'} ${error.message}`;
+};
+
+/** nodes.json: the names of the nodes that publish there (at most 1000). */
+const nodesProblem: Check = (value) => {
+  if (!Array.isArray(value) || value.length > 1000) return 'the document must be an array of at most 1000 names';
+  const bad = value.findIndex((node) => typeof node !== 'string' || !/^[a-z0-9][a-z0-9._-]*$/.test(node));
+  return bad < 0 ? undefined : `${bad} must be a node's name`;
+};
 
 /**
  * A node's index.json, from its folder or from the top folder that holds one node. A catalog came from a web server:
  * it is read as untrusted input (a regular file, bounded, no duplicate keys) and must have the shape the shipped
  * schema (packaging/catalog/index.schema.json) gives, whose data paths stay inside the node's folder.
  */
-export async function readCatalogIndex(path: string): Promise<OpenedCatalog> {
+export function readCatalogIndex(path: string): OpenedCatalog {
   const directory = resolve(path);
   const refuse = (why: string, hint?: string) => new OdbackupError('usage', `${directory} is not an odbackup catalog: ${why}`, hint);
   if (!existsSync(join(directory, 'index.json')) && existsSync(join(directory, 'nodes.json'))) {
-    const listed = (await readJson(join(directory, 'nodes.json'), NODES_SCHEMA, refuse)) as string[];
+    const listed = readJson(join(directory, 'nodes.json'), nodesProblem, refuse) as string[];
     const nodes = listed.filter((node) => existsSync(join(directory, node, 'index.json')));
     if (nodes.length !== 1) throw refuse(`it holds ${nodes.length} nodes (${nodes.join(', ')})`, `give one: --catalog ${join(directory, nodes[0] ?? '<node>')}`);
     return readCatalogIndex(join(directory, nodes[0]!));
   }
   if (!existsSync(join(directory, 'index.json'))) throw refuse('no index.json', "copy the catalog's folder, or the node's folder in it");
-  const schema = JSON.parse(readFileSync(new URL('../../packaging/catalog/index.schema.json', SRC_DIR), 'utf8')) as object;
-  const index = (await readJson(join(directory, 'index.json'), schema, refuse)) as CatalogIndex;
+  const index = readJson(join(directory, 'index.json'), indexProblem, refuse) as CatalogIndex;
   return { directory, index };
 }
 
 /** A JSON file of the catalog, read as untrusted input and checked against its schema; one line says what is wrong. */
-async function readJson(file: string, schema: object, refuse: (why: string, hint?: string) => Error): Promise<unknown> {
+function readJson(file: string, problemOf: Check, refuse: (why: string, hint?: string) => Error): unknown {
   const name = basename(file);
   const read = readUntrustedFile(file, MAX_INDEX_BYTES);
   if ('problem' in read) throw refuse(`${name} ${read.problem}`);
@@ -82,13 +97,8 @@ async function readJson(file: string, schema: object, refuse: (why: string, hint
   if (!('value' in parsed)) throw refuse(`${name} is not JSON${parsed.where ? ` (at ${parsed.where})` : ''}`);
   const structure = jsonStructureProblems(text, 16)[0];
   if (structure) throw refuse(`${name}: ${structure.path || 'the document'} ${structure.message}`);
-  // Compiled only here: reading a catalog copy by hand is the one use, and the pass never pays for it.
-  const { Ajv } = await import('ajv');
-  const validate = new Ajv({ allErrors: false, strict: false }).compile(schema);
-  if (!validate(parsed.value)) {
-    const error = validate.errors![0]!;
-    throw refuse(`${name}: ${error.instancePath ? error.instancePath.slice(1).replace(/\//g, '.') : 'the document'} ${error.message}`, 'copy the catalog again from the web server');
-  }
+  const problem = problemOf(parsed.value);
+  if (problem) throw refuse(`${name}: ${problem}`, 'copy the catalog again from the web server');
   return parsed.value;
 }
 
