@@ -2,6 +2,9 @@
 // Not a test: these machines are shared and noisy; the figures are ratios measured in one run.
 // BENCH_FILES (default 100000) and BENCH_MIB (default 2048) size the tree.
 // BENCH_SCHOOL=1 runs the school rows instead (20 laptops over ssh behind --bwlimit, 5 away; about 3 minutes).
+// BENCH_CATALOG=1 (or sizes, BENCH_CATALOG=100000,1000000) runs the catalog rows: 30 snapshots, the page in chromium
+// at 10 Mbit/s, --catalog reads, publishing. BENCH_PARALLEL=1 (or a size) a pass's memory with four pulls at once.
+// BENCH_KEEP=1 leaves a row's tree and store behind.
 // BENCH_SCALE=1 (or a list of sizes, BENCH_SCALE=1000000,3000000) runs the scale rows instead, per size: a tree of
 // that many small files (about 100 bytes each). It takes long: about half an hour at 1,000,000 files and an hour and
 // three quarters at 3,000,000 on a 2-core machine, and 4 GiB of disk per million files for each tree (source, store,
@@ -183,6 +186,55 @@ async function scaleRows(count) {
   console.log(`scale rows, ${count} files (one run each):`);
   for (const { what, ratio, target, rss } of rows) console.log(`  ${what.padEnd(40)} ${ratio.padEnd(7)} ${target.padEnd(9)} ${rss === undefined ? '' : `peak RSS ${rss.toFixed(0)} MiB`}`);
   execFileSync('rm', ['-rf', dir]);
+}
+
+/**
+ * A pass's memory with four pulls running (BENCH_PARALLEL=1000000): the files split over four sources on four ssh
+ * hosts (sshd on loopback addresses, `rrsync -ro`), sync.parallel 4, as the timer runs it (the unit's
+ * NODE_OPTIONS): a first pass, then a pass with 1% changed; the peak RSS of each against one source of the same
+ * size pulled alone.
+ */
+async function parallelRows(count) {
+  const { startSshd, freePort } = await import(join(root, 'dist', 'test', 'harness', 'sshd.js'));
+  const dir = join(work, `parallel-${count}`);
+  execFileSync('rm', ['-rf', dir]);
+  const trees = join(dir, 'trees');
+  console.log(`\n${count} files over four hosts: generating ${trees}`);
+  for (let part = 0; part < 4; part++) generateSmall(join(trees, `part-${part}`), count / 4);
+  const address = (part) => `127.0.3.${part + 1}`;
+  const port = await freePort();
+  const sshd = await startSshd(join(dir, 'sshd'), trees, '-ro', { addresses: [0, 1, 2, 3].map(address), port });
+  const hostKey = readFileSync(sshd.knownHostsFile, 'utf8').split('\n')[0].split(' ').slice(1).join(' ');
+  const knownHosts = join(dir, 'known_hosts');
+  writeFileSync(knownHosts, [0, 1, 2, 3].map((part) => `[${address(part)}]:${port} ${hostKey}\n`).join(''));
+  const ssh = { port, identityFile: sshd.identityFile, knownHostsFile: knownHosts };
+  const node = (name, parts) => {
+    const home = join(dir, name);
+    mkdirSync(join(home, 'store'), { recursive: true });
+    const config = join(home, 'odbackup.json');
+    const sources = parts.map((part) => ({ name: `part-${part}`, group: 'images', from: `${sshd.user}@${address(part)}:/part-${part}`, ssh }));
+    writeFileSync(config, JSON.stringify({ node: 'bench', stateDir: join(home, 'state'), storage: { path: join(home, 'store') }, sources, sync: { parallel: 4 }, suspend: { mode: 'none' }, display: { port: 'none' }, schedule: { networkSettleSeconds: 0 } }));
+    return ['--quiet', '--config', config, 'cycle', '--no-suspend'];
+  };
+  const asPass = { env: { ...process.env, ...unitEnvironment() } };
+  try {
+    const rows = [];
+    for (const [label, parts] of [['four pulls at once', [0, 1, 2, 3]], ['one pull, a quarter', [0]]]) {
+      await quiet();
+      const first = time(`odbackup cycle, ${label} (first)`, cli, node(label.replace(/\W+/g, '-'), parts), asPass);
+      const firstRSS = peakRSS;
+      for (let i = 7; i < count / 4; i += 100) for (const part of parts) writeFileSync(join(trees, `part-${part}`, smallPath(i)), `changed ${i}\n`, { flag: 'a' });
+      await quiet();
+      const next = time(`odbackup cycle, ${label} (1% changed)`, cli, node(label.replace(/\W+/g, '-'), parts), asPass);
+      rows.push({ label, first, firstRSS, next, nextRSS: peakRSS });
+    }
+    console.log(`parallel rows, ${count} files (one run each):`);
+    for (const { label, first, firstRSS, next, nextRSS } of rows)
+      console.log(`  ${label.padEnd(22)} first pass ${first.toFixed(1)} s, peak RSS ${firstRSS?.toFixed(0)} MiB; 1% changed ${next.toFixed(1)} s, peak RSS ${nextRSS?.toFixed(0)} MiB`);
+  } finally {
+    await sshd.stop();
+    if (!process.env.BENCH_KEEP) execFileSync('rm', ['-rf', dir]);
+  }
 }
 
 /**
@@ -414,6 +466,11 @@ async function serve(folder) {
   });
   await new Promise((done) => server.listen(0, '127.0.0.1', done));
   return server;
+}
+
+if (process.env.BENCH_PARALLEL) {
+  await parallelRows(Number(process.env.BENCH_PARALLEL === '1' ? 1_000_000 : process.env.BENCH_PARALLEL));
+  process.exit(0);
 }
 
 if (process.env.BENCH_CATALOG) {
