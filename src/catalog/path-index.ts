@@ -65,7 +65,8 @@ function digitsAt(text: string, at: number): number {
   return end - at > 16 ? 0 : end - at;
 }
 
-function isHashAt(text: string, at: number): boolean {
+/** 16 lower-case hex digits from `at` (an XXH64 as xxh64sum writes it). */
+export function isHashAt(text: string, at: number): boolean {
   if (text.length < at + 16) return false;
   for (let i = at; i < at + 16; i++) {
     const code = text.charCodeAt(i);

@@ -3,6 +3,7 @@ import type { HashPool } from '../hash/pool.js';
 import { AtomicFile } from '../state/atomic.js';
 import { RSYNC_PARTIAL_DIR } from '../adapters/rsync.js';
 import { byteEntries, bytePath, readRecords, type ByteName } from './names.js';
+import { isHashAt } from '../catalog/path-index.js';
 
 /**
  * Manifests: `<snapshot>.xxh64` beside each snapshot, every regular file with its XXH64, in the GNU format
@@ -19,16 +20,6 @@ export interface ManifestEntry {
 export function formatEntry({ hash, name }: ManifestEntry): string {
   if (!/[\n\r]/.test(name)) return `${hash}  ${name}\n`;
   return `\\${hash}  ${name.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/\r/g, '\\r')}\n`;
-}
-
-/** 16 lower-case hex digits from start: a loop over char codes, cheaper than a regex on a slice per line. */
-function isHashAt(line: string, start: number): boolean {
-  if (line.length < start + 18) return false;
-  for (let i = start; i < start + 16; i++) {
-    const code = line.charCodeAt(i);
-    if (!((code >= 0x30 && code <= 0x39) || (code >= 0x61 && code <= 0x66))) return false;
-  }
-  return true;
 }
 
 /** Where a line's hash starts: after the backslash that marks an escaped name. */
