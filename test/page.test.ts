@@ -14,6 +14,9 @@ import { odbackup, odbackupAsync, removeDir, tempDir, writeConfig, writeFiles } 
 const CHROMIUM = '/usr/bin/chromium';
 const root = tempDir();
 const source = join(root, 'laptop');
+/** A camera's card: more files than one chunk of the path index holds (CHUNK_PATHS). */
+const camera = join(root, 'camera');
+const PHOTOS = 1500;
 const published = join(root, 'published');
 const requests = join(root, 'requests');
 const jimLaptop = join(root, 'jim-laptop');
@@ -35,9 +38,10 @@ async function night(node: string, date: string): Promise<void> {
 before(async () => {
   writeFiles(source, { 'docs/letter.txt': 'Dear Jocinta', [XSS_NAME]: 'not a script' });
   writeFileSync(Buffer.concat([Buffer.from(`${source}/`), Buffer.from('caf\xe9.txt', 'latin1')]), 'latin-1 name');
+  writeFiles(camera, Object.fromEntries(Array.from({ length: PHOTOS }, (_, n) => [`2026/img-${String(n).padStart(4, '0')}.jpg`, `photo ${n}`])));
   for (const folder of [requests, published, jimLaptop]) mkdirSync(folder, { recursive: true });
   for (const node of NODES)
-    configs[node] = writeConfig(join(root, node), [{ name: 'work', group: 'laptops', from: source }], {
+    configs[node] = writeConfig(join(root, node), [{ name: 'work', group: 'laptops', from: source }, { name: 'camera', group: 'photos', from: camera }], {
       node,
       retention: { daily: 30, weekly: 0, monthly: 0 },
       catalog: { to: published, requests, peers: NODES.filter((other) => other !== node) },
@@ -174,6 +178,26 @@ test('names are shown as text: markup in a name stays text, bytes that are not U
   // The folder's rows are made when it opens (its toggle event): wait for them, not for a moment.
   await page.locator('#tree li.file', { hasText: 'letter.txt' }).waitFor();
   assert.deepEqual(dialogs, [], 'no script ran');
+  await page.close();
+});
+
+test('a search fetches only what can answer it: the shards of its trigrams and the chunks they name; a large folder shows its first 1000 files', async () => {
+  const page = await openPage();
+  const asked: string[] = [];
+  page.on('request', (request) => asked.push(new URL(request.url()).pathname));
+  const found = await search(page, 'img-1234');
+  assert.deepEqual(found.map((row) => `${row.path} ${row.where.split(' · ')[0]}`), ['2026/img-1234.jpg camera on node-a', '2026/img-1234.jpg camera on node-b']);
+  const index = JSON.parse(readFileSync(join(published, 'node-a', 'index.json'), 'utf8'));
+  const { chunks, folder } = index.sources.find((source: { name: string }) => source.name === 'camera').index;
+  assert.ok(chunks >= 3, `the camera's index has ${chunks} chunks`);
+  const read = asked.filter((path) => path.startsWith(`/node-a/${folder}/`)).map((path) => path.split('/').at(-1)!);
+  assert.deepEqual(read.filter((piece) => piece.startsWith('c')).length, 1, `one chunk of ${chunks} read: ${read.join(' ')}`);
+  assert.ok(read.every((piece) => /^[cg]\d+\.gz$/.test(piece)), read.join(' '));
+  await page.selectOption('#browse-source', { label: 'camera on node-a' });
+  await page.click('#browse-open');
+  await page.click('#tree summary:has-text("2026/")');
+  await page.locator('#tree li.muted', { hasText: `The first 1000 of ${PHOTOS} files are shown` }).waitFor();
+  assert.equal(await page.locator('#tree li.file').count(), 1000);
   await page.close();
 });
 

@@ -69,6 +69,8 @@ function writeFrom(store: SourceStore, nodeDir: string, folder: string, snapshot
   const kept = snapshots.length - added.length;
   // An old place → its place now, or -1 for a pruned snapshot.
   const place = previous?.snapshots.map((snapshot) => snapshots.indexOf(snapshot)) ?? [];
+  // Nothing pruned (a night that only adds): every run keeps its places.
+  const moved = place.some((now, old) => now !== old);
   const temp = join(nodeDir, `${folder}.partial`);
   rmSync(temp, { recursive: true, force: true });
   mkdirSync(temp, { recursive: true });
@@ -83,7 +85,7 @@ function writeFrom(store: SourceStore, nodeDir: string, folder: string, snapshot
       let name: ByteName | undefined = beforeName;
       for (const head of heads) if (!head.done && (name === undefined || comparePaths(head.value.name, name) < 0)) name = head.value.name;
       if (name === undefined) break;
-      const versions = beforeName === name ? remapped(before!.value as IndexedPath, place) : [];
+      const versions = beforeName !== name ? [] : moved ? remapped(before!.value as IndexedPath, place) : (before!.value as IndexedPath).versions;
       if (beforeName === name) {
         before = old!.next();
         beforeName = before.done ? undefined : typedName(before.value.name);
