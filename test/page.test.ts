@@ -1,7 +1,7 @@
 // The catalog's page in a real browser (Debian's chromium, driven by playwright-core), on a catalog two nodes
 // published from real passes: what Jim and a teacher see and do.
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -198,6 +198,29 @@ test('a search fetches only what can answer it: the shards of its trigrams and t
   await page.click('#tree summary:has-text("2026/")');
   await page.locator('#tree li.muted', { hasText: `The first 1000 of ${PHOTOS} files are shown` }).waitFor();
   assert.equal(await page.locator('#tree li.file').count(), 1000);
+
+  // A peer's piece that cannot be fetched, and a peer still on the older format: named, the rest searched.
+  const peer = join(published, 'node-b', 'index.json');
+  const peerIndex = readFileSync(peer, 'utf8');
+  const cameraB = JSON.parse(peerIndex).sources.find((source: { name: string }) => source.name === 'camera').index.folder;
+  const chunk = join(published, 'node-b', cameraB, 'c0.gz');
+  renameSync(chunk, `${chunk}.away`);
+  await page.fill('#search', '');
+  assert.deepEqual((await search(page, 'img-0042')).map((row) => row.where.split(' · ')[0]), ['camera on node-a']);
+  assert.match((await page.textContent('#search-status'))!, /Not read: node-b: camera \(it could not be fetched; the next search tries again\)\./);
+  renameSync(`${chunk}.away`, chunk);
+  const older = JSON.parse(peerIndex);
+  older.version = 1;
+  for (const source of older.sources) delete source.index;
+  writeFileSync(peer, JSON.stringify(older));
+  try {
+    const fresh = await openPage();
+    assert.deepEqual((await search(fresh, 'img-0043')).map((row) => row.where.split(' · ')[0]), ['camera on node-a']);
+    assert.match((await fresh.textContent('#search-status'))!, /node-b: camera \(published by an older odbackup: it can be searched after that node's next pass\)/);
+    await fresh.close();
+  } finally {
+    writeFileSync(peer, peerIndex);
+  }
   await page.close();
 });
 

@@ -138,7 +138,11 @@ async function findPaths(query) {
   const sources = catalog.nodes.flatMap((node) => node.sources.map((source) => ({ node, source })));
   await Promise.all(
     sources.map(async ({ node, source }) => {
-      if (!source.index) return;
+      // A source with no snapshot yet has no index; one published by an older odbackup has another format.
+      if (!source.index) {
+        if (node.version !== 2 && source.snapshots.length) unread.push(`${node.node}: ${source.name} (published by an older odbackup: it can be searched after that node's next pass)`);
+        return;
+      }
       try {
         const chunks = await chunksFor(node, source, grams);
         let count = 0;
@@ -151,7 +155,7 @@ async function findPaths(query) {
         }
         if (at < chunks.length) more = true;
       } catch {
-        unread.push(`${node.node}: ${source.name}`);
+        unread.push(`${node.node}: ${source.name} (it could not be fetched; the next search tries again)`);
       }
     }),
   );
@@ -182,7 +186,7 @@ async function search(query) {
       return item;
     }),
   );
-  const missing = unread.length ? ` Not read: ${unread.join(', ')} (it could not be fetched; the next search tries again).` : '';
+  const missing = unread.length ? ` Not read: ${unread.join('; ')}.` : '';
   const shown = more || found.length > SHOWN ? ` The first ${SHOWN} are shown${more ? ' and more may match' : ''}: type more of the name to narrow it.` : '';
   $('search-status').textContent = `${more ? 'More than ' : ''}${Math.min(found.length, more ? SHOWN : found.length)} file${found.length === 1 ? '' : 's'} found for ${query}.${shown}${missing}`;
 }
