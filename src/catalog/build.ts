@@ -30,6 +30,7 @@ export interface BuiltCatalog {
   /** Snapshots new in the catalog tonight, and gone from it (pruned, or their source removed). */
   written: number;
   removed: number;
+  /** Files in the indexes: every path any snapshot holds, once. */
   files: number;
 }
 
@@ -76,7 +77,7 @@ async function buildSources(ctx: Context, nodeDir: string, published: CatalogInd
     const earlier = new Set(previous?.snapshots);
     built.written += names.filter((name) => !earlier.has(name)).length;
     built.removed += previous ? previous.snapshots.filter((name) => !names.includes(name)).length : 0;
-    built.files += rows.reduce((sum, row) => sum + row.files, 0);
+    built.files += index?.paths ?? 0;
     removeExcept(join(nodeDir, 'data', source.name), index?.folder.split('/').at(-1));
     const coverage = sourceCoverageText(state.scrub, source.name, config.verify.scrubDays, ctx.now());
     const presence = comesAndGoes.find((entry) => entry.source === source.name);
