@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { fakeClock } from './harness/nights.js';
 import pngjs from 'pngjs';
 import { SerialPort } from 'serialport';
 import { closeSerial, openSerial } from '../src/adapters/serial.js';
@@ -29,8 +30,7 @@ function nodeConfig(display: Record<string, unknown>, extra: Record<string, unkn
   return writeConfig(home, [{ name: 'db', group: 'databases', from: join(dir, 'src') }], { node: 'odroidm1', display, ...extra });
 }
 
-const NOW = ['faketime', '2026-11-22 15:40:00'];
-const run = (config: string, args: string[]) => odbackupAsync(['-c', config, ...args], { TZ: 'UTC' }, NOW);
+const run = (config: string, args: string[]) => odbackupAsync(['-c', config, ...args], { TZ: 'UTC', ...fakeClock('2026-11-22 15:40:00') });
 const pixels = (png: Buffer | undefined) => pngjs.PNG.sync.read(png ?? Buffer.alloc(0)).data;
 const emulator = (name: string, options: Parameters<typeof startBadger>[1] = {}) => {
   const at = join(dir, name);

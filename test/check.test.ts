@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { fakeClock } from './harness/nights.js';
 import { makeExt4 } from './harness/ext4.js';
 import { RecordingServer, refusedUrl } from './harness/http.js';
 import { isRoot, odbackupAsync, removeDir, ROOT, tempDir, writeConfig, writeFiles } from './helpers.js';
@@ -155,7 +156,7 @@ test('temperature: over the warning level is a warning, over the limit stops the
 
 test('clock: a reset RTC (faketime) or a clock earlier than the last run is 15, and sync names no snapshot from it', async () => {
   const { config, home } = node({ synchronised: false });
-  const reset = await check(config, {}, ['faketime', '2020-01-01 00:00:00']);
+  const reset = await check(config, fakeClock('2020-01-01 00:00:00'));
   assert.equal(reset.status, 15);
   assert.match(reset.finding('clock')[0]!.message, /^clock 2020-01-01T00:00:0\d\.\d+Z is before 2026-01-01: RTC reset\?/);
 
@@ -165,10 +166,10 @@ test('clock: a reset RTC (faketime) or a clock earlier than the last run is 15, 
   assert.equal(now.status, 0);
   assert.match(now.finding('clock')[0]!.message, /^not NTP-synchronised, but not earlier than the last run/);
 
-  const behind = await check(config, {}, ['faketime', '-f', '-2d']);
+  const behind = await check(config, fakeClock('-2d'));
   assert.equal(behind.status, 15);
   assert.match(behind.finding('clock')[0]!.message, /is earlier than the last recorded run/);
-  const sync = await odbackupAsync(['-c', config, 'sync'], {}, ['faketime', '-f', '-2d']);
+  const sync = await odbackupAsync(['-c', config, 'sync'], fakeClock('-2d'));
   assert.equal(sync.status, 15);
   assert.match(sync.stderr, /no snapshot is named from this clock/);
   assert.deepEqual(readFileSync(join(home, 'store', 'db', 'latest', 'a.txt'), 'utf8'), 'a');
@@ -176,7 +177,7 @@ test('clock: a reset RTC (faketime) or a clock earlier than the last run is 15, 
 
 test('clock: after a pass with the clock a year ahead, today looks like it went back (15) until the operator runs `clock accept`', async () => {
   const { config } = node({ synchronised: false });
-  const ahead = await odbackupAsync(['-c', config, 'cycle'], {}, ['faketime', '-f', '+365d']);
+  const ahead = await odbackupAsync(['-c', config, 'cycle'], fakeClock('+365d'));
   assert.equal(ahead.status, 0, ahead.stderr);
   const today = await odbackupAsync(['-c', config, 'cycle']);
   assert.equal(today.status, 15);

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { fakeClock } from './harness/nights.js';
 import pngjs from 'pngjs';
 import { odbackupAsync, removeDir, ROOT, tempDir, writeConfig, writeFiles } from './helpers.js';
 
@@ -26,10 +27,7 @@ interface Screen {
 
 async function draw(args: string[], api = 'new', env: Record<string, string> = {}): Promise<Screen & { png: Buffer }> {
   const file = join(dir, `screen-${args.join('-').replace(/[^a-z0-9-]/gi, '')}-${api}.png`);
-  const run = await odbackupAsync(['-c', config, 'display', ...args, '--api', api, '--preview', file], { TZ: 'UTC', ...env }, [
-    'faketime',
-    '2026-11-22 15:40:00',
-  ]);
+  const run = await odbackupAsync(['-c', config, 'display', ...args, '--api', api, '--preview', file], { TZ: 'UTC', ...fakeClock('2026-11-22 15:40:00'), ...env });
   assert.equal(run.status, 0, run.stderr);
   const png = readFileSync(file);
   const image = pngjs.PNG.sync.read(png);

@@ -3,6 +3,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { fakeClock } from './harness/nights.js';
 import { nextWake } from '../src/power/schedule.js';
 import { fakes } from './harness/programs.js';
 import { odbackupAsync, removeDir, ROOT, tempDir, waitFor, writeConfig, writeFiles } from './helpers.js';
@@ -33,7 +34,7 @@ function node(suspend: Record<string, unknown>, extra: Record<string, unknown> =
 
 /** odbackup at a chosen local time in Helsinki (faketime sets the clock, TZ the zone). */
 function at(time: string, args: string[]) {
-  return odbackupAsync(args, { TZ: 'Europe/Helsinki' }, ['faketime', time]);
+  return odbackupAsync(args, { TZ: 'Europe/Helsinki', ...fakeClock(time) });
 }
 
 const epoch = (iso: string) => String(Date.parse(iso) / 1000);

@@ -20,6 +20,16 @@ export function nightClock(time: string, { frozen = false } = {}): { prefix: str
   };
 }
 
+/**
+ * What the faketime wrapper does, without its named semaphore (see nightClock): a clock that starts at a time
+ * ('2026-11-22 15:40:00') and runs, or one offset from now ('-2d', '+365d'). File times are faked as the wrapper
+ * fakes them.
+ */
+export function fakeClock(at: string): Record<string, string> {
+  if (!LIBFAKETIME) throw new Error('libfaketime is not installed (apt-get install faketime)');
+  return { LD_PRELOAD: LIBFAKETIME, FAKETIME: /^[+-]/.test(at) ? at : `@${at}` };
+}
+
 /** Every process's open files and working directory under dir (what would pin a mount), as `pid path`. */
 export function filesOpenUnder(dir: string): string[] {
   const open: string[] = [];
