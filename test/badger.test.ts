@@ -8,7 +8,7 @@ import { SerialPort } from 'serialport';
 import { closeSerial, openSerial } from '../src/adapters/serial.js';
 import { showOnBadger } from '../src/display/badger.js';
 import { BoardError, RawRepl, ReplError } from '../src/display/raw-repl.js';
-import { startBadger } from './harness/badger.js';
+import { startBadger, type EmulatedBadger as Badger } from './harness/badger.js';
 import { fakes } from './harness/programs.js';
 import { odbackupAsync, removeDir, ROOT, sleep, tempDir, writeConfig, writeFiles } from './helpers.js';
 
@@ -22,7 +22,12 @@ before(() => {
   dir = tempDir();
   writeFiles(join(dir, 'src'), { 'a.txt': 'a' });
 });
-after(() => removeDir(dir));
+/** Every emulator started: a test that fails before its own stop() leaves none running (the file would never end). */
+const running: Badger[] = [];
+after(async () => {
+  await Promise.all(running.map((badger) => badger.stop()));
+  removeDir(dir);
+});
 
 /** A node whose display is the given port (or anything else in `display`). */
 function nodeConfig(display: Record<string, unknown>, extra: Record<string, unknown> = {}): string {
@@ -32,11 +37,12 @@ function nodeConfig(display: Record<string, unknown>, extra: Record<string, unkn
 
 const run = (config: string, args: string[]) => odbackupAsync(['-c', config, ...args], { TZ: 'UTC', ...fakeClock('2026-11-22 15:40:00') });
 const pixels = (png: Buffer | undefined) => pngjs.PNG.sync.read(png ?? Buffer.alloc(0)).data;
-const emulator = (name: string, options: Parameters<typeof startBadger>[1] = {}) => {
-  const at = join(dir, name);
+async function emulator(name: string, options: Parameters<typeof startBadger>[1] = {}, at = join(dir, name)): Promise<Badger> {
   mkdirSync(at, { recursive: true });
-  return startBadger(at, options);
-};
+  const badger = await startBadger(at, options);
+  running.push(badger);
+  return badger;
+}
 
 async function timed<T>(work: () => Promise<T>): Promise<[T, number]> {
   const start = Date.now();
@@ -133,7 +139,7 @@ test('display install: our main.py replaces the launcher (kept), and a power-up 
   await badger.stop();
 
   // The Odroid slept, its USB power dropped; now the Badger starts again and runs main.py by itself.
-  badger = await startBadger(badger.dir);
+  badger = await emulator('', {}, badger.dir);
   for (let i = 0; i < 100 && !badger.screen(); i++) await sleep(50);
   assert.deepEqual(badger.events(), ['power-up', 'main.py', 'update']);
   assert.ok(pixels(badger.screen()).equals(pixels(ready)), 'the power-up screen is the last status, not the launcher');
