@@ -79,17 +79,17 @@ export function timerDropInText(times: readonly string[]): string {
   return `# Written by \`odbackup setup\` from schedule.times in the configuration: change it there, then run setup again.\n[Timer]\nOnCalendar=\n${onCalendarLines(times).join('\n')}\n`;
 }
 
+/** A formatter is costly to make (a few ms each, and a pass shows many times): one, made again if TZ changes. */
+let zoned: { zone: string | undefined; format: Intl.DateTimeFormat } | undefined;
+
 /** "2026-11-23 03:00 EET (in 11 h 40 min)": what status and the e-ink show. */
 export function localTime(date: Date): string {
-  const parts = new Intl.DateTimeFormat('en-GB', {
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-    hour: '2-digit',
-    minute: '2-digit',
-    hourCycle: 'h23',
-    timeZoneName: 'short',
-  }).formatToParts(date);
+  if (!zoned || zoned.zone !== process.env.TZ)
+    zoned = {
+      zone: process.env.TZ,
+      format: new Intl.DateTimeFormat('en-GB', { year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23', timeZoneName: 'short' }),
+    };
+  const parts = zoned.format.formatToParts(date);
   const part = (type: string) => parts.find((item) => item.type === type)?.value ?? '';
   return `${part('year')}-${part('month')}-${part('day')} ${part('hour')}:${part('minute')} ${part('timeZoneName')}`;
 }
