@@ -335,4 +335,8 @@ test('table: columns line up with names in East Asian scripts (two columns a cha
   ]).split('\n');
   const sizeColumn = (line: string) => stringWidth(line.slice(0, line.lastIndexOf('KiB') - 2));
   assert.equal(sizeColumn(lines[1]!), sizeColumn(lines[2]!), lines.join('\n'));
+  // What `find '*5*'` finds in a million files: more rows than a call takes arguments.
+  const many = table(['path', 'versions'], Array.from({ length: 300_000 }, (_, n) => [`f${n}`, '1']));
+  assert.equal(many.split('\n').length, 300_001);
+  assert.match(many.split('\n')[1]!, /^f0 {7}1$/, 'f0 padded to f299999');
 });
