@@ -418,6 +418,34 @@ describe('restore requests read over ssh (rrsync -ro)', () => {
   });
 });
 
+describe('a node that published data files (the format before the path index)', () => {
+  test('its next publish writes the path index and removes the data files here and on the web host; the snapshots stay as they were', () => {
+    const staging = join(dir, 'state', 'catalog', 'test-node');
+    const current = JSON.parse(readFileSync(join(staging, 'index.json'), 'utf8'));
+    const older = structuredClone(current);
+    older.version = 1;
+    for (const source of older.sources) {
+      delete source.index;
+      for (const row of source.snapshots) row.data = `data/${source.name}/${row.snapshot}.gz`;
+    }
+    rmSync(join(staging, 'data'), { recursive: true });
+    rmSync(join(published, 'test-node', 'data'), { recursive: true });
+    for (const folder of [staging, join(published, 'test-node')]) {
+      mkdirSync(join(folder, 'data', 'work'), { recursive: true });
+      for (const row of older.sources[0].snapshots) writeFileSync(join(folder, row.data), gzipSync('0\t0\t0123456789abcdef  old-format\n'));
+      writeFileSync(join(folder, 'index.json'), JSON.stringify(older));
+    }
+    const upgraded = run('catalog');
+    assert.equal(upgraded.status, 0, upgraded.stderr);
+    const index = indexOf();
+    assert.equal(index.version, 2);
+    assert.deepEqual(readdirSync(join(published, 'test-node', 'data', 'work')), [index.sources[0].index.folder.split('/').at(-1)], 'no data file left');
+    assert.deepEqual(readdirSync(join(staging, 'data', 'work')), [index.sources[0].index.folder.split('/').at(-1)]);
+    assert.deepEqual(index.sources[0].snapshots, current.sources[0].snapshots, 'the same snapshots and sizes');
+    assert.ok(indexLines(index.sources[0].index.folder).some((line) => line.endsWith('\tdrawings/jim/house-drawing.dxf')));
+  });
+});
+
 describe('pruned snapshots drop out of the catalog', () => {
   test('a retention of two days leaves an index of two', () => {
     const tight = writeConfig(dir, [{ name: 'work', group: 'laptops', from: source }], {

@@ -155,8 +155,8 @@ export function passSummary(pass: PassRecord, exitCode: number): string {
 
 function previousIndex(path: string): CatalogIndex | undefined {
   try {
-    const index = JSON.parse(readFileSync(path, 'utf8')) as CatalogIndex;
-    return index.version === CATALOG_VERSION ? index : undefined; // an older format is written anew
+    // An older format's sources have no path index (it is written anew) but keep their measured sizes.
+    return JSON.parse(readFileSync(path, 'utf8')) as CatalogIndex;
   } catch {
     return undefined; // none yet, or damaged: everything is measured again
   }
