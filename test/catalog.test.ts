@@ -17,11 +17,14 @@ const jimLaptop = join(root, 'jim-laptop');
 /** A destination whose share is not mounted: its folder is not there. */
 const unmountedDisk = join(root, 'mnt', 'usb-disk');
 const XSS_NAME = '<img src=x onerror=alert(1)>.png';
+/** Names the path index escapes: a tab, a backslash, a newline. */
+const TAB_NAME = 'tab\there\\back.txt';
+const NEWLINE_NAME = 'line\nbreak.txt';
 let config: string;
 
 /** Jim's drawing: three versions over four nights; the fourth night changes nothing. */
 export const NIGHTS: { night: string; files: Record<string, string> }[] = [
-  { night: '2026-11-01', files: { 'drawings/jim/house-drawing.dxf': 'house v1', [XSS_NAME]: 'not a script' } },
+  { night: '2026-11-01', files: { 'drawings/jim/house-drawing.dxf': 'house v1', [XSS_NAME]: 'not a script', [TAB_NAME]: 'tab', [NEWLINE_NAME]: 'newline' } },
   { night: '2026-11-02', files: { 'drawings/jim/house-drawing.dxf': 'house v2 (a porch)' } },
   { night: '2026-11-03', files: { 'drawings/jim/house-drawing.dxf': 'house v3 (a second floor)' } },
   { night: '2026-11-04', files: {} },
@@ -91,7 +94,7 @@ describe('the catalog every pass publishes', () => {
     const before = readdirSync(data);
     const pass = await night('2026-11-05');
     assert.equal(pass.status, 0, pass.stderr);
-    assert.match(pass.stdout, /catalog +ok +catalog of 4 files published to .* \(1 snapshot added, 0 removed\)/, 'each file once, in whichever snapshots');
+    assert.match(pass.stdout, /catalog +ok +catalog of 6 files published to .* \(1 snapshot added, 0 removed\)/, 'each file once, in whichever snapshots');
     const after = readdirSync(data);
     assert.equal(after.length, 1);
     assert.notDeepEqual(after, before);
@@ -119,6 +122,10 @@ describe('the catalog every pass publishes', () => {
       ['diff', 'work'],
       ['diff', 'work', snapshots[0]!.snapshot, snapshots[2]!.snapshot],
       ['--json', 'versions', 'work', 'caf\\xe9.txt'],
+      ['find', 'tab*'],
+      ['--json', 'find', 'line*'],
+      ['versions', 'work', TAB_NAME],
+      ['--json', 'versions', 'work', NEWLINE_NAME],
     ];
     // As nobody, where the test runs as root: a copy of the catalog is all it needs.
     const asUser = isRoot() ? ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', '--'] : [];
