@@ -1,4 +1,4 @@
-import { availableParallelism } from 'node:os';
+import { HashPool } from '../hash/pool.js';
 import { sourcesFor } from '../config/sources.js';
 import type { Source } from '../config/types.js';
 import { table, formatBytes } from '../render.js';
@@ -46,7 +46,7 @@ function awayOrOverdue(ctx: Context, source: Source & { kind: 'rsync'; overdueDa
  * One source: probed first when it comes and goes (all probes at once, holding no pull's slot: a silent laptop
  * delays nobody), then pulled in its host's slot. A source's failure is returned, the node's thrown.
  */
-async function attend(ctx: Context, source: Source, slots: KeyedSlots, hashThreads: number): Promise<Attended> {
+async function attend(ctx: Context, source: Source, slots: KeyedSlots, pool: HashPool): Promise<Attended> {
   const comesAndGoes = source.kind === 'rsync' && source.overdueDays !== undefined ? { ...source, overdueDays: source.overdueDays } : undefined;
   if (comesAndGoes) {
     const reason = await awayReason(comesAndGoes, ctx.config.sync.probeSeconds, ctx.signal);
@@ -55,7 +55,7 @@ async function attend(ctx: Context, source: Source, slots: KeyedSlots, hashThrea
   try {
     const result = await slots.run(hostOf(source), () => {
       ctx.log.info(`${source.name}: pulling from ${source.kind === 'git' ? `${source.repositories.length} git repositories` : source.from}`);
-      return pullSource(ctx, source, hashThreads);
+      return pullSource(ctx, source, pool);
     });
     ctx.log.info(`${source.name}: ${result.snapshot ?? 'dry run'}: ${result.added} added, ${result.changed} changed, ${formatBytes(result.bytes)}`);
     if (comesAndGoes && !ctx.dryRun) ctx.state.recordPresence(source.name, ctx.now(), undefined);
@@ -111,12 +111,12 @@ export const syncStep: Step<SyncOptions> = {
     const { due, notDue } = dueSources(ctx, sourcesFor(ctx.config, target), options);
     const parallel = Math.max(1, Math.min(ctx.config.sync.parallel, due.length));
     if (parallel > 1) ctx.log.info(`pulling ${due.length} sources, up to ${parallel} at once (one per host)`);
-    // The cores are shared: each pull's manifest hashes with its part of them.
-    const hashThreads = Math.max(1, Math.floor(Math.min(4, availableParallelism()) / parallel));
     // One source's failure is that source's alone (SPEC §1): the others are still pulled. A failure of the node
-    // itself (the store, the disk, a signal) is thrown on and stops the pass.
+    // itself (the store, the disk, a signal) is thrown on and stops the pass. The manifests share one set of hash
+    // threads: the cores are the same however many pulls run.
     const slots = new KeyedSlots(ctx.config.sync.parallel);
-    const attended = await settleAll(slots, due.map((source) => attend(ctx, source, slots, hashThreads)));
+    const pool = new HashPool();
+    const attended = await settleAll(slots, due.map((source) => attend(ctx, source, slots, pool))).finally(() => pool.close());
     const report: SyncReport = { pulled: [], away: [], notDue };
     const failures: { source: string; error: OdbackupError }[] = [];
     attended.forEach((outcome, index) => {

@@ -11,7 +11,7 @@ import type { ExitCodeName } from '../exit-codes.js';
 import type { Context } from '../context.js';
 import { flushFilesystem } from '../adapters/storage.js';
 import { assertStoreWritable } from '../store/device.js';
-import { HashPool } from '../hash/pool.js';
+import type { HashPool } from '../hash/pool.js';
 import { walkFiles, writeManifest, type ManifestStats, type PreviousSnapshot, type WalkedFile } from '../store/manifest.js';
 import { bytePath, nameBytes, readRecords, shownName, type ByteName } from '../store/names.js';
 import { oldestRemovable } from '../store/pressure.js';
@@ -150,10 +150,10 @@ async function recheckEarlierWrites(ctx: Context, name: string, pull: RsyncReque
 }
 
 /**
- * Pulls one source into a new snapshot (SPEC §3): .partial, checks, manifest, rename. `hashThreads`: the manifest's
- * share of the cores when several pulls run at once.
+ * Pulls one source into a new snapshot (SPEC §3): .partial, checks, manifest, rename. The hash threads are the
+ * pass's (`pool`): pulls running at once share them, so four pulls hold no more threads than one.
  */
-export async function pullSource(ctx: Context, source: Source, hashThreads?: number): Promise<PullResult> {
+export async function pullSource(ctx: Context, source: Source, pool: HashPool): Promise<PullResult> {
   const config = ctx.config;
   await assertStoreWritable(config);
   const store = new SourceStore(config.storage.path, source.name);
@@ -290,7 +290,6 @@ export async function pullSource(ctx: Context, source: Source, hashThreads?: num
   // the pull does (it holds the store open: the next step may unmount it).
   const flushed = dataDurable.catch(() => undefined);
   const snapshot = store.freeName(ctx.now());
-  const pool = new HashPool(hashThreads ? { threads: hashThreads } : {});
   const previousManifest = previousSnapshot && store.manifest(previousSnapshot);
   // Unchanged files take their hash from the previous manifest: then only what is new is read (and counted as new bytes).
   const usable: PreviousSnapshot | undefined =
@@ -308,7 +307,7 @@ export async function pullSource(ctx: Context, source: Source, hashThreads?: num
   try {
     result.manifest = await writeManifest(store.partial, store.manifest(snapshot), pool, usable, dataDurable, listedBytes);
   } finally {
-    await Promise.all([pool.close(), flushed]);
+    await flushed;
   }
   const known = ctx.state.read();
   const before = known.sources?.[source.name];
