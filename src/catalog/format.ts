@@ -25,15 +25,13 @@ export interface PublishedIndex {
   paths: number;
 }
 
-export type PublishedSnapshot = SnapshotRow;
-
 export interface PublishedSource {
   name: string;
   group: string;
   /** How much of it the scrub has read lately ("every byte read within 30 days"). */
   coverage: string;
   /** Oldest first: the path index names a snapshot by its place here. */
-  snapshots: PublishedSnapshot[];
+  snapshots: SnapshotRow[];
   /** None while the source has no snapshot. */
   index?: PublishedIndex;
   /** When its newest complete snapshot (latest) was made: "last backed up today at 11:32". */
