@@ -7,9 +7,9 @@ import { OdbackupError } from '../errors.js';
 import { SHIPPED } from './build.js';
 
 /**
- * Mirrors the built catalog to catalog.to in the order a reader needs: the node's new data files first (nothing
+ * Mirrors the built catalog to catalog.to in the order a reader needs: the node's new path indexes first (nothing
  * removed), then index.json, nodes.json and the page (each renamed into place by rsync: a reader sees the old index
- * or the new one), then the pruned snapshots' data removed. Other nodes' folders are never touched. Local or over
+ * or the new one), then the indexes index.json no longer names removed. Other nodes' folders are never touched. Local or over
  * ssh alike: a key confined with `rrsync -wo` may do all three.
  */
 export async function publishCatalog(ctx: Context, root: string): Promise<void> {
