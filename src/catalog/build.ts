@@ -36,8 +36,9 @@ export interface BuiltCatalog {
 
 /**
  * Brings the catalog under stateDir up to date with the store: each source's path index for its snapshots now (only
- * the newest: the staging copy is one index per source), and a new index.json. With the store unreadable (its disk gone, a pass that failed before it was mounted),
- * the snapshots stay as the last catalog had them and only the pass's outcome is new: the page never shows an old OK.
+ * the newest: the staging copy is one index per source), and a new index.json. With the store unreadable (its disk
+ * gone, a pass that failed before it was mounted), the snapshots stay as the last catalog had them and only the
+ * pass's outcome is new: the page never shows an old OK.
  */
 export async function buildCatalog(ctx: Context, requests: RequestResult[], storeReadable = true): Promise<BuiltCatalog> {
   const { config } = ctx;
