@@ -3,7 +3,7 @@ import type { HashPool } from '../hash/pool.js';
 import { AtomicFile } from '../state/atomic.js';
 import { RSYNC_PARTIAL_DIR } from '../adapters/rsync.js';
 import { byteEntries, bytePath, readRecords, type ByteName } from './names.js';
-import { isHashAt } from '../catalog/path-index.js';
+import { isHashAt, unescapeText } from '../catalog/path-index.js';
 
 /**
  * Manifests: `<snapshot>.xxh64` beside each snapshot, every regular file with its XXH64, in the GNU format
@@ -31,7 +31,7 @@ function lineName(line: string): string | undefined {
   const separator = line.charAt(start + 17);
   if (!isHashAt(line, start) || line.charAt(start + 16) !== ' ' || (separator !== ' ' && separator !== '*')) return undefined;
   const raw = line.slice(start + 18);
-  return start === 1 ? raw.replace(/\\(.)/g, (_, c: string) => (c === 'n' ? '\n' : c === 'r' ? '\r' : c)) : raw;
+  return start === 1 ? unescapeText(raw) : raw;
 }
 
 /** A line's entry, its name already read. */
